@@ -1,0 +1,165 @@
+"""The real template.yaml (and its nested templates) as local resources.
+
+Physical names are the logical ids, so `!Ref UsersTable` resolves to `UsersTable`
+locally; ARNs use the local account and region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localcloud.cfn import Resolver, load_template
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+LOCAL_PARAMETER_OVERRIDES: dict[str, Any] = {}
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    timeout: int
+    memory: int
+    events: dict[str, Any] = field(default_factory=dict)
+    stack: "Stack | None" = None
+
+    @property
+    def module_file(self) -> Path:
+        module, _ = self.handler.rsplit(".", 1)
+        return self.code_dir / (module.replace(".", "/") + ".py")
+
+    @property
+    def handler_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.logical_id}"
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class Stack:
+    def __init__(self, template_path: Path, parameters: dict[str, Any] | None = None,
+                 name: str = "stratus"):
+        self.template_path = Path(template_path)
+        self.root = self.template_path.parent
+        self.name = name
+        self.template = load_template(self.template_path)
+        self.resources: dict[str, dict[str, Any]] = self.template.get("Resources", {})
+        declared = self.template.get("Parameters", {})
+        self.parameters = {k: v.get("Default") for k, v in declared.items()}
+        self.parameters.update({k: v for k, v in (parameters or {}).items() if k in declared})
+        self.nested: dict[str, Stack] = {}
+        self.resolver = Resolver(
+            self.parameters,
+            {logical_id: self.physical_name(logical_id) for logical_id in self.resources},
+            self.attribute,
+            {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": name,
+             "AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"},
+        )
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] == "AWS::Serverless::Application":
+                props = resource.get("Properties", {})
+                child_params = self.resolver.resolve(props.get("Parameters", {}))
+                self.nested[logical_id] = Stack(self.root / props["Location"], child_params,
+                                                name=f"{name}-{logical_id}")
+
+    # --- names and attributes -----------------------------------------------------
+    def physical_name(self, logical_id: str) -> str:
+        kind = self.resources[logical_id]["Type"]
+        if kind == "AWS::S3::Bucket":
+            return f"{self.name}-{logical_id}".lower()
+        return logical_id
+
+    def attribute(self, logical_id: str, attribute: str) -> Any:
+        kind = self.resources[logical_id]["Type"]
+        name = self.physical_name(logical_id)
+        if attribute.startswith("Outputs."):
+            return self.nested[logical_id].output(attribute.split(".", 1)[1])
+        if kind == "AWS::DynamoDB::Table":
+            arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+            return {"Arn": arn, "StreamArn": f"{arn}/stream/local"}[attribute]
+        if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+        if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
+            return {"Arn": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}",
+                    "Name": name}[attribute]
+        if kind == "AWS::S3::Bucket":
+            return {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}[attribute]
+        if kind == "AWS::SQS::Queue":
+            return {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"}[attribute]
+        return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
+
+    def output(self, name: str) -> Any:
+        return self.resolver.resolve(self.template["Outputs"][name]["Value"])
+
+    # --- resources by kind --------------------------------------------------------
+    def of_type(self, *kinds: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v["Type"] in kinds}
+
+    def all_stacks(self) -> list["Stack"]:
+        stacks = [self]
+        for child in self.nested.values():
+            stacks.extend(child.all_stacks())
+        return stacks
+
+    def functions(self) -> dict[str, FunctionSpec]:
+        """Every function of this stack and its nested stacks, with Globals applied."""
+        found: dict[str, FunctionSpec] = {}
+        for stack in self.all_stacks():
+            found.update(stack._own_functions())
+        return found
+
+    def _own_functions(self) -> dict[str, FunctionSpec]:
+        defaults = self.template.get("Globals", {}).get("Function", {})
+        found = {}
+        for logical_id, resource in self.of_type("AWS::Serverless::Function").items():
+            props = _merge(defaults, resource.get("Properties", {}))
+            env = self.resolver.resolve(props.get("Environment", {}).get("Variables", {}))
+            found[logical_id] = FunctionSpec(
+                logical_id=logical_id,
+                code_dir=(self.root / props["CodeUri"]).resolve(),
+                handler=props["Handler"],
+                environment={k: str(v) for k, v in env.items()},
+                timeout=int(props.get("Timeout", 3)),
+                memory=int(props.get("MemorySize", 128)),
+                events=props.get("Events", {}),
+                stack=self,
+            )
+        return found
+
+    def tables(self) -> dict[str, dict[str, Any]]:
+        found = {}
+        for stack in self.all_stacks():
+            for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
+                found[stack.physical_name(logical_id)] = stack.resolver.resolve(resource["Properties"])
+        return found
+
+    def buckets(self) -> list[str]:
+        return [stack.physical_name(logical_id) for stack in self.all_stacks()
+                for logical_id in stack.of_type("AWS::S3::Bucket")]
+
+    def http_routes(self) -> list[tuple[str, str, str]]:
+        """(method, path, function logical id) for every HttpApi event in the template."""
+        routes = []
+        for spec in self.functions().values():
+            for event in spec.events.values():
+                if event.get("Type") == "HttpApi":
+                    props = event.get("Properties", {})
+                    routes.append((props.get("Method", "ANY").upper(), props.get("Path", "$default"),
+                                   spec.logical_id))
+        return routes

@@ -1,0 +1,1 @@
+"""Authentication: JWT bearer tokens and API keys. No framework imports here."""

@@ -1,0 +1,12 @@
+"""One source of 'now' so timestamps sort and compare the same everywhere."""
+
+from datetime import datetime, timezone
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def now_iso() -> str:
+    # Fixed width (microseconds, +00:00) so ISO strings sort as times in DynamoDB keys.
+    return utc_now().isoformat(timespec="microseconds")

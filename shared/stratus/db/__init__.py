@@ -1,0 +1,1 @@
+"""Data access: one repository module per table, over a thin DynamoDB helper."""

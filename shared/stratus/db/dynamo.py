@@ -1,0 +1,177 @@
+"""A thin typed layer over the low-level DynamoDB client.
+
+Plain Python values in and out: numbers come back as int or float, never Decimal.
+Only GetItem, Query and writes are offered: request paths never Scan.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+from typing import Any, Iterable
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from stratus.aws import client
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_dynamo_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamo_value(v) for v in value]
+    return value
+
+
+def _from_dynamo_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_from_dynamo_value(v) for v in value]
+    return value
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(_to_dynamo_value(v)) for k, v in item.items() if v is not None}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _from_dynamo_value(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_evaluated_key).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("Invalid page cursor.") from exc
+    if not isinstance(decoded, dict):
+        raise ValueError("Invalid page cursor.")
+    return decoded
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def cancellation_codes(error: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction ('None' where the item was fine)."""
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        raise error
+    reasons = error.response.get("CancellationReasons") or []
+    if not reasons:
+        # Some endpoints only put the reasons in the message: "...reasons [None, ConditionalCheckFailed]".
+        message = error.response["Error"].get("Message", "")
+        inside = message[message.find("[") + 1 : message.rfind("]")]
+        return [part.strip() for part in inside.split(",")]
+    return [reason.get("Code", "None") for reason in reasons]
+
+
+class Table:
+    """One DynamoDB table addressed by its name."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @property
+    def _client(self) -> Any:
+        return client("dynamodb")
+
+    def get(self, key: dict[str, Any], consistent: bool = False) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.name, Key=serialize(key), ConsistentRead=consistent
+        )
+        item = response.get("Item")
+        return deserialize(item) if item else None
+
+    def put(self, item: dict[str, Any], condition: str | None = None, names: dict | None = None,
+            values: dict | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
+        _add_condition(kwargs, condition, names, values)
+        self._client.put_item(**kwargs)
+
+    def update(self, key: dict[str, Any], update: str, names: dict | None = None,
+               values: dict | None = None, condition: str | None = None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize(key),
+            "UpdateExpression": update,
+            "ReturnValues": "ALL_NEW",
+        }
+        _add_condition(kwargs, condition, names, values)
+        return deserialize(self._client.update_item(**kwargs)["Attributes"])
+
+    def query(self, key_condition: str, values: dict[str, Any], names: dict | None = None,
+              index: str | None = None, limit: int | None = None, forward: bool = True,
+              start_key: dict[str, Any] | None = None, consistent: bool = False,
+              filter_expression: str | None = None) -> tuple[list[dict[str, Any]], dict | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": serialize(values),
+            "ScanIndexForward": forward,
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if index:
+            kwargs["IndexName"] = index
+        if limit:
+            kwargs["Limit"] = limit
+        if start_key:
+            kwargs["ExclusiveStartKey"] = serialize(start_key)
+        if consistent:
+            kwargs["ConsistentRead"] = True
+        if filter_expression:
+            kwargs["FilterExpression"] = filter_expression
+        response = self._client.query(**kwargs)
+        last = response.get("LastEvaluatedKey")
+        return [deserialize(i) for i in response.get("Items", [])], (deserialize(last) if last else None)
+
+    def transact(self, operations: Iterable[dict[str, Any]]) -> None:
+        """Run write operations built with `put_op`/`update_op`/`condition_op` atomically."""
+        self._client.transact_write_items(TransactItems=list(operations))
+
+    # Builders for transaction items -------------------------------------------------
+    def put_op(self, item: dict[str, Any], condition: str | None = None,
+               names: dict | None = None, values: dict | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
+        _add_condition(body, condition, names, values)
+        return {"Put": body}
+
+    def update_op(self, key: dict[str, Any], update: str, names: dict | None = None,
+                  values: dict | None = None, condition: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"TableName": self.name, "Key": serialize(key), "UpdateExpression": update}
+        _add_condition(body, condition, names, values)
+        return {"Update": body}
+
+    def delete_op(self, key: dict[str, Any], condition: str | None = None,
+                  names: dict | None = None, values: dict | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"TableName": self.name, "Key": serialize(key)}
+        _add_condition(body, condition, names, values)
+        return {"Delete": body}
+
+
+def _add_condition(kwargs: dict[str, Any], condition: str | None, names: dict | None,
+                   values: dict | None) -> None:
+    if condition:
+        kwargs["ConditionExpression"] = condition
+    if names:
+        kwargs["ExpressionAttributeNames"] = names
+    if values:
+        kwargs["ExpressionAttributeValues"] = serialize(values)

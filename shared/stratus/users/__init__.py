@@ -1,0 +1,1 @@
+"""Users, their settings, the credits ledger and API keys."""

@@ -1,0 +1,184 @@
+"""Users: get-or-create from JWT claims, email, timezone and notification preferences."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from botocore.exceptions import ClientError
+
+from stratus.auth.jwt_tokens import Claims
+from stratus.clock import now_iso
+from stratus.config import get_settings
+from stratus.db.dynamo import cancellation_codes
+from stratus.db.users_table import email_key, profile_key, users_table
+from stratus.errors import Conflict, NotFound, Unprocessable
+from stratus.users.credits import TransactionType, balance_item, transaction_item
+from stratus.users.models import (
+    DEFAULT_TIMEZONE,
+    NotificationPreference,
+    NotificationPreferenceUpdate,
+    User,
+    default_preferences,
+)
+
+SIGNUP_GRANT_KEY = "signup-grant"
+_CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+def _user_from_item(item: dict[str, Any]) -> User:
+    return User.model_validate(item)
+
+
+def normalize_email(address: str) -> str:
+    """Validate an address (syntax only, no DNS) and return its normalized form."""
+    from email_validator import EmailNotValidError, validate_email  # lazy: only email routes need it
+
+    try:
+        return validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise Unprocessable(f"Invalid email address: {exc}") from exc
+
+
+def get_user(user_id: str) -> User:
+    item = users_table().get(profile_key(user_id), consistent=True)
+    if not item:
+        raise NotFound("User not found: call POST /api/auth/user first.")
+    return _user_from_item(item)
+
+
+def get_or_create_user(claims: Claims) -> User:
+    table = users_table()
+    existing = table.get(profile_key(claims.user_id), consistent=True)
+    if existing:
+        return _user_from_item(existing)
+    email = normalize_email(claims.email) if claims.email else None
+    now = now_iso()
+    profile = {
+        **profile_key(claims.user_id),
+        "id": claims.user_id,
+        "email": email,
+        "name": claims.name,
+        "timezone": DEFAULT_TIMEZONE,
+        "preferences": default_preferences(),
+        "daily_limit": 3,
+        "created_at": now,
+        "updated_at": now,
+        "metadata": {},
+    }
+    # One transaction: profile, email guard, balance and sign-up grant all land or none do.
+    operations = [table.put_op(profile, condition="attribute_not_exists(PK)")]
+    if email:
+        operations.append(table.put_op({**email_key(email), "user_id": claims.user_id},
+                                       condition="attribute_not_exists(PK)"))
+    grant = get_settings().signup_credits
+    operations.append(table.put_op(balance_item(claims.user_id, grant), condition="attribute_not_exists(PK)"))
+    if grant > 0:
+        operations.append(table.put_op(
+            transaction_item(claims.user_id, SIGNUP_GRANT_KEY, TransactionType.GRANT, grant, grant,
+                             "Sign-up grant"),
+            condition="attribute_not_exists(PK)",
+        ))
+    try:
+        table.transact(operations)
+    except ClientError as error:
+        codes = cancellation_codes(error)
+        if codes[0] == _CONDITION_FAILED:  # created concurrently by another request
+            return get_user(claims.user_id)
+        if email and codes[1] == _CONDITION_FAILED:
+            raise Conflict(f"The email address {email} is already used by another account.") from error
+        raise
+    return _user_from_item(profile)
+
+
+def update_email(user_id: str, address: str) -> str:
+    email = normalize_email(address)
+    user = get_user(user_id)
+    if user.email == email:
+        return email
+    table = users_table()
+    profile_values: dict[str, Any] = {":email": email, ":now": now_iso()}
+    if user.email:
+        profile_condition = "attribute_exists(PK) AND email = :old"
+        profile_values[":old"] = user.email
+    else:
+        profile_condition = "attribute_exists(PK) AND attribute_not_exists(email)"
+    operations = [
+        table.put_op({**email_key(email), "user_id": user_id},
+                     condition="attribute_not_exists(PK) OR user_id = :user_id",
+                     values={":user_id": user_id}),
+        table.update_op(profile_key(user_id), "SET email = :email, updated_at = :now",
+                        values=profile_values, condition=profile_condition),
+    ]
+    if user.email:
+        operations.append(table.delete_op(email_key(user.email), condition="user_id = :user_id",
+                                          values={":user_id": user_id}))
+    try:
+        table.transact(operations)
+    except ClientError as error:
+        codes = cancellation_codes(error)
+        if codes[0] == _CONDITION_FAILED:
+            raise Conflict(f"The email address {email} is already used by another account.") from error
+        raise Conflict("Your profile changed while updating the email; try again.") from error
+    return email
+
+
+def validate_timezone(name: str) -> str:
+    if name == DEFAULT_TIMEZONE:
+        return name
+    if name not in _iana_names():
+        raise Unprocessable(f"Unknown time zone {name!r}: use an IANA name such as 'Europe/Paris'.")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Unprocessable(f"Unknown time zone {name!r}.") from exc
+    return name
+
+
+@lru_cache(maxsize=1)
+def _iana_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def get_timezone(user_id: str) -> str:
+    return get_user(user_id).timezone
+
+
+def set_timezone(user_id: str, name: str) -> str:
+    name = validate_timezone(name)
+    users_table().update(profile_key(user_id), "SET timezone = :tz, updated_at = :now",
+                         values={":tz": name, ":now": now_iso()}, condition="attribute_exists(PK)")
+    return name
+
+
+def _preferences_from_item(item: dict[str, Any]) -> NotificationPreference:
+    stored = {**default_preferences(), **(item.get("preferences") or {})}
+    return NotificationPreference(
+        user_id=item["id"], email=item.get("email"), preferences=stored,
+        daily_limit=int(item.get("daily_limit", 3)),
+        emails_sent_today=int(item.get("emails_sent_today", 0)),
+        last_reset_date=item.get("last_reset_date"),
+    )
+
+
+def get_preferences(user_id: str) -> NotificationPreference:
+    item = users_table().get(profile_key(user_id), consistent=True)
+    if not item:
+        raise NotFound("User not found: call POST /api/auth/user first.")
+    return _preferences_from_item(item)
+
+
+def update_preferences(user_id: str, update: NotificationPreferenceUpdate) -> NotificationPreference:
+    current = get_preferences(user_id)
+    merged = {k.value if hasattr(k, "value") else k: v for k, v in current.preferences.items()}
+    merged.update({k.value: v for k, v in update.preferences.items()})
+    expression = "SET preferences = :prefs, updated_at = :now"
+    values: dict[str, Any] = {":prefs": merged, ":now": now_iso()}
+    if update.daily_limit is not None:
+        expression += ", daily_limit = :limit"
+        values[":limit"] = update.daily_limit
+    users_table().update(profile_key(user_id), expression, values=values, condition="attribute_exists(PK)")
+    if update.email and update.email != current.email:
+        update_email(user_id, update.email)
+    return get_preferences(user_id)

@@ -1,0 +1,54 @@
+"""App factory: AutoGPT's `{"detail": ...}` errors and the OpenAPI document at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from stratus.errors import StratusError
+from stratus.observability import logger
+
+
+def _validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # FastAPI's own shape (loc/msg/type) minus the echoed input, which may hold secrets.
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
+
+
+def create_app(title: str) -> FastAPI:
+    app = FastAPI(title=title, openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+
+    @app.exception_handler(StratusError)
+    async def _domain_error(_: Request, exc: StratusError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _validation_detail(list(exc.errors()))})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("Unhandled error")
+        return JSONResponse(status_code=500, content={"detail": "Internal server error."})
+
+    return app
+
+
+def lambda_handler(app: FastAPI) -> Callable[[dict, Any], dict]:
+    """The Lambda entry point for an app: Mangum with Logger, Tracer and Metrics around it."""
+    from aws_lambda_powertools.logging import correlation_paths
+    from mangum import Mangum
+
+    from stratus.observability import metrics, tracer
+
+    asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def handler(event: dict, context: Any) -> dict:
+        return asgi(event, context)
+
+    return handler
