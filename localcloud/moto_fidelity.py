@@ -1,23 +1,95 @@
-"""Make moto's DynamoDB behave like DynamoDB under concurrency.
+"""Make moto's DynamoDB behave like DynamoDB under concurrency and at size.
 
 DynamoDB applies each write, and each transaction, atomically and isolated from reads.
 moto checks conditions and writes items in plain Python, so two threads can interleave
-between the check and the write. One lock around every item operation restores the
-guarantee our conditional writes and transactions rely on. Used by the local cloud and
-by the tests that run moto in-process.
+between the check and the write; one lock around every item operation restores the
+guarantee our conditional writes and transactions rely on. moto's TransactWriteItems also
+deep-copies every table it touches (for rollback), which makes a transaction cost O(table
+size); ours checks every condition first, then writes, and only backs up the items it
+changes. Used by the local cloud and by the tests that run moto in-process.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
+from typing import Any
 
 _LOCK = threading.RLock()
 _ITEM_OPERATIONS = (
     "put_item", "get_item", "update_item", "delete_item", "query", "scan",
-    "transact_write_items", "execute_statement", "execute_transaction",
+    "execute_statement", "execute_transaction",
 )
 _applied = False
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    with _LOCK:
+        planned: list[tuple[str, dict[str, Any], dict[str, Any], Any]] = []
+        seen: set[tuple[str, str]] = set()
+        errors: list[tuple[Any, Any, Any]] = []
+        for entry in transact_items:
+            if len(entry) > 1:
+                raise TransactWriteSingleOpException
+            op_type, op = next(iter(entry.items()))
+            table_name = op["TableName"]
+            table = self.get_table(table_name)
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            marker = (table_name, str(sorted(key.items())))
+            if marker in seen:
+                raise MultipleTransactionsException()
+            seen.add(marker)
+            current = self.get_item(table_name, key)
+            condition = op.get("ConditionExpression")
+            if condition is not None and not get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            ).expr(current):
+                old = current.to_json()["Attributes"] if (
+                    current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD") else None
+                errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+            else:
+                errors.append((None, None, None))
+            planned.append((op_type, op, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        applied: list[tuple[str, dict[str, Any], Any]] = []
+        try:
+            for op_type, op, key, original in planned:
+                if op_type == "Put":
+                    self.put_item(op["TableName"], op["Item"])
+                elif op_type == "Delete":
+                    self.delete_item(op["TableName"], key)
+                elif op_type == "Update":
+                    self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
+                                     expression_attribute_names=op.get("ExpressionAttributeNames"),
+                                     expression_attribute_values=op.get("ExpressionAttributeValues"))
+                else:
+                    continue
+                applied.append((op["TableName"], key, original))
+        except Exception:
+            for table_name, key, original in reversed(applied):
+                if original is None:
+                    self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, original)
+            raise
 
 
 def apply() -> None:
@@ -35,4 +107,5 @@ def apply() -> None:
                 return __original(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, locked)
+    DynamoDBBackend.transact_write_items = _transact_write_items
     _applied = True

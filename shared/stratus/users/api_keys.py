@@ -116,7 +116,7 @@ def get_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
 
 
 def _update_owned(user_id: str, key_id: str, expression: str, values: dict[str, Any],
-                  extra_condition: str | None = None) -> APIKeyWithoutHash:
+                  names: dict[str, str], extra_condition: str | None = None) -> APIKeyWithoutHash:
     item = _owned_item(user_id, key_id)
     condition = "user_id = :owner"
     if extra_condition:
@@ -124,7 +124,7 @@ def _update_owned(user_id: str, key_id: str, expression: str, values: dict[str, 
     try:
         updated = users_table().update(
             {"PK": item["PK"], "SK": item["SK"]}, expression,
-            values={**values, ":owner": user_id}, names={"#status": "status"}, condition=condition,
+            values={**values, ":owner": user_id}, names=names, condition=condition,
         )
     except ClientError as error:
         if is_condition_failure(error):
@@ -135,20 +135,21 @@ def _update_owned(user_id: str, key_id: str, expression: str, values: dict[str, 
 
 def revoke_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
     return _update_owned(user_id, key_id, "SET #status = :revoked, revoked_at = :now",
-                         {":revoked": APIKeyStatus.REVOKED.value, ":now": now_iso()})
+                         {":revoked": APIKeyStatus.REVOKED.value, ":now": now_iso()}, {"#status": "status"})
 
 
 def suspend_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
     return _update_owned(user_id, key_id, "SET #status = :suspended",
                          {":suspended": APIKeyStatus.SUSPENDED.value,
                           ":revoked": APIKeyStatus.REVOKED.value},
-                         extra_condition="#status <> :revoked")
+                         {"#status": "status"}, extra_condition="#status <> :revoked")
 
 
 def update_permissions(user_id: str, key_id: str, permissions: list[APIKeyPermission]) -> APIKeyWithoutHash:
-    return _update_owned(user_id, key_id, "SET permissions = :permissions",
+    return _update_owned(user_id, key_id, "SET #permissions = :permissions",
                          {":permissions": sorted({p.value for p in permissions}),
                           ":revoked": APIKeyStatus.REVOKED.value},
+                         {"#status": "status", "#permissions": "permissions"},
                          extra_condition="#status <> :revoked")
 
 

@@ -22,6 +22,7 @@ from stratus.db.users_table import TX_BY_TIME_INDEX, balance_key, transaction_ke
 from stratus.errors import BadRequest, Conflict, InsufficientBalance
 
 MAX_ATTEMPTS = 200
+_CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 class TransactionType(str, Enum):
@@ -91,14 +92,14 @@ def record(user_id: str, tx_type: TransactionType, amount: int, idempotency_key:
     delta = _signed_amount(tx_type, amount)
     table = users_table()
     for attempt in range(MAX_ATTEMPTS):
-        existing = table.get(transaction_key(user_id, idempotency_key), consistent=True)
-        if existing:
-            return Transaction.model_validate(existing)
         current = table.get(balance_key(user_id), consistent=True)
         balance = int(current["balance"]) if current else 0
         version = int(current["version"]) if current else 0
         new_balance = balance + delta
         if new_balance < 0:
+            existing = _existing(user_id, idempotency_key)  # a replay of a charge that went through
+            if existing:
+                return existing
             raise InsufficientBalance(balance, amount)
         tx = transaction_item(user_id, idempotency_key, tx_type, delta, new_balance, description, metadata)
         if current:
@@ -114,10 +115,18 @@ def record(user_id: str, tx_type: TransactionType, amount: int, idempotency_key:
             table.transact([guard, table.put_op(tx, condition="attribute_not_exists(PK)")])
             return Transaction.model_validate(tx)
         except ClientError as error:
-            cancellation_codes(error)  # re-raises anything that is not a cancelled transaction
-            # Either the balance moved (version) or the same key landed concurrently: read again.
-            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+            key_used = cancellation_codes(error)[1] == _CONDITION_FAILED
+            existing = _existing(user_id, idempotency_key) if key_used else None
+            if existing:
+                return existing
+            # The balance moved under us: read it again after a full-jitter backoff.
+            time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
     raise Conflict("The balance is changing too fast; try the request again.")
+
+
+def _existing(user_id: str, idempotency_key: str) -> Transaction | None:
+    item = users_table().get(transaction_key(user_id, idempotency_key), consistent=True)
+    return Transaction.model_validate(item) if item else None
 
 
 def charge(user_id: str, amount: int, idempotency_key: str, description: str | None = None,

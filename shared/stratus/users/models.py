@@ -28,8 +28,8 @@ DEFAULT_TIMEZONE = "not-set"
 
 class User(BaseModel):
     id: str
-    email: str | None
-    name: str | None
+    email: str | None = None
+    name: str | None = None
     timezone: str
     created_at: str
     updated_at: str
@@ -44,7 +44,7 @@ class NotificationPreferenceUpdate(BaseModel):
 
 class NotificationPreference(BaseModel):
     user_id: str
-    email: str | None
+    email: str | None = None
     preferences: dict[NotificationType, bool]
     daily_limit: int
     emails_sent_today: int = 0

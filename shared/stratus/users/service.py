@@ -147,7 +147,7 @@ def get_timezone(user_id: str) -> str:
 
 def set_timezone(user_id: str, name: str) -> str:
     name = validate_timezone(name)
-    users_table().update(profile_key(user_id), "SET timezone = :tz, updated_at = :now",
+    users_table().update(profile_key(user_id), "SET #tz = :tz, updated_at = :now", names={"#tz": "timezone"},
                          values={":tz": name, ":now": now_iso()}, condition="attribute_exists(PK)")
     return name
 

@@ -1,0 +1,71 @@
+"""Write events/*.json: one or more sample events per template function.
+
+`python -m localcloud.sample_events` regenerates them. HTTP events carry a long-lived token
+signed with the local development secret, so `make invoke` works against the local cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from localcloud.apigw import http_event
+from localcloud.settings import DEFAULT_JWT_SECRET
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / "events"
+DEMO_USER = "demo-user"
+YEAR_2100 = 4102444800
+
+
+def _token(user: str = DEMO_USER, admin: bool = False) -> str:
+    sys.path.insert(0, str(ROOT / "shared"))
+    from stratus.auth.jwt_tokens import issue_token
+
+    import time
+
+    return issue_token(DEFAULT_JWT_SECRET, user, email=f"{user}@example.com", admin=admin,
+                       ttl_seconds=YEAR_2100 - int(time.time()))
+
+
+def _http(method: str, path: str, route_key: str, body: object = None, query: str = "",
+          admin: bool = False, path_parameters: dict | None = None) -> dict:
+    headers = {"authorization": f"Bearer {_token(admin=admin)}", "content-type": "application/json",
+               "host": "127.0.0.1:3000"}
+    raw = json.dumps(body).encode() if body is not None else b""
+    event = http_event(method, path, route_key, headers, query, raw, path_parameters)
+    event["requestContext"]["requestId"] = "sample-request-id"
+    return event
+
+
+def http_samples() -> dict[str, dict]:
+    """File name (without .json) → event. Ordered: the user is created first."""
+    return {
+        "users_create_user": _http("POST", "/api/auth/user", "ANY /api/auth/{proxy+}",
+                                   path_parameters={"proxy": "user"}),
+        "users_get_credits": _http("GET", "/api/credits", "GET /api/credits"),
+        "users_set_timezone": _http("POST", "/api/auth/user/timezone", "ANY /api/auth/{proxy+}",
+                                    {"timezone": "Europe/Paris"}, path_parameters={"proxy": "user/timezone"}),
+        "users_list_transactions": _http("GET", "/api/credits/transactions", "ANY /api/credits/{proxy+}",
+                                         query="transaction_count_limit=10",
+                                         path_parameters={"proxy": "transactions"}),
+        "users_create_api_key": _http("POST", "/api/api-keys", "ANY /api/api-keys",
+                                      {"name": "sample", "permissions": ["IDENTITY", "EXECUTE_GRAPH"]}),
+        "users_list_api_keys": _http("GET", "/api/api-keys", "ANY /api/api-keys"),
+    }
+
+
+def write_all() -> list[Path]:
+    EVENTS_DIR.mkdir(exist_ok=True)
+    written = []
+    for name, event in http_samples().items():
+        path = EVENTS_DIR / f"{name}.json"
+        path.write_text(json.dumps(event, indent=2) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_all():
+        print(path.relative_to(ROOT))

@@ -1,0 +1,25 @@
+"""Local cloud settings, from the environment (STRATUS_*)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Local development only: the template never uses it (AWS reads the key from SSM).
+DEFAULT_JWT_SECRET = "stratus-local-dev-secret-not-for-production"
+
+
+def jwt_secret() -> str:
+    return os.environ.get("STRATUS_JWT_SECRET") or DEFAULT_JWT_SECRET
+
+
+def http_port() -> int:
+    return int(os.environ.get("STRATUS_HTTP_PORT", "3000"))
+
+
+def ws_port() -> int:
+    return int(os.environ.get("STRATUS_WS_PORT", "3001"))
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("STRATUS_STATE_DIR", ".stratus"))
