@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from localcloud.apigw import http_event
+from localcloud.apigw import http_event, websocket_event
 from localcloud.settings import DEFAULT_JWT_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def _http(method: str, path: str, route_key: str, body: object = None, query: st
 
 
 def http_samples() -> dict[str, dict]:
-    """File name (without .json) → event. Ordered: the user is created first."""
+    """File name (without .json) → API Gateway HTTP event. Ordered: the user is created first."""
     return {
         "users_create_user": _http("POST", "/api/auth/user", "ANY /api/auth/{proxy+}",
                                    path_parameters={"proxy": "user"}),
@@ -56,10 +56,40 @@ def http_samples() -> dict[str, dict]:
     }
 
 
+def websocket_samples() -> dict[str, tuple[str, dict]]:
+    """File name → (function logical id, WebSocket API event)."""
+    connection_id = "c2FtcGxlLWNvbm4="
+    return {
+        "ws_connect": ("WsConnectFunction", websocket_event(
+            "CONNECT", "$connect", connection_id, query={"token": _token()},
+            headers={"Host": "127.0.0.1:3001"}, stage="ws")),
+        "ws_heartbeat": ("WsMessagesFunction", websocket_event(
+            "MESSAGE", "heartbeat", connection_id, body=json.dumps({"method": "heartbeat"}), stage="ws")),
+        "ws_disconnect": ("WsDisconnectFunction", websocket_event(
+            "DISCONNECT", "$disconnect", connection_id, stage="ws")),
+    }
+
+
+def all_samples(routes: list[tuple[str, str, str]]) -> dict[str, tuple[str, dict]]:
+    """Every sample as file name → (function logical id, event); HTTP ones by their route."""
+    from localcloud.apigw import HttpRouter
+
+    router = HttpRouter(routes)
+    samples: dict[str, tuple[str, dict]] = {}
+    for name, event in http_samples().items():
+        matched = router.match(event["requestContext"]["http"]["method"], event["rawPath"])
+        if matched is None:
+            raise ValueError(f"Sample {name} matches no route in the template")
+        samples[name] = (matched[1], event)
+    samples.update(websocket_samples())
+    return samples
+
+
 def write_all() -> list[Path]:
     EVENTS_DIR.mkdir(exist_ok=True)
     written = []
-    for name, event in http_samples().items():
+    events = {**http_samples(), **{name: event for name, (_, event) in websocket_samples().items()}}
+    for name, event in events.items():
         path = EVENTS_DIR / f"{name}.json"
         path.write_text(json.dumps(event, indent=2) + "\n")
         written.append(path)

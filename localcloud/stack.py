@@ -6,6 +6,8 @@ locally; ARNs use the local account and region.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,28 @@ class FunctionSpec:
     @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{self.logical_id}"
+
+
+@dataclass
+class WebSocketApiSpec:
+    logical_id: str
+    route_selection_expression: str
+    routes: dict[str, str]  # route key → function logical id
+    stage: str
+
+    def select_route(self, body: str) -> str | None:
+        """API Gateway's route selection: `$request.body.<path>` on a JSON body, else $default."""
+        expression = self.route_selection_expression
+        if expression.startswith("$request.body."):
+            try:
+                value: Any = json.loads(body)
+                for part in expression[len("$request.body."):].split("."):
+                    value = value.get(part) if isinstance(value, dict) else None
+            except (json.JSONDecodeError, TypeError):
+                value = None
+            if isinstance(value, str) and value in self.routes:
+                return value
+        return "$default" if "$default" in self.routes else None
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +176,62 @@ class Stack:
     def buckets(self) -> list[str]:
         return [stack.physical_name(logical_id) for stack in self.all_stacks()
                 for logical_id in stack.of_type("AWS::S3::Bucket")]
+
+    def websocket_apis(self) -> list["WebSocketApiSpec"]:
+        apis = []
+        for stack in self.all_stacks():
+            apis.extend(stack._own_websocket_apis())
+        return apis
+
+    def _own_websocket_apis(self) -> list["WebSocketApiSpec"]:
+        found = []
+        for api_id, api in self.of_type("AWS::ApiGatewayV2::Api").items():
+            if api["Properties"].get("ProtocolType") != "WEBSOCKET":
+                continue
+            integrations = {}
+            for logical_id, resource in self.of_type("AWS::ApiGatewayV2::Integration").items():
+                uri = resource["Properties"].get("IntegrationUri", {})
+                text = uri.get("Fn::Sub", "") if isinstance(uri, dict) else str(uri)
+                match = re.search(r"\$\{(\w+)\.Arn\}", text if isinstance(text, str) else text[0])
+                if match:
+                    integrations[logical_id] = match.group(1)
+            routes = {}
+            for resource in self.of_type("AWS::ApiGatewayV2::Route").values():
+                props = resource["Properties"]
+                if props.get("ApiId") != {"Ref": api_id}:
+                    continue
+                target = self.resolver.resolve(props.get("Target", ""))
+                integration_id = str(target).split("/")[-1]
+                if integration_id in integrations:
+                    routes[props["RouteKey"]] = integrations[integration_id]
+            stages = [self.resolver.resolve(r["Properties"]["StageName"])
+                      for r in self.of_type("AWS::ApiGatewayV2::Stage").values()
+                      if r["Properties"].get("ApiId") == {"Ref": api_id}]
+            found.append(WebSocketApiSpec(
+                logical_id=api_id,
+                route_selection_expression=api["Properties"].get("RouteSelectionExpression",
+                                                                 "$request.body.action"),
+                routes=routes,
+                stage=stages[0] if stages else "$default",
+            ))
+        return found
+
+    def state_machines(self) -> dict[str, dict[str, Any]]:
+        """Name → {definition (substitutions applied), role} for every state machine."""
+        found = {}
+        for stack in self.all_stacks():
+            for logical_id, resource in stack.of_type("AWS::Serverless::StateMachine").items():
+                props = resource["Properties"]
+                if "DefinitionUri" in props:
+                    text = (stack.root / props["DefinitionUri"]).read_text()
+                else:
+                    text = json.dumps(props["Definition"])
+                substitutions = stack.resolver.resolve(props.get("DefinitionSubstitutions", {}))
+                for key, value in substitutions.items():
+                    text = text.replace("${" + key + "}", str(value))
+                found[stack.physical_name(logical_id)] = {"definition": text,
+                                                          "type": props.get("Type", "STANDARD")}
+        return found
 
     def http_routes(self) -> list[tuple[str, str, str]]:
         """(method, path, function logical id) for every HttpApi event in the template."""

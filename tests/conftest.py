@@ -105,3 +105,49 @@ def _api(stack: Stack) -> Api:
 @pytest.fixture()
 def api(aws, _api: Api) -> Api:
     return _api
+
+
+class FakeManagementApi:
+    """API Gateway's @connections endpoint at the true edge: records posts, 410 for gone ids."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.live: set[str] = set()
+        self.posted: list[tuple[str, str]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                connection_id = self.path.rsplit("/", 1)[-1]
+                body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+                if connection_id not in fake.live:
+                    payload = b'{"message": "GoneException"}'
+                    self.send_response(410)
+                    self.send_header("x-amzn-ErrorType", "GoneException")
+                else:
+                    fake.posted.append((connection_id, body))
+                    payload = b""
+                    self.send_response(200)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ws"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def messages(self, connection_id: str) -> list[dict]:
+        return [json.loads(body) for cid, body in self.posted if cid == connection_id]
+
+
+@pytest.fixture()
+def management(monkeypatch):
+    fake = FakeManagementApi()
+    monkeypatch.setenv("WEBSOCKET_MANAGEMENT_ENDPOINT", fake.url)
+    yield fake
+    fake.server.shutdown()

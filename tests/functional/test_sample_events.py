@@ -1,38 +1,32 @@
-"""Every events/*.json runs through its function's handler on moto and succeeds."""
+"""Every function has sample events, and each of them runs through its handler on moto."""
 
 from __future__ import annotations
 
 import json
 
-from localcloud.sample_events import EVENTS_DIR, http_samples
+from localcloud.sample_events import EVENTS_DIR, all_samples
 from localcloud.settings import DEFAULT_JWT_SECRET
 from stratus.config import get_settings
 
 
 def test_every_function_has_a_sample_event(stack):
-    routed = set()
-    router_functions = {function for _, _, function in stack.http_routes()}
-    for name in http_samples():
-        event = json.loads((EVENTS_DIR / f"{name}.json").read_text())
-        routed.add(_function_for(stack, event))
-    assert router_functions <= routed
+    covered = {function for function, _ in all_samples(stack.http_routes()).values()}
+    assert covered == set(stack.functions())
 
 
-def _function_for(stack, event) -> str:
-    from localcloud.apigw import HttpRouter
-
-    matched = HttpRouter(stack.http_routes()).match(event["requestContext"]["http"]["method"], event["rawPath"])
-    assert matched, event["rawPath"]
-    return matched[1]
+def test_committed_events_match_the_generator(stack):
+    for name, (_, event) in all_samples(stack.http_routes()).items():
+        stored = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+        assert stored["requestContext"]["routeKey"] == event["requestContext"]["routeKey"], name
 
 
-def test_sample_http_events_succeed_in_order(api, stack, monkeypatch):
+def test_sample_events_succeed_in_order(api, stack, monkeypatch, management):
     monkeypatch.setenv("JWT_VERIFY_KEY", DEFAULT_JWT_SECRET)
     get_settings.cache_clear()
     try:
-        for name in http_samples():
+        for name, (function, _) in all_samples(stack.http_routes()).items():
             event = json.loads((EVENTS_DIR / f"{name}.json").read_text())
-            result = api.runner.invoke(_function_for(stack, event), event)
+            result = api.runner.invoke(function, event)
             assert not result.errored, (name, result.payload)
             assert result.payload["statusCode"] == 200, (name, result.payload)
     finally:

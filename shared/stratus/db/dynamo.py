@@ -117,6 +117,9 @@ class Table:
         _add_condition(kwargs, condition, names, values)
         return deserialize(self._client.update_item(**kwargs)["Attributes"])
 
+    def delete(self, key: dict[str, Any]) -> None:
+        self._client.delete_item(TableName=self.name, Key=serialize(key))
+
     def query(self, key_condition: str, values: dict[str, Any], names: dict | None = None,
               index: str | None = None, limit: int | None = None, forward: bool = True,
               start_key: dict[str, Any] | None = None, consistent: bool = False,

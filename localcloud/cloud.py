@@ -1,0 +1,242 @@
+"""The local cloud: moto server + provisioning from template.yaml + in-process Lambdas +
+HTTP/WebSocket gateways + event sources + snapshots."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import threading
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from localcloud import discovery, moto_fidelity, provision, snapshot
+from localcloud.event_sources import RateSchedule, StepFunctionsStatusWatcher, StreamPoller, sources_for
+from localcloud.lambda_runner import REPO_ROOT, LambdaRunner
+from localcloud.settings import jwt_secret, state_dir
+from localcloud.stack import ACCOUNT_ID, REGION, Stack
+
+log = logging.getLogger("localcloud")
+ROLE_NAME = "stratus-local-lambda"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}"
+_EXECUTE_API = re.compile(r"^https://[^./]+\.execute-api\.[^/]+/(?P<stage>[^/]+)$")
+
+
+class LocalCloud:
+    def __init__(self, template: Path | None = None, http_port: int = 3000, ws_port: int = 3001,
+                 state: Path | None = None, gateways: bool = True, autosave_seconds: float = 5.0):
+        self.template = Path(template or REPO_ROOT / "template.yaml")
+        self.requested_http_port = http_port
+        self.requested_ws_port = ws_port
+        self.state_dir = Path(state or state_dir())
+        self.gateways = gateways
+        self.autosave_seconds = autosave_seconds
+        self.stop_event = threading.Event()
+        self.moto = None
+        self.http = None
+        self.ws = None
+        self.endpoint = ""
+        self.ready_seconds = 0.0
+        self._threads: list[threading.Thread] = []
+        self._save_lock = threading.Lock()
+        self._session: Any = None
+        self._clients: dict[str, Any] = {}
+
+    # --- start / stop ---------------------------------------------------------------
+    def start(self) -> "LocalCloud":
+        started = time.monotonic()
+        self._start_moto()
+        self.stack = Stack(self.template)
+        functions = self.stack.functions()
+        http_port = self.requested_http_port
+        if self.gateways:
+            from localcloud.http_gateway import HttpGateway
+
+            # The HTTP gateway is bound first: the management endpoint lives on its port.
+            self.http = HttpGateway(None, self.stack.http_routes(), http_port)  # type: ignore[arg-type]
+            http_port = self.http.port
+        for spec in functions.values():
+            spec.environment = {k: self._local_value(v, http_port) for k, v in spec.environment.items()}
+        self.runner = LambdaRunner(functions, self._base_environment())
+        self._route_lambda_to_runner()
+        self._provision()
+        self.restored = snapshot.load(self.state_dir, self.client("dynamodb"), self.client("s3"))
+        if self.gateways:
+            from localcloud.ws_gateway import WebSocketGateway
+
+            self.http.runner = self.runner
+            apis = self.stack.websocket_apis()
+            if apis:
+                self.ws = WebSocketGateway(self.runner, apis[0], self.requested_ws_port)
+                self.ws.start()
+                self.http.management = self.ws.manage
+            self.http.start()
+        self._start_event_sources()
+        if self.autosave_seconds:
+            self._spawn(self._autosave, "autosave")
+        self.ready_seconds = time.monotonic() - started
+        if self.gateways:
+            discovery.write(self.state_dir, {"http": self.http_url, "ws": self.ws_url, "aws": self.endpoint})
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.ws:
+            self.ws.stop()
+        if self.http:
+            self.http.stop()
+        for thread in self._threads:
+            thread.join(5)
+        self.save()
+        if self.gateways:
+            discovery.clear(self.state_dir)
+        if self.moto:
+            self.moto.stop()
+
+    def save(self) -> Path:
+        with self._save_lock:
+            return snapshot.save(self.state_dir, self.client("dynamodb"), self.client("s3"),
+                                 list(self.stack.tables()), self.stack.buckets())
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http.port}" if self.http else ""
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ws.port}" if self.ws else ""
+
+    def ready_line(self) -> str:
+        return f"Stratus local cloud ready: {self.http_url} {self.ws_url}"
+
+    def client(self, service: str) -> Any:
+        """A client of the local endpoint, one per service (one botocore session is costly)."""
+        if service not in self._clients:
+            import boto3
+
+            if self._session is None:
+                self._session = boto3.session.Session(region_name=REGION, aws_access_key_id="local",
+                                                      aws_secret_access_key="local")
+            self._clients[service] = self._session.client(service, endpoint_url=self.endpoint)
+        return self._clients[service]
+
+    # --- pieces -----------------------------------------------------------------------
+    def _start_moto(self) -> None:
+        moto_fidelity.apply()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from moto.server import ThreadedMotoServer
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        port = self.moto.get_host_and_port()[1]
+        self.endpoint = f"http://127.0.0.1:{port}"
+        # moto's ASL interpreter sends its Lambda calls to localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(port)
+        request = urllib.request.Request(
+            f"{self.endpoint}/moto-api/config", method="POST",
+            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+            headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).read()
+
+    def _base_environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon on a laptop
+            "POWERTOOLS_METRICS_NAMESPACE": "StratusLocal",
+        }
+
+    def _local_value(self, value: str, http_port: int) -> str:
+        """Only endpoints change locally: the WebSocket management API lives on the gateway."""
+        found = _EXECUTE_API.match(value)
+        if found:
+            return f"http://127.0.0.1:{http_port}/@ws/{found['stage']}"
+        return value
+
+    def _route_lambda_to_runner(self) -> None:
+        from moto.awslambda.models import LambdaFunction
+
+        runner = self.runner
+
+        def invoke_in_process(function: Any, event: str | None = None) -> tuple[str, bool, str]:
+            payload = json.loads(event) if event else {}
+            result = runner.invoke(function.function_name, payload)
+            logs = f"START RequestId: {result.request_id}\nEND RequestId: {result.request_id}\n" \
+                   f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\n"
+            return json.dumps(result.payload), result.errored, logs
+
+        LambdaFunction._invoke_lambda = invoke_in_process
+
+    def _provision(self) -> None:
+        provision.create_tables(self.stack, self.client("dynamodb"))
+        provision.create_buckets(self.stack, self.client("s3"))
+        provision.put_jwt_key(self.stack, self.client("ssm"), jwt_secret())
+        iam = self.client("iam")
+        try:
+            iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": {"Service": ["lambda.amazonaws.com",
+                                                                                  "states.amazonaws.com"]}}]}))
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+        lambda_client = self.client("lambda")
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("README.txt", "Runs in-process in the Stratus local cloud.")
+        for spec in self.runner.functions.values():
+            lambda_client.create_function(
+                FunctionName=spec.logical_id, Runtime="python3.12", Role=ROLE_ARN, Handler=spec.handler,
+                Code={"ZipFile": code.getvalue()}, Timeout=spec.timeout, MemorySize=spec.memory,
+                Environment={"Variables": spec.environment})
+        sfn = self.client("stepfunctions")
+        for name, machine in self.stack.state_machines().items():
+            sfn.create_state_machine(name=name, definition=machine["definition"], roleArn=ROLE_ARN,
+                                     type=machine["type"])
+
+    def _start_event_sources(self) -> None:
+        dynamodb, streams = self.client("dynamodb"), self.client("dynamodbstreams")
+        rules: list[tuple[dict[str, Any], str]] = []
+        for spec in self.runner.functions.values():
+            for kind, props in sources_for(spec):
+                if kind == "DynamoDB":
+                    table = str(props["Stream"]).split(":table/")[1].split("/")[0]
+                    poller = StreamPoller(self.runner, spec.logical_id, table, int(props.get("BatchSize", 100)),
+                                          dynamodb, streams, self.stop_event)
+                    self._threads.append(poller)
+                    poller.start()
+                elif kind in ("EventBridgeRule", "CloudWatchEvent"):
+                    rules.append((props.get("Pattern", {}), spec.logical_id))
+                elif kind in ("ScheduleV2", "Schedule"):
+                    schedule = RateSchedule(self.runner, spec.logical_id, props["ScheduleExpression"],
+                                            props.get("Input", {}), self.stop_event)
+                    self._threads.append(schedule)
+                    schedule.start()
+        if rules:
+            sfn = self.client("stepfunctions")
+
+            def machine_arns() -> list[str]:
+                return [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+
+            watcher = StepFunctionsStatusWatcher(self.runner, rules, machine_arns, sfn, self.stop_event)
+            self._threads.append(watcher)
+            watcher.start()
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _autosave(self) -> None:
+        while not self.stop_event.wait(self.autosave_seconds):
+            try:
+                self.save()
+            except Exception:
+                log.exception("autosave failed")

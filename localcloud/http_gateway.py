@@ -1,0 +1,105 @@
+"""The local HTTP API: requests become API Gateway HTTP API (payload v2) events.
+
+It also serves the WebSocket API's management endpoint (`/@ws/<stage>/@connections/<id>`)
+that functions reach through WEBSOCKET_MANAGEMENT_ENDPOINT.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from localcloud.apigw import HttpRouter, http_event
+from localcloud.lambda_runner import LambdaRunner
+
+MANAGEMENT_PREFIX = "/@ws/"
+_MANAGEMENT_PATH = re.compile(r"^/@ws/(?P<stage>[^/]+)/@connections/(?P<connection_id>[^/]+)$")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class HttpGateway:
+    def __init__(self, runner: LambdaRunner, routes: list[tuple[str, str, str]], port: int,
+                 management: Callable[[str, str, bytes], tuple[int, Any]] | None = None):
+        self.runner = runner
+        self.router = HttpRouter(routes)
+        self.management = management
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet: the functions log
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
+                                                          self.client_address[0])
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+        self.server = _Server(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, name="http-gateway", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
+               source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        parts = urlsplit(raw_path)
+        path = parts.path
+        if path.startswith(MANAGEMENT_PREFIX) and self.management:
+            found = _MANAGEMENT_PATH.match(path)
+            if not found:
+                return _json(404, {"message": "Not Found"})
+            status, payload = self.management(method, found["connection_id"], body)
+            return _json(status, payload)
+        matched = self.router.match(method, path)
+        if not matched:
+            return _json(404, {"message": "Not Found"})
+        route_key, function, path_parameters = matched
+        event = http_event(method, path, route_key, headers, parts.query, body, path_parameters, source_ip)
+        result = self.runner.invoke(function, event)
+        if result.errored:
+            return _json(500 if "timed out" not in str(result.payload) else 503,
+                         {"message": "Internal Server Error"})
+        return _response(result.payload)
+
+
+def _json(status: int, payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    data = b"" if payload is None else json.dumps(payload).encode()
+    return status, [("content-type", "application/json")], data
+
+
+def _response(payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Payload v2 responses: a full {statusCode, headers, body} or any JSON value (→ 200)."""
+    if not isinstance(payload, dict) or "statusCode" not in payload:
+        return _json(200, payload)
+    headers = [(k, str(v)) for k, v in (payload.get("headers") or {}).items() if k.lower() != "content-length"]
+    for name, values in (payload.get("multiValueHeaders") or {}).items():
+        headers.extend((name, str(v)) for v in values)
+    headers.extend(("set-cookie", cookie) for cookie in payload.get("cookies") or [])
+    body = payload.get("body") or ""
+    data = base64.b64decode(body) if payload.get("isBase64Encoded") else body.encode()
+    return int(payload["statusCode"]), headers, data

@@ -1,0 +1,1 @@
+"""Live progress over the WebSocket API: connections, AutoGPT's message envelope, delivery."""

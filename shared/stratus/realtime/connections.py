@@ -1,0 +1,48 @@
+"""WebSocket connections: register, forget, and post through the management API."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from stratus.aws import client
+from stratus.clock import now_iso
+from stratus.db.connections_table import CONNECTION_TTL_SECONDS, connection_key, connections_table
+
+
+def register(connection_id: str, user_id: str) -> None:
+    connections_table().put({
+        **connection_key(connection_id),
+        "connection_id": connection_id,
+        "user_id": user_id,
+        "connected_at": now_iso(),
+        "expires_at": int(time.time()) + CONNECTION_TTL_SECONDS,
+    })
+
+
+def get(connection_id: str) -> dict[str, Any] | None:
+    return connections_table().get(connection_key(connection_id), consistent=True)
+
+
+def forget(connection_id: str) -> None:
+    connections_table().delete(connection_key(connection_id))
+
+
+def _management() -> Any:
+    return client("apigatewaymanagementapi", endpoint_url=os.environ["WEBSOCKET_MANAGEMENT_ENDPOINT"])
+
+
+def post(connection_id: str, message: str) -> bool:
+    """Send one message. A gone connection (410) is forgotten and reported as False."""
+    try:
+        _management().post_to_connection(ConnectionId=connection_id, Data=message.encode())
+        return True
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "GoneException" or \
+                error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410:
+            forget(connection_id)
+            return False
+        raise
