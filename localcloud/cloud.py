@@ -167,7 +167,7 @@ class LocalCloud:
         runner = self.runner
 
         def invoke_in_process(function: Any, event: str | None = None) -> tuple[str, bool, str]:
-            payload = json.loads(event) if event else {}
+            payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
             result = runner.invoke(function.function_name, payload)
             logs = f"START RequestId: {result.request_id}\nEND RequestId: {result.request_id}\n" \
                    f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\n"

@@ -12,7 +12,7 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from localcloud.apigw import HttpRouter, http_event
 from localcloud.lambda_runner import LambdaRunner
@@ -73,7 +73,7 @@ class HttpGateway:
             found = _MANAGEMENT_PATH.match(path)
             if not found:
                 return _json(404, {"message": "Not Found"})
-            status, payload = self.management(method, found["connection_id"], body)
+            status, payload = self.management(method, unquote(found["connection_id"]), body)
             return _json(status, payload)
         matched = self.router.match(method, path)
         if not matched:

@@ -23,7 +23,7 @@ from localcloud.stack import WebSocketApiSpec
 
 def _new_connection_id() -> str:
     # API Gateway ids look like 'L0SM9cOFvHcCIhw=': 10 random bytes, base64.
-    return base64.b64encode(os.urandom(10)).decode()
+    return base64.urlsafe_b64encode(os.urandom(10)).decode()
 
 
 class WebSocketGateway:
@@ -128,8 +128,9 @@ class WebSocketGateway:
             return 200, None
         if method == "GET":
             meta = self.meta.get(connection_id, {})
-            return 200, {"ConnectedAt": _iso(meta.get("connectedAt")), "LastActiveAt": _iso(meta.get("lastActiveAt")),
-                         "Identity": {"SourceIp": meta.get("sourceIp", "127.0.0.1"), "UserAgent": ""}}
+            # The wire format (botocore maps it to ConnectedAt / Identity / LastActiveAt).
+            return 200, {"connectedAt": _iso(meta.get("connectedAt")), "lastActiveAt": _iso(meta.get("lastActiveAt")),
+                         "identity": {"sourceIp": meta.get("sourceIp", "127.0.0.1"), "userAgent": ""}}
         if method == "DELETE":
             asyncio.run_coroutine_threadsafe(socket.close(), self.loop)
             return 204, None

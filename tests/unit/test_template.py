@@ -35,7 +35,9 @@ def test_sam_translator_transforms_template(name):
     template, errors = decode_str((ROOT / name).read_text())
     assert not errors
     _as_packaged(template)
-    output = transform(template, {"JwtKeyParameterName": "stratus/jwt-verify-key"}, ManagedPolicyLoader(_NoIam()))
+    parameters = {name: spec.get("Default", f"arn:aws:lambda:us-east-1:123456789012:layer:{name}:1")
+                  for name, spec in template.get("Parameters", {}).items()}
+    output = transform(template, parameters, ManagedPolicyLoader(_NoIam()))
     kinds = {r["Type"] for r in output["Resources"].values()}
     assert "AWS::Lambda::Function" in kinds
     # Every SAM resource was expanded (nested applications become CloudFormation stacks).
@@ -44,6 +46,9 @@ def test_sam_translator_transforms_template(name):
 
 def _as_packaged(template: dict) -> None:
     """What `sam package` does before the transform: local paths become S3 locations."""
+    function_globals = template.get("Globals", {}).get("Function", {})
+    if isinstance(function_globals.get("CodeUri"), str):
+        function_globals["CodeUri"] = "s3://stratus-artifacts/shared-code.zip"
     for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})
         for field in ("CodeUri", "ContentUri"):

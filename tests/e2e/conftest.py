@@ -1,0 +1,100 @@
+"""End-to-end fixtures: the local cloud as a real process on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from localcloud import discovery
+from localcloud.settings import DEFAULT_JWT_SECRET
+from stratus.auth.jwt_tokens import issue_token
+
+ROOT = Path(__file__).resolve().parents[2]
+# The default local secret, so the committed events/ (signed with it) work against this cloud.
+E2E_SECRET = DEFAULT_JWT_SECRET
+READY = "Stratus local cloud ready: "
+
+
+class CloudProcess:
+    def __init__(self, state_dir: Path, template: Path | None = None, secret: str = E2E_SECRET):
+        self.state_dir = state_dir
+        self.template = template
+        self.secret = secret
+        self.process: subprocess.Popen | None = None
+        self.output: list[str] = []
+
+    def start(self, timeout: float = 60) -> "CloudProcess":
+        args = [sys.executable, "-m", "localcloud", "--http-port", "0", "--ws-port", "0",
+                "--state-dir", str(self.state_dir)]
+        if self.template:
+            args += ["--template", str(self.template)]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "USERS_", "MOTO_"))}
+        env["STRATUS_JWT_SECRET"] = self.secret
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True)
+        ready = threading.Event()
+
+        def read() -> None:
+            for line in self.process.stdout:  # type: ignore[union-attr]
+                self.output.append(line)
+                if line.startswith(READY):
+                    self.http, self.ws = line[len(READY):].split()
+                    ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(timeout):
+            self.stop()
+            raise RuntimeError("local cloud did not start:\n" + "".join(self.output))
+        self.aws = discovery.find(self.state_dir)["aws"]
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.aws, region_name="us-east-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def e2e_token(user_id: str, admin: bool = False) -> str:
+    return issue_token(E2E_SECRET, user_id, email=f"{user_id}@example.com", admin=admin)
+
+
+def auth(user_id: str, admin: bool = False) -> dict[str, str]:
+    return {"Authorization": f"Bearer {e2e_token(user_id, admin)}"}
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory):
+    process = CloudProcess(tmp_path_factory.mktemp("cloud-state")).start()
+    yield process
+    process.stop()
+
+
+def wait_for(predicate, timeout: float = 15, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def pretty(value) -> str:
+    return json.dumps(value, indent=1, default=str)
