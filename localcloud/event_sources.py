@@ -160,5 +160,6 @@ def _epoch_ms(value: Any) -> int | None:
 
 def sources_for(spec: FunctionSpec) -> list[tuple[str, dict[str, Any]]]:
     """(event type, properties) for each non-API event of a function."""
-    return [(event.get("Type", ""), event.get("Properties", {}))
+    resolve = spec.stack.resolver.resolve if spec.stack else (lambda value: value)
+    return [(event.get("Type", ""), resolve(event.get("Properties", {})))
             for event in spec.events.values() if event.get("Type") not in ("HttpApi", "Api")]

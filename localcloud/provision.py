@@ -35,5 +35,7 @@ def create_buckets(stack: Stack, s3: Any) -> None:
 
 def put_jwt_key(stack: Stack, ssm: Any, secret: str) -> None:
     """Store the local JWT secret where the template tells functions to read it."""
+    if "JwtKeyParameterName" not in stack.parameters:
+        return
     name = "/" + str(stack.parameters["JwtKeyParameterName"]).lstrip("/")
     ssm.put_parameter(Name=name, Value=secret, Type="SecureString", Overwrite=True)

@@ -46,7 +46,8 @@ class CloudProcess:
             for line in self.process.stdout:  # type: ignore[union-attr]
                 self.output.append(line)
                 if line.startswith(READY):
-                    self.http, self.ws = line[len(READY):].split()
+                    urls = line[len(READY):].split()
+                    self.http, self.ws = urls[0], (urls[1] if len(urls) > 1 else "")
                     ready.set()
 
         threading.Thread(target=read, daemon=True).start()
