@@ -36,6 +36,7 @@ class HttpGateway:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # one small response must not wait for a delayed ACK
 
             def log_message(self, *args: Any) -> None:  # quiet: the functions log
                 pass

@@ -1,5 +1,5 @@
-"""Create the template's resources in moto: tables (GSIs, LSIs, TTL, streams), buckets, the
-JWT key parameter. Works against an in-process mock or the local moto server alike."""
+"""Create the template's resources in moto: tables (GSIs, LSIs, TTL, streams) and buckets.
+Works against an in-process mock or the local moto server alike."""
 
 from __future__ import annotations
 
@@ -31,11 +31,3 @@ def create_buckets(stack: Stack, s3: Any) -> None:
     for name in stack.buckets():
         if name not in existing:
             s3.create_bucket(Bucket=name)
-
-
-def put_jwt_key(stack: Stack, ssm: Any, secret: str) -> None:
-    """Store the local JWT secret where the template tells functions to read it."""
-    if "JwtKeyParameterName" not in stack.parameters:
-        return
-    name = "/" + str(stack.parameters["JwtKeyParameterName"]).lstrip("/")
-    ssm.put_parameter(Name=name, Value=secret, Type="SecureString", Overwrite=True)

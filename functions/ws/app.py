@@ -8,16 +8,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stratus.auth.jwt_tokens import verify_token
 from stratus.errors import Unauthorized
-from stratus.observability import logger, metrics, tracer
+from stratus.observability import metrics, observed
 from stratus.realtime import connections
 from stratus.realtime.protocol import error_reply, heartbeat_reply, parse_message
 
 _CORRELATION = "requestContext.requestId"
 
 
-@logger.inject_lambda_context(correlation_id_path=_CORRELATION, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(_CORRELATION)
 def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     token = (event.get("queryStringParameters") or {}).get("token")
     if not token:
@@ -31,17 +29,13 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {"statusCode": 200}
 
 
-@logger.inject_lambda_context(correlation_id_path=_CORRELATION, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(_CORRELATION)
 def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connections.forget(event["requestContext"]["connectionId"])
     return {"statusCode": 200}
 
 
-@logger.inject_lambda_context(correlation_id_path=_CORRELATION, clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(_CORRELATION)
 def message(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = event["requestContext"]["connectionId"]
     try:

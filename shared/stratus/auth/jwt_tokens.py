@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from stratus.config import get_settings
 from stratus.errors import Unauthorized
 
@@ -41,6 +39,8 @@ def _verify_key() -> Any:
 
 
 def verify_token(token: str) -> Claims:
+    import jwt  # lazy: pyjwt loads `cryptography` (~0.1 s), which only requests need
+
     settings = get_settings()
     algorithm = settings.jwt_algorithm
     if algorithm not in ALLOWED_ALGORITHMS:
@@ -80,6 +80,8 @@ def issue_token(secret: str, user_id: str, email: str | None = None, admin: bool
                 algorithm: str = "HS256") -> str:
     """Mint a token (local development, tests and `make token`); AWS uses your IdP's tokens."""
     import time
+
+    import jwt
 
     now = int(time.time())
     claims: dict[str, Any] = {

@@ -9,15 +9,31 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
-from typing import Any, Iterable
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, Iterable, Iterator
 
 from stratus.aws import client
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+
+class ConditionFailed(Exception):
+    """A conditional write found the item not as expected."""
+
+
+class TransactionCancelled(Exception):
+    """A transaction was cancelled; `codes` has one reason per item ('None' where it was fine)."""
+
+    def __init__(self, codes: list[str]):
+        super().__init__(f"Transaction cancelled: {codes}")
+        self.codes = codes
+
+
+@lru_cache(maxsize=1)
+def _types() -> tuple[Any, Any]:
+    # Lazy: boto3's type module pulls in botocore, which the first request loads anyway.
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def _to_dynamo_value(value: Any) -> Any:
@@ -41,11 +57,13 @@ def _from_dynamo_value(value: Any) -> Any:
 
 
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(_to_dynamo_value(v)) for k, v in item.items() if v is not None}
+    serializer = _types()[0]
+    return {k: serializer.serialize(_to_dynamo_value(v)) for k, v in item.items() if v is not None}
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _from_dynamo_value(_deserializer.deserialize(v)) for k, v in item.items()}
+    deserializer = _types()[1]
+    return {k: _from_dynamo_value(deserializer.deserialize(v)) for k, v in item.items()}
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
@@ -66,14 +84,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return decoded
 
 
-def is_condition_failure(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
-def cancellation_codes(error: ClientError) -> list[str]:
-    """Per-item reasons of a cancelled transaction ('None' where the item was fine)."""
-    if error.response["Error"]["Code"] != "TransactionCanceledException":
-        raise error
+def _cancellation_codes(error: Any) -> list[str]:
     reasons = error.response.get("CancellationReasons") or []
     if not reasons:
         # Some endpoints only put the reasons in the message: "...reasons [None, ConditionalCheckFailed]".
@@ -104,7 +115,8 @@ class Table:
             values: dict | None = None) -> None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": serialize(item)}
         _add_condition(kwargs, condition, names, values)
-        self._client.put_item(**kwargs)
+        with _translated_errors():
+            self._client.put_item(**kwargs)
 
     def update(self, key: dict[str, Any], update: str, names: dict | None = None,
                values: dict | None = None, condition: str | None = None) -> dict[str, Any]:
@@ -115,7 +127,8 @@ class Table:
             "ReturnValues": "ALL_NEW",
         }
         _add_condition(kwargs, condition, names, values)
-        return deserialize(self._client.update_item(**kwargs)["Attributes"])
+        with _translated_errors():
+            return deserialize(self._client.update_item(**kwargs)["Attributes"])
 
     def delete(self, key: dict[str, Any]) -> None:
         self._client.delete_item(TableName=self.name, Key=serialize(key))
@@ -147,8 +160,9 @@ class Table:
         return [deserialize(i) for i in response.get("Items", [])], (deserialize(last) if last else None)
 
     def transact(self, operations: Iterable[dict[str, Any]]) -> None:
-        """Run write operations built with `put_op`/`update_op`/`condition_op` atomically."""
-        self._client.transact_write_items(TransactItems=list(operations))
+        """Run write operations built with `put_op`/`update_op`/`delete_op` atomically."""
+        with _translated_errors():
+            self._client.transact_write_items(TransactItems=list(operations))
 
     # Builders for transaction items -------------------------------------------------
     def put_op(self, item: dict[str, Any], condition: str | None = None,
@@ -168,6 +182,22 @@ class Table:
         body: dict[str, Any] = {"TableName": self.name, "Key": serialize(key)}
         _add_condition(body, condition, names, values)
         return {"Delete": body}
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """botocore's errors as ours, so the domain never imports botocore."""
+    from botocore.exceptions import ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(error.response["Error"].get("Message", "")) from error
+        if code == "TransactionCanceledException":
+            raise TransactionCancelled(_cancellation_codes(error)) from error
+        raise
 
 
 def _add_condition(kwargs: dict[str, Any], condition: str | None, names: dict | None,

@@ -6,8 +6,6 @@ import os
 import time
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from stratus.aws import client
 from stratus.clock import now_iso
 from stratus.db.connections_table import CONNECTION_TTL_SECONDS, connection_key, connections_table
@@ -37,6 +35,8 @@ def _management() -> Any:
 
 def post(connection_id: str, message: str) -> bool:
     """Send one message. A gone connection (410) is forgotten and reported as False."""
+    from botocore.exceptions import ClientError  # loaded by the client already; kept off import time
+
     try:
         _management().post_to_connection(ConnectionId=connection_id, Data=message.encode())
         return True

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from stratus.auth.api_keys import (
@@ -17,7 +16,7 @@ from stratus.auth.api_keys import (
     verify_key,
 )
 from stratus.clock import now_iso
-from stratus.db.dynamo import is_condition_failure
+from stratus.db.dynamo import ConditionFailed
 from stratus.db.users_table import BY_USER_INDEX, api_key_key, api_key_owner_keys, users_table
 from stratus.errors import Conflict, Forbidden, NotFound, Unauthorized
 
@@ -126,10 +125,8 @@ def _update_owned(user_id: str, key_id: str, expression: str, values: dict[str, 
             {"PK": item["PK"], "SK": item["SK"]}, expression,
             values={**values, ":owner": user_id}, names=names, condition=condition,
         )
-    except ClientError as error:
-        if is_condition_failure(error):
-            raise Conflict(f"API key {key_id} is revoked and can no longer change.") from error
-        raise
+    except ConditionFailed as failed:
+        raise Conflict(f"API key {key_id} is revoked and can no longer change.") from failed
     return _public(updated)
 
 

@@ -13,11 +13,10 @@ import time
 from enum import Enum
 from typing import Any
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from stratus.clock import now_iso
-from stratus.db.dynamo import cancellation_codes
+from stratus.db.dynamo import TransactionCancelled
 from stratus.db.users_table import TX_BY_TIME_INDEX, balance_key, transaction_key, users_table
 from stratus.errors import BadRequest, Conflict, InsufficientBalance
 
@@ -114,8 +113,8 @@ def record(user_id: str, tx_type: TransactionType, amount: int, idempotency_key:
         try:
             table.transact([guard, table.put_op(tx, condition="attribute_not_exists(PK)")])
             return Transaction.model_validate(tx)
-        except ClientError as error:
-            key_used = cancellation_codes(error)[1] == _CONDITION_FAILED
+        except TransactionCancelled as cancelled:
+            key_used = cancelled.codes[1] == _CONDITION_FAILED
             existing = _existing(user_id, idempotency_key) if key_used else None
             if existing:
                 return existing

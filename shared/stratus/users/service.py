@@ -6,12 +6,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from botocore.exceptions import ClientError
-
 from stratus.auth.jwt_tokens import Claims
 from stratus.clock import now_iso
 from stratus.config import get_settings
-from stratus.db.dynamo import cancellation_codes
+from stratus.db.dynamo import TransactionCancelled
 from stratus.db.users_table import email_key, profile_key, users_table
 from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.users.credits import TransactionType, balance_item, transaction_item
@@ -82,12 +80,11 @@ def get_or_create_user(claims: Claims) -> User:
         ))
     try:
         table.transact(operations)
-    except ClientError as error:
-        codes = cancellation_codes(error)
-        if codes[0] == _CONDITION_FAILED:  # created concurrently by another request
+    except TransactionCancelled as cancelled:
+        if cancelled.codes[0] == _CONDITION_FAILED:  # created concurrently by another request
             return get_user(claims.user_id)
-        if email and codes[1] == _CONDITION_FAILED:
-            raise Conflict(f"The email address {email} is already used by another account.") from error
+        if email and cancelled.codes[1] == _CONDITION_FAILED:
+            raise Conflict(f"The email address {email} is already used by another account.") from cancelled
         raise
     return _user_from_item(profile)
 
@@ -116,11 +113,10 @@ def update_email(user_id: str, address: str) -> str:
                                           values={":user_id": user_id}))
     try:
         table.transact(operations)
-    except ClientError as error:
-        codes = cancellation_codes(error)
-        if codes[0] == _CONDITION_FAILED:
-            raise Conflict(f"The email address {email} is already used by another account.") from error
-        raise Conflict("Your profile changed while updating the email; try again.") from error
+    except TransactionCancelled as cancelled:
+        if cancelled.codes[0] == _CONDITION_FAILED:
+            raise Conflict(f"The email address {email} is already used by another account.") from cancelled
+        raise Conflict("Your profile changed while updating the email; try again.") from cancelled
     return email
 
 

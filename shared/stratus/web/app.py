@@ -41,13 +41,11 @@ def lambda_handler(app: FastAPI) -> Callable[[dict, Any], dict]:
     from aws_lambda_powertools.logging import correlation_paths
     from mangum import Mangum
 
-    from stratus.observability import metrics, tracer
+    from stratus.observability import observed
 
     asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
+    @observed(correlation_paths.API_GATEWAY_HTTP)
     def handler(event: dict, context: Any) -> dict:
         return asgi(event, context)
 
