@@ -1,0 +1,154 @@
+"""The block SDK: what a block is, compatible with AutoGPT's block definitions.
+
+A block is a class with a fixed UUID, pydantic Input/Output schemas, costs, and an async
+generator `run` that yields `(output_name, value)` pairs. Every block except input/output
+blocks has an implicit `error` output.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, AsyncIterator, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from stratus.blocks.typeconv import convert_to_annotation
+
+BlockOutput = AsyncIterator[tuple[str, Any]]
+
+
+class BlockCategory(str, Enum):
+    AI = "Block that leverages AI to perform a task."
+    SOCIAL = "Block that interacts with social media platforms."
+    TEXT = "Block that processes text data."
+    SEARCH = "Block that searches or extracts information from the internet."
+    BASIC = "Block that performs basic operations."
+    INPUT = "Block that interacts with input of the graph."
+    OUTPUT = "Block that interacts with output of the graph."
+    LOGIC = "Programming logic to control the flow of your agent"
+    DEVELOPER_TOOLS = "Developer tools such as GitHub blocks."
+    DATA = "Block that interacts with structured data."
+    AGENT = "Block that interacts with other agents."
+
+    def to_dict(self) -> dict[str, str]:
+        return {"category": self.name, "description": self.value}
+
+
+class BlockType(str, Enum):
+    STANDARD = "Standard"
+    INPUT = "Input"
+    OUTPUT = "Output"
+    NOTE = "Note"
+    AGENT = "Agent"
+
+
+class BlockCostType(str, Enum):
+    RUN = "run"  # per run
+    BYTE = "byte"  # per byte of input
+    SECOND = "second"  # per second of run time
+
+
+class BlockCost(BaseModel):
+    cost_amount: int
+    cost_filter: dict[str, Any] = Field(default_factory=dict)
+    cost_type: BlockCostType = BlockCostType.RUN
+
+
+class BlockSchema(BaseModel):
+    """Base of every Input and Output schema. Unknown fields are ignored, as in AutoGPT."""
+
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+    @classmethod
+    def jsonschema(cls) -> dict[str, Any]:
+        schema = cls.model_json_schema()
+        schema.pop("title", None)
+        return schema
+
+    @classmethod
+    def field_names(cls) -> set[str]:
+        return set(cls.model_fields)
+
+    @classmethod
+    def required_fields(cls) -> set[str]:
+        return {name for name, field in cls.model_fields.items() if field.is_required()}
+
+
+class BlockSchemaOutput(BlockSchema):
+    """Output schemas of standard blocks: the implicit `error` pin."""
+
+    error: str = Field(default="", description="Error message if the block failed")
+
+
+class BlockInputError(ValueError):
+    """Inputs that do not fit the block's input schema: `errors` maps pin → message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{pin}: {message}" for pin, message in errors.items()))
+        self.errors = errors
+
+
+class Block:
+    id: ClassVar[str]
+    description: ClassVar[str] = ""
+    categories: ClassVar[set[BlockCategory]] = {BlockCategory.BASIC}
+    input_schema: ClassVar[type[BlockSchema]]
+    output_schema: ClassVar[type[BlockSchema]]
+    block_type: ClassVar[BlockType] = BlockType.STANDARD
+    static_output: ClassVar[bool] = False
+    costs: ClassVar[list[BlockCost]] = []
+    # Which Lambda group runs it: core blocks run inline or in functions/blocks/core.
+    group: ClassVar[str] = "core"
+    # (inputs, expected outputs) pairs; outputs are (name, value) in yield order.
+    test_input: ClassVar[dict[str, Any] | list[dict[str, Any]]] = {}
+    test_output: ClassVar[list[tuple[str, Any]] | tuple[str, Any]] = []
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    async def run(self, input_data: Any, **kwargs: Any) -> BlockOutput:
+        raise NotImplementedError
+        yield  # pragma: no cover - makes this an async generator
+
+    # --- validation and execution -------------------------------------------------
+    def validate_input(self, data: dict[str, Any]) -> BlockSchema:
+        converted = {}
+        for name, value in data.items():
+            field = self.input_schema.model_fields.get(name)
+            converted[name] = convert_to_annotation(value, field.annotation) if field else value
+        try:
+            return self.input_schema.model_validate(converted)
+        except ValidationError as exc:
+            errors: dict[str, str] = {}
+            for error in exc.errors():
+                pin = ".".join(str(part) for part in error.get("loc", ())) or "input"
+                errors.setdefault(pin, error.get("msg", "invalid"))
+            raise BlockInputError(errors) from exc
+
+    async def execute(self, data: dict[str, Any], **kwargs: Any) -> BlockOutput:
+        """Validate inputs, run, and check every yielded pin exists on the output schema."""
+        inputs = self.validate_input(data)
+        outputs = self.output_schema.field_names()
+        async for name, value in self.run(inputs, **kwargs):
+            if name not in outputs and name != "error":
+                raise ValueError(f"Block {self.name} produced an unknown output pin {name!r}")
+            yield name, value
+
+    # --- description ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "categories": [category.to_dict() for category in sorted(self.categories, key=lambda c: c.name)],
+            "inputSchema": self.input_schema.jsonschema(),
+            "outputSchema": self.output_schema.jsonschema(),
+            "staticOutput": self.static_output,
+            "uiType": self.block_type.value,
+            "contributors": [],
+            "costs": [cost.model_dump(mode="json") for cost in self.costs],
+        }
+
+    def has_error_pin(self) -> bool:
+        return self.block_type not in (BlockType.INPUT, BlockType.OUTPUT, BlockType.NOTE)
