@@ -151,4 +151,4 @@ class Block:
         }
 
     def has_error_pin(self) -> bool:
-        return self.block_type not in (BlockType.INPUT, BlockType.OUTPUT, BlockType.NOTE)
+        return self.block_type not in (BlockType.INPUT, BlockType.OUTPUT)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from decimal import Decimal
 from contextlib import contextmanager
 from functools import lru_cache
@@ -36,8 +37,13 @@ def _types() -> tuple[Any, Any]:
     return TypeSerializer(), TypeDeserializer()
 
 
+_NON_FINITE = "$float"  # DynamoDB numbers cannot be inf/nan; AutoGPT blocks can yield them.
+
+
 def _to_dynamo_value(value: Any) -> Any:
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return {_NON_FINITE: repr(value)}
         return Decimal(repr(value))
     if isinstance(value, dict):
         return {k: _to_dynamo_value(v) for k, v in value.items()}
@@ -50,6 +56,8 @@ def _from_dynamo_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
+        if len(value) == 1 and _NON_FINITE in value:
+            return float(value[_NON_FINITE])
         return {k: _from_dynamo_value(v) for k, v in value.items()}
     if isinstance(value, (list, set)):
         return [_from_dynamo_value(v) for v in value]
@@ -129,6 +137,16 @@ class Table:
         _add_condition(kwargs, condition, names, values)
         with _translated_errors():
             return deserialize(self._client.update_item(**kwargs)["Attributes"])
+
+    def batch_get(self, keys: list[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any]]:
+        """Up to 100 items in one request (unprocessed keys are retried)."""
+        pending: dict[str, Any] = {self.name: {"Keys": [serialize(k) for k in keys], "ConsistentRead": consistent}}
+        found: list[dict[str, Any]] = []
+        while pending:
+            response = self._client.batch_get_item(RequestItems=pending)
+            found.extend(deserialize(item) for item in response.get("Responses", {}).get(self.name, []))
+            pending = response.get("UnprocessedKeys") or {}
+        return found
 
     def delete(self, key: dict[str, Any]) -> None:
         self._client.delete_item(TableName=self.name, Key=serialize(key))

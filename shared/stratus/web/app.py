@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
@@ -17,8 +18,27 @@ def _validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
 
 
+class JSONWithNonFinite(JSONResponse):
+    """JSON that keeps inf/nan (as Python's json writes them) instead of failing with a 500:
+    AutoGPT blocks yield them (Calculator divides by zero to inf)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=True, separators=(",", ":")).encode("utf-8")
+
+
+def json_response(content: Any) -> JSONWithNonFinite:
+    """A response that bypasses FastAPI's serializer, which turns inf/nan into null."""
+    from pydantic import BaseModel
+
+    def plain(value: Any) -> Any:
+        return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+    return JSONWithNonFinite(content=[plain(v) for v in content] if isinstance(content, list) else plain(content))
+
+
 def create_app(title: str) -> FastAPI:
-    app = FastAPI(title=title, openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None)
+    app = FastAPI(title=title, openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+                  default_response_class=JSONWithNonFinite)
 
     @app.exception_handler(StratusError)
     async def _domain_error(_: Request, exc: StratusError) -> JSONResponse:

@@ -1,0 +1,105 @@
+"""GraphsFunction: /api/graphs*, /api/blocks*, /external-api/v1/{blocks,graphs}*.
+
+Thin handlers: parse, call `stratus.graphs` / `stratus.blocks`, shape the response.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, Header, Query
+from fastapi.responses import Response
+
+from stratus.auth.api_keys import APIKeyPermission
+from stratus.blocks import service as blocks
+from stratus.graphs import service as graphs
+from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, SetActiveVersion
+from stratus.observability import metrics
+from stratus.users.api_keys import AuthenticatedKey
+from stratus.web.app import create_app, json_response, lambda_handler
+from stratus.web.auth import api_key_with, current_user_id
+
+app = create_app("Stratus graphs")
+UserId = Annotated[str, Depends(current_user_id)]
+
+
+# --- graphs -----------------------------------------------------------------------------
+@app.post("/api/graphs", response_model=GraphModel)
+def create_graph(user_id: UserId, body: CreateGraph) -> Response:
+    metrics.add_metric(name="GraphsCreated", unit="Count", value=1)
+    return json_response(graphs.create_graph(user_id, body))
+
+
+@app.get("/api/graphs", response_model=list[GraphMeta])
+def list_graphs(user_id: UserId) -> list[GraphMeta]:
+    return graphs.list_graphs(user_id)
+
+
+@app.get("/api/graphs/{graph_id}", response_model=GraphModel)
+def get_graph(user_id: UserId, graph_id: str, version: Annotated[int | None, Query(ge=1)] = None,
+              for_export: bool = False) -> Response:
+    return json_response(graphs.get_graph(user_id, graph_id, version, for_export))
+
+
+@app.put("/api/graphs/{graph_id}", response_model=GraphModel)
+def update_graph(user_id: UserId, graph_id: str, body: Graph) -> Response:
+    return json_response(graphs.update_graph(user_id, graph_id, body))
+
+
+@app.delete("/api/graphs/{graph_id}")
+def delete_graph(user_id: UserId, graph_id: str) -> dict[str, int]:
+    return {"version_counts": graphs.delete_graph(user_id, graph_id)}
+
+
+@app.get("/api/graphs/{graph_id}/versions", response_model=list[GraphModel])
+def list_versions(user_id: UserId, graph_id: str) -> Response:
+    return json_response(graphs.list_versions(user_id, graph_id))
+
+
+@app.get("/api/graphs/{graph_id}/versions/{version}", response_model=GraphModel)
+def get_version(user_id: UserId, graph_id: str, version: int) -> Response:
+    return json_response(graphs.get_graph(user_id, graph_id, version))
+
+
+@app.put("/api/graphs/{graph_id}/versions/active", response_model=GraphModel)
+def set_active_version(user_id: UserId, graph_id: str, body: SetActiveVersion) -> Response:
+    return json_response(graphs.set_active_version(user_id, graph_id, body.active_graph_version))
+
+
+# --- blocks -----------------------------------------------------------------------------
+def _definitions() -> Response:
+    return Response(blocks.definitions_json(), media_type="application/json")
+
+
+@app.get("/api/blocks")
+def list_blocks(user_id: UserId) -> Response:
+    return _definitions()
+
+
+@app.post("/api/blocks/{block_id}/execute")
+async def execute_block(user_id: UserId, block_id: str, data: Annotated[dict[str, Any], Body()],
+                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    return json_response(await blocks.execute_block(user_id, block_id, data, idempotency_key))
+
+
+# --- external API -----------------------------------------------------------------------
+@app.get("/external-api/v1/blocks")
+def external_list_blocks(key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.READ_BLOCK))]
+                         ) -> Response:
+    return _definitions()
+
+
+@app.post("/external-api/v1/blocks/{block_id}/execute")
+async def external_execute_block(
+        key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.EXECUTE_BLOCK))],
+        block_id: str, data: Annotated[dict[str, Any], Body()]) -> Response:
+    return json_response(await blocks.execute_block(key.user_id, block_id, data))
+
+
+@app.post("/external-api/v1/graphs", response_model=GraphModel)
+def external_create_graph(key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.WRITE_GRAPH))],
+                          body: CreateGraph) -> Response:
+    return json_response(graphs.create_graph(key.user_id, body))
+
+
+handler = lambda_handler(app)

@@ -1,0 +1,1 @@
+"""Graphs: AutoGPT's graph JSON, validation, schemas and versioned storage."""

@@ -1,0 +1,69 @@
+"""A graph's input_schema, output_schema and credentials_input_schema (JSON schemas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stratus.blocks.registry import get_block
+from stratus.blocks.sdk import BlockType
+from stratus.graphs.models import Graph
+
+_INPUT_TYPES = {  # AutoGPT's typed input blocks
+    "96dae2bb-97a2-41c2-bd2f-13a3b5a8ea98": {"type": "number"},
+    "7e198b09-4994-47db-8b4d-952d98241817": {"type": "string", "format": "date"},
+    "2a1c757e-86cf-4c7e-aacf-060dc382e434": {"type": "string", "format": "time"},
+}
+
+
+def input_schema(graph: Graph) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for node in graph.nodes:
+        block = get_block(node.block_id)
+        if block is None or block.block_type is not BlockType.INPUT:
+            continue
+        name = node.input_default.get("name")
+        if not name:
+            continue
+        prop: dict[str, Any] = dict(_INPUT_TYPES.get(node.block_id, {}))
+        prop["title"] = node.input_default.get("title") or name
+        if node.input_default.get("description"):
+            prop["description"] = node.input_default["description"]
+        prop["secret"] = bool(node.input_default.get("secret", False))
+        prop["advanced"] = bool(node.input_default.get("advanced", False))
+        if node.input_default.get("value") is not None:
+            prop["default"] = node.input_default["value"]
+        else:
+            required.append(name)
+        properties[name] = prop
+    return {"type": "object", "properties": properties, "required": sorted(set(required))}
+
+
+def output_schema(graph: Graph) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for node in graph.nodes:
+        block = get_block(node.block_id)
+        if block is None or block.block_type is not BlockType.OUTPUT:
+            continue
+        name = node.input_default.get("name")
+        if name:
+            prop: dict[str, Any] = {"title": node.input_default.get("title") or name}
+            if node.input_default.get("description"):
+                prop["description"] = node.input_default["description"]
+            properties[name] = prop
+    return {"type": "object", "properties": properties, "required": []}
+
+
+def credentials_input_schema(graph: Graph) -> dict[str, Any]:
+    """Credential fields of the graph's blocks (none among core blocks; AI blocks add them)."""
+    properties: dict[str, Any] = {}
+    for node in graph.nodes:
+        block = get_block(node.block_id)
+        if block is None:
+            continue
+        for name, field in block.input_schema.model_fields.items():
+            if name == "credentials" or name.endswith("_credentials"):
+                provider = (field.json_schema_extra or {}).get("provider", "unknown") \
+                    if isinstance(field.json_schema_extra, dict) else "unknown"
+                properties[f"{provider}_api_key_credentials"] = {"type": "object", "title": name}
+    return {"type": "object", "properties": properties, "required": sorted(properties)}

@@ -1,0 +1,252 @@
+"""Graph versions in DynamoDB: create, read, list, update, activate, delete, export.
+
+Each version is one item (`V#000001`) and the active version is copied to `ACTIVE`, so
+GET a graph is one GetItem and listing a user's graphs is one Query on the owner index.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from stratus.clock import now_iso
+from stratus.db.dynamo import ConditionFailed, TransactionCancelled
+from stratus.db.graphs_table import (
+    ACTIVE_SK,
+    BY_OWNER_INDEX,
+    VERSION_PREFIX,
+    active_key,
+    graph_pk,
+    graphs_table,
+    owner_pk,
+    version_key,
+)
+from stratus.errors import Conflict, NotFound
+from stratus.graphs import schemas
+from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, Link, Node
+from stratus.graphs.validation import GraphTooLarge, validate_graph
+from stratus.blocks.registry import get_block
+
+# DynamoDB items are at most 400 KB; keep room for the key and meta attributes.
+MAX_BODY_BYTES = 380_000
+_META_FIELDS = ("id", "version", "name", "description", "instructions", "recommended_schedule_cron",
+                "forked_from_id", "forked_from_version", "user_id", "created_at", "updated_at")
+
+
+def _not_found(graph_id: str) -> NotFound:
+    return NotFound(f"Graph {graph_id} not found.")
+
+
+# --- ids ---------------------------------------------------------------------------
+def reassign_ids(graph: Graph, new_graph_id: bool = True) -> Graph:
+    """New ids for the graph (optionally), every node and every link; links remapped."""
+    copy = graph.model_copy(deep=True)
+    if new_graph_id or not copy.id:
+        copy.id = str(uuid.uuid4())
+    mapping = {node.id: str(uuid.uuid4()) for node in copy.nodes}
+    for node in copy.nodes:
+        node.id = mapping[node.id]
+        node.input_links, node.output_links = [], []
+    links = []
+    for link in copy.links:
+        links.append(Link(id=str(uuid.uuid4()), source_id=mapping.get(link.source_id, link.source_id),
+                          sink_id=mapping.get(link.sink_id, link.sink_id), source_name=link.source_name,
+                          sink_name=link.sink_name, is_static=link.is_static))
+    copy.links = links
+    copy.sub_graphs = [reassign_ids(sub, new_graph_id=True) for sub in copy.sub_graphs]
+    return copy
+
+
+def _force_static_links(graph: Graph) -> None:
+    """A link from a block with static output is always static (AutoGPT's rule)."""
+    static_nodes = {n.id for n in graph.nodes if (b := get_block(n.block_id)) is not None and b.static_output}
+    for link in graph.links:
+        if link.source_id in static_nodes:
+            link.is_static = True
+
+
+# --- items -------------------------------------------------------------------------
+def _encode_body(graph: Graph) -> str:
+    body = {
+        "nodes": [n.model_dump(exclude={"input_links", "output_links"}) for n in graph.nodes],
+        "links": [link.model_dump() for link in graph.links],
+        "sub_graphs": [s.model_dump() for s in graph.sub_graphs],
+    }
+    # allow_nan: a Calculator default of inf must survive storage (JSON's Infinity token).
+    encoded = json.dumps(body, separators=(",", ":"), allow_nan=True)
+    if len(encoded.encode()) > MAX_BODY_BYTES:
+        raise GraphTooLarge(f"Graph version is {len(encoded.encode()) // 1024} KB; a stored version must fit "
+                            f"in one DynamoDB item (400 KB).")
+    return encoded
+
+
+def _version_item(graph: Graph, user_id: str, created_at: str) -> dict[str, Any]:
+    return {
+        **version_key(graph.id, graph.version),
+        "id": graph.id, "version": graph.version, "user_id": user_id, "name": graph.name,
+        "description": graph.description, "instructions": graph.instructions,
+        "recommended_schedule_cron": graph.recommended_schedule_cron,
+        "forked_from_id": graph.forked_from_id, "forked_from_version": graph.forked_from_version,
+        "created_at": created_at, "updated_at": now_iso(), "body": _encode_body(graph),
+    }
+
+
+def _active_item(version_item: dict[str, Any], latest_version: int) -> dict[str, Any]:
+    return {**version_item, "SK": ACTIVE_SK, "latest_version": latest_version,
+            "GSI1PK": owner_pk(version_item["user_id"]), "GSI1SK": version_item["id"]}
+
+
+def _graph_from_item(item: dict[str, Any], active_version: int) -> Graph:
+    body = json.loads(item["body"])
+    return Graph(
+        id=item["id"], version=item["version"], is_active=item["version"] == active_version,
+        name=item.get("name", ""), description=item.get("description", ""),
+        instructions=item.get("instructions"), recommended_schedule_cron=item.get("recommended_schedule_cron"),
+        forked_from_id=item.get("forked_from_id"), forked_from_version=item.get("forked_from_version"),
+        nodes=[Node.model_validate(n) for n in body["nodes"]], links=[Link.model_validate(x) for x in body["links"]],
+        sub_graphs=[Graph.model_validate(s) for s in body.get("sub_graphs", [])],
+    )
+
+
+def to_model(graph: Graph, item: dict[str, Any], for_export: bool = False) -> GraphModel:
+    if for_export:
+        graph = graph.model_copy(deep=True)
+        for node in graph.nodes:
+            node.input_default = _strip_secrets(node)
+            node.webhook_id = None
+    nodes = []
+    for node in graph.nodes:
+        copy = node.model_copy(deep=True)
+        copy.input_links = [link for link in graph.links if link.sink_id == node.id]
+        copy.output_links = [link for link in graph.links if link.source_id == node.id]
+        nodes.append(copy)
+    return GraphModel(
+        **graph.model_dump(exclude={"nodes", "links", "sub_graphs"}),
+        user_id="" if for_export else item["user_id"], created_at=item["created_at"],
+        updated_at=item.get("updated_at"), nodes=nodes, links=graph.links,
+        sub_graphs=[s.model_dump() for s in graph.sub_graphs],
+        input_schema=schemas.input_schema(graph), output_schema=schemas.output_schema(graph),
+        credentials_input_schema=schemas.credentials_input_schema(graph),
+    )
+
+
+def _strip_secrets(node: Node) -> dict[str, Any]:
+    cleaned = {k: v for k, v in node.input_default.items()
+               if k != "credentials" and not k.endswith("_credentials")}
+    if cleaned.get("secret"):
+        cleaned.pop("value", None)
+    return cleaned
+
+
+# --- operations ----------------------------------------------------------------------
+def create_graph(user_id: str, request: CreateGraph) -> GraphModel:
+    validate_graph(request.graph)  # errors name the caller's node ids
+    graph = reassign_ids(request.graph)
+    graph.version, graph.is_active = 1, True
+    _force_static_links(graph)
+    item = _version_item(graph, user_id, now_iso())
+    table = graphs_table()
+    table.transact([table.put_op(item, condition="attribute_not_exists(PK)"),
+                    table.put_op(_active_item(item, 1), condition="attribute_not_exists(PK)")])
+    return to_model(graph, item)
+
+
+def _active(graph_id: str, user_id: str) -> dict[str, Any]:
+    item = graphs_table().get(active_key(graph_id), consistent=True)
+    if not item or item["user_id"] != user_id:
+        raise _not_found(graph_id)
+    return item
+
+
+def get_graph(user_id: str, graph_id: str, version: int | None = None, for_export: bool = False) -> GraphModel:
+    if version is None:
+        item = _active(graph_id, user_id)
+        return to_model(_graph_from_item(item, item["version"]), item, for_export)
+    items = {i["SK"]: i for i in graphs_table().batch_get([active_key(graph_id), version_key(graph_id, version)],
+                                                          consistent=True)}
+    active, item = items.get(ACTIVE_SK), items.get(version_key(graph_id, version)["SK"])
+    if not active or not item or active["user_id"] != user_id:
+        raise NotFound(f"Graph {graph_id} version {version} not found.")
+    return to_model(_graph_from_item(item, active["version"]), item, for_export)
+
+
+def get_graph_for_run(user_id: str, graph_id: str, version: int | None = None) -> Graph:
+    """The graph version to execute (validated again by the caller before running)."""
+    model = get_graph(user_id, graph_id, version)
+    return Graph.model_validate(model.model_dump())
+
+
+def list_graphs(user_id: str) -> list[GraphMeta]:
+    found, start_key = [], None
+    while True:
+        items, start_key = graphs_table().query("GSI1PK = :owner", {":owner": owner_pk(user_id)},
+                                                index=BY_OWNER_INDEX, start_key=start_key)
+        found.extend(GraphMeta(**{k: item.get(k) for k in _META_FIELDS}, is_active=True) for item in items)
+        if not start_key:
+            break
+    return sorted(found, key=lambda meta: meta.updated_at or "", reverse=True)
+
+
+def list_versions(user_id: str, graph_id: str) -> list[GraphModel]:
+    items, _ = graphs_table().query("PK = :pk", {":pk": graph_pk(graph_id)}, consistent=True)
+    active = next((i for i in items if i["SK"] == ACTIVE_SK), None)
+    if not active or active["user_id"] != user_id:
+        raise _not_found(graph_id)
+    versions = [i for i in items if i["SK"].startswith(VERSION_PREFIX)]
+    return [to_model(_graph_from_item(i, active["version"]), i) for i in sorted(versions, key=lambda i: i["version"],
+                                                                                reverse=True)]
+
+
+def update_graph(user_id: str, graph_id: str, graph: Graph) -> GraphModel:
+    """Store the body as version max+1; when `is_active`, it becomes the only active version."""
+    active = _active(graph_id, user_id)
+    validate_graph(graph)
+    latest = int(active["latest_version"])
+    new = reassign_ids(graph, new_graph_id=False)
+    new.id, new.version = graph_id, latest + 1
+    new.forked_from_id, new.forked_from_version = active.get("forked_from_id"), active.get("forked_from_version")
+    _force_static_links(new)
+    item = _version_item(new, user_id, now_iso())
+    table = graphs_table()
+    if new.is_active:
+        pointer = table.put_op(_active_item(item, new.version), condition="latest_version = :latest AND user_id = :me",
+                               values={":latest": latest, ":me": user_id})
+    else:
+        pointer = table.update_op(active_key(graph_id), "SET latest_version = :next",
+                                  values={":next": new.version, ":latest": latest, ":me": user_id},
+                                  condition="latest_version = :latest AND user_id = :me")
+    try:
+        table.transact([table.put_op(item, condition="attribute_not_exists(PK)"), pointer])
+    except TransactionCancelled as cancelled:
+        raise Conflict("The graph changed while saving; reload it and try again.") from cancelled
+    return to_model(new if new.is_active else _graph_from_item(item, active["version"]), item)
+
+
+def set_active_version(user_id: str, graph_id: str, version: int) -> GraphModel:
+    active = _active(graph_id, user_id)
+    item = graphs_table().get(version_key(graph_id, version), consistent=True)
+    if not item:
+        raise NotFound(f"Graph {graph_id} version {version} not found.")
+    try:
+        graphs_table().put(_active_item(item, int(active["latest_version"])),
+                           condition="user_id = :me AND latest_version = :latest",
+                           values={":me": user_id, ":latest": active["latest_version"]})
+    except ConditionFailed as failed:
+        raise Conflict("The graph changed while activating; try again.") from failed
+    return to_model(_graph_from_item(item, version), item)
+
+
+def delete_graph(user_id: str, graph_id: str) -> int:
+    """Delete every version; returns how many versions there were."""
+    _active(graph_id, user_id)
+    table = graphs_table()
+    items, start_key = [], None
+    while True:
+        page, start_key = table.query("PK = :pk", {":pk": graph_pk(graph_id)}, start_key=start_key, consistent=True)
+        items.extend(page)
+        if not start_key:
+            break
+    for item in items:
+        table.delete({"PK": item["PK"], "SK": item["SK"]})
+    return sum(1 for item in items if item["SK"].startswith(VERSION_PREFIX))

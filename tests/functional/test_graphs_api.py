@@ -1,0 +1,191 @@
+"""Graphs through GraphsFunction on moto: import AutoGPT exports, versions, export, validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CALC = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
+OUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
+INP = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
+STORE = "1ff065e9-88e8-4358-9d82-8dc91f622ba9"
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / name).read_text())
+
+
+def create(api, user: str, graph: dict) -> tuple[int, dict]:
+    return api.request("POST", "/api/graphs", user=user, json_body={"graph": graph, "source": "upload"})
+
+
+def test_importing_an_autogpt_export_reassigns_every_id(api):
+    exported = example("calculator.json")
+    status, graph = create(api, "alice", exported)
+    assert status == 200, graph
+    assert graph["id"] != exported["id"] and graph["version"] == 1 and graph["is_active"] is True
+    assert graph["user_id"] == "alice"
+    old_ids = {node["id"] for node in exported["nodes"]}
+    new_ids = {node["id"] for node in graph["nodes"]}
+    assert not old_ids & new_ids and len(new_ids) == len(old_ids)
+    for link in graph["links"]:
+        assert link["source_id"] in new_ids and link["sink_id"] in new_ids
+    adder = next(n for n in graph["nodes"] if n["input_default"].get("operation") == "Add")
+    assert {link["sink_name"] for link in adder["input_links"]} == {"a", "b"}
+    assert graph["input_schema"]["required"] == ["a", "b"]
+    assert graph["input_schema"]["properties"]["a"]["type"] == "number"
+    assert set(graph["output_schema"]["properties"]) == {"result"}
+    assert graph["credentials_input_schema"]["properties"] == {}
+
+
+def test_get_list_versions_and_activation(api):
+    _, graph = create(api, "alice", example("list_fanout.json"))
+    graph_id = graph["id"]
+    status, fetched = api.request("GET", f"/api/graphs/{graph_id}", user="alice")
+    assert status == 200 and fetched["nodes"] == graph["nodes"]
+    status, listed = api.request("GET", "/api/graphs", user="alice")
+    assert [g["id"] for g in listed] == [graph_id]
+    edited = {**fetched, "name": "Fan-out v2"}
+    status, v2 = api.request("PUT", f"/api/graphs/{graph_id}", user="alice", json_body=edited)
+    assert status == 200 and v2["version"] == 2 and v2["is_active"] and v2["id"] == graph_id
+    draft = {**fetched, "name": "Fan-out draft", "is_active": False}
+    status, v3 = api.request("PUT", f"/api/graphs/{graph_id}", user="alice", json_body=draft)
+    assert v3["version"] == 3 and v3["is_active"] is False
+    assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[1]["name"] == "Fan-out v2"
+    status, versions = api.request("GET", f"/api/graphs/{graph_id}/versions", user="alice")
+    assert [(v["version"], v["is_active"]) for v in versions] == [(3, False), (2, True), (1, False)]
+    status, active = api.request("PUT", f"/api/graphs/{graph_id}/versions/active", user="alice",
+                                 json_body={"active_graph_version": 1})
+    assert status == 200 and active["version"] == 1 and active["is_active"]
+    assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[1]["version"] == 1
+    status, v3_again = api.request("GET", f"/api/graphs/{graph_id}/versions/3", user="alice")
+    assert status == 200 and v3_again["name"] == "Fan-out draft" and v3_again["is_active"] is False
+    status, v4 = api.request("PUT", f"/api/graphs/{graph_id}", user="alice", json_body=edited)
+    assert v4["version"] == 4  # max + 1, whatever is active
+    assert api.request("GET", f"/api/graphs/{graph_id}/versions/9", user="alice")[0] == 404
+    assert api.request("DELETE", f"/api/graphs/{graph_id}", user="alice") == (200, {"version_counts": 4})
+    assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[0] == 404
+    assert api.request("GET", "/api/graphs", user="alice") == (200, [])
+
+
+def test_export_strips_secrets_and_owner_and_reimports(api):
+    graph = example("calculator.json")
+    graph["nodes"].append({"id": "secret", "block_id": INP, "input_default": {
+        "name": "token", "value": "s3cr3t", "secret": True}, "metadata": {}})
+    _, created = create(api, "alice", graph)
+    status, exported = api.request("GET", f"/api/graphs/{created['id']}", user="alice", query="for_export=true")
+    assert status == 200 and exported["user_id"] == ""
+    assert "s3cr3t" not in json.dumps(exported)
+    status, again = create(api, "bob", exported)
+    assert status == 200 and again["user_id"] == "bob" and len(again["nodes"]) == len(exported["nodes"])
+
+
+def test_only_the_owner_reads_or_writes_a_graph(api):
+    _, graph = create(api, "alice", example("condition_branch.json"))
+    graph_id = graph["id"]
+    for method, path, body in [("GET", f"/api/graphs/{graph_id}", None),
+                               ("GET", f"/api/graphs/{graph_id}/versions", None),
+                               ("GET", f"/api/graphs/{graph_id}/versions/1", None),
+                               ("PUT", f"/api/graphs/{graph_id}", graph),
+                               ("PUT", f"/api/graphs/{graph_id}/versions/active", {"active_graph_version": 1}),
+                               ("DELETE", f"/api/graphs/{graph_id}", None)]:
+        assert api.request(method, path, user="bob", json_body=body)[0] == 404, (method, path)
+    assert api.request("GET", "/api/graphs", user="bob") == (200, [])
+    assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[1]["version"] == 1
+
+
+def _node(node_id: str, block_id: str, **defaults) -> dict:
+    return {"id": node_id, "block_id": block_id, "input_default": defaults}
+
+
+def _link(source: str, source_name: str, sink: str, sink_name: str) -> dict:
+    return {"source_id": source, "source_name": source_name, "sink_id": sink, "sink_name": sink_name}
+
+
+def test_validation_reports_every_problem_per_node_and_pin(api):
+    graph = {"name": "broken", "nodes": [
+        _node("calc", CALC, operation="Add"),
+        _node("ghost", "00000000-0000-0000-0000-000000000000"),
+        _node("out", OUT, name="x"),
+    ], "links": [
+        _link("calc", "result", "out", "value"),
+        _link("calc", "nope", "out", "value"),
+        _link("calc", "result", "out", "missing_pin"),
+        _link("calc", "result", "nowhere", "value"),
+    ]}
+    status, body = create(api, "alice", graph)
+    assert status == 400
+    detail = body["detail"]
+    assert detail["type"] == "validation_error" and detail["message"]
+    errors = detail["node_errors"]
+    assert "Unknown block" in errors["ghost"]["block_id"]
+    assert "nope" in errors["calc"]["nope"]
+    assert "missing_pin" in errors["out"]["missing_pin"]
+    assert "nowhere" in errors["calc"]["result"]
+    assert api.request("GET", "/api/graphs", user="alice") == (200, [])
+
+
+def test_dynamic_pins_validate_on_their_base_name_and_cycles_are_rejected(api):
+    fill = "db7d8f02-2f44-4c55-ab7a-eae0941f0c30"
+    graph = {"name": "dynamic", "nodes": [_node("calc", CALC, operation="Add", a=1, b=2), _node("fill", fill,
+                                                                                                format="{{x}}")],
+             "links": [_link("calc", "result", "fill", "values_#_x")]}
+    assert create(api, "alice", graph)[0] == 200
+    cyclic = {"name": "cycle", "nodes": [_node("c1", CALC, operation="Add"), _node("c2", CALC, operation="Add")],
+              "links": [_link("c1", "result", "c2", "a"), _link("c2", "result", "c1", "a")]}
+    status, body = create(api, "alice", cyclic)
+    assert status == 400 and "Circular" in json.dumps(body["detail"]["node_errors"])
+
+
+def test_links_from_static_output_blocks_are_forced_static(api):
+    graph = {"name": "static", "nodes": [_node("store", STORE, input="x"), _node("out", OUT, name="o")],
+             "links": [_link("store", "output", "out", "value")]}
+    status, created = create(api, "alice", graph)
+    assert status == 200 and created["links"][0]["is_static"] is True
+
+
+def test_limits_say_which_was_hit(api):
+    many = {"name": "big", "nodes": [_node(f"n{i}", CALC, operation="Add") for i in range(1001)], "links": []}
+    status, body = create(api, "alice", many)
+    assert status == 413 and "1000 nodes" in body["detail"]
+    huge = {"name": "huge", "nodes": [_node("n", STORE, input="x" * 500_000)], "links": []}
+    status, body = create(api, "alice", huge)
+    assert status == 413 and "400 KB" in body["detail"]
+    status, body = api.request("POST", "/api/graphs", user="alice", json_body={"graph": {"nodes": "nope"}})
+    assert status == 422 and body["detail"][0]["loc"][:3] == ["body", "graph", "nodes"]
+
+
+def test_non_finite_defaults_survive_storage(api):
+    graph = {"name": "inf", "nodes": [_node("c", CALC, operation="Add", a=float("inf"), b=1)], "links": []}
+    status, created = create(api, "alice", graph)
+    assert status == 200
+    status, fetched = api.request("GET", f"/api/graphs/{created['id']}", user="alice")
+    assert fetched["nodes"][0]["input_default"]["a"] == float("inf")
+
+
+@pytest.fixture()
+def dynamodb_calls():
+    from stratus.aws import client
+
+    calls: list[str] = []
+
+    def count(event_name, **kwargs):
+        calls.append(event_name.split(".")[-1])
+
+    events = client("dynamodb").meta.events
+    events.register("before-call.dynamodb", count)
+    yield calls
+    events.unregister("before-call.dynamodb", count)
+
+
+def test_get_graph_is_one_getitem_and_list_is_one_query(api, dynamodb_calls):
+    _, graph = create(api, "alice", example("calculator.json"))
+    dynamodb_calls.clear()
+    api.request("GET", f"/api/graphs/{graph['id']}", user="alice")
+    assert dynamodb_calls == ["GetItem"]
+    dynamodb_calls.clear()
+    api.request("GET", "/api/graphs", user="alice")
+    assert dynamodb_calls == ["Query"]
