@@ -18,12 +18,15 @@ from rich.console import Console
 from rich.table import Table
 
 from localcloud.cloud import LocalCloud
+from localcloud.lambda_runner import REPO_ROOT
+from localcloud.sample_events import CALCULATOR_BLOCK_ID
 from localcloud.settings import jwt_secret
 
 # Function logs and EMF metrics go to stdout in Lambda (CloudWatch); the demo keeps the
 # terminal for itself and writes them to <state dir>/functions.log.
 console = Console(file=sys.__stdout__)
 DEMO_USER = "demo-user"
+EXAMPLES = REPO_ROOT / "examples"
 
 
 def _token(user_id: str, admin: bool = False) -> str:
@@ -45,6 +48,26 @@ async def _websocket_round_trip(ws_url: str, token: str) -> dict:
     async with connect(f"{ws_url}?token={token}") as socket:
         await socket.send(json.dumps({"method": "heartbeat"}))
         return json.loads(await asyncio.wait_for(socket.recv(), 10))
+
+
+def _graph_flows(http: httpx.Client, headers: dict[str, str]) -> None:
+    """Upload every AutoGPT agent in examples/, list them, and run a block on its own."""
+    graphs = Table(title="Sample agents uploaded (AutoGPT JSON from examples/)")
+    for column in ("agent", "graph id", "version", "nodes", "inputs", "outputs"):
+        graphs.add_column(column)
+    for path in sorted(EXAMPLES.glob("*.json")):
+        graph = _check(http.post("/api/graphs", headers=headers,
+                                 json={"graph": json.loads(path.read_text()), "source": "upload"}))
+        graphs.add_row(graph["name"], graph["id"][:8] + "…", str(graph["version"]), str(len(graph["nodes"])),
+                       ", ".join(graph["input_schema"]["properties"]), ", ".join(graph["output_schema"]["properties"]))
+    console.print(graphs)
+    listed = _check(http.get("/api/graphs", headers=headers))
+    console.print(f"GET /api/graphs → {len(listed)} graphs; GET /api/blocks → "
+                  f"{len(_check(http.get('/api/blocks', headers=headers)))} blocks")
+    result = _check(http.post(f"/api/blocks/{CALCULATOR_BLOCK_ID}/execute", headers=headers,
+                              json={"operation": "Multiply", "a": 6, "b": 7}))
+    console.print(f"CalculatorBlock 6 × 7 via POST /api/blocks/…/execute → {result}")
+    console.print("[dim]Graph executions with live progress join the demo with the execution engine.[/]")
 
 
 def run(state_dir: Path) -> int:
@@ -78,6 +101,7 @@ def run(state_dir: Path) -> int:
             me = _check(http.get("/external-api/v1/me", headers={"X-API-Key": created["plain_text_key"]}))
             console.print(f"External API /me with that key → user [bold]{me['user_id']}[/], "
                           f"timezone {me['timezone']}")
+            _graph_flows(http, user_headers)
         reply = asyncio.run(_websocket_round_trip(cloud.ws_url, _token(DEMO_USER)))
         console.print(f"WebSocket heartbeat → {reply}")
         if reply.get("data") != "pong":

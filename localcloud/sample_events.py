@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
 DEMO_USER = "demo-user"
 YEAR_2100 = 4102444800
+CALCULATOR_BLOCK_ID = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
 
 
 def _token(user: str = DEMO_USER, admin: bool = False) -> str:
@@ -53,6 +54,14 @@ def http_samples() -> dict[str, dict]:
         "users_create_api_key": _http("POST", "/api/api-keys", "ANY /api/api-keys",
                                       {"name": "sample", "permissions": ["IDENTITY", "EXECUTE_GRAPH"]}),
         "users_list_api_keys": _http("GET", "/api/api-keys", "ANY /api/api-keys"),
+        "graphs_create_graph": _http("POST", "/api/graphs", "ANY /api/graphs",
+                                     {"graph": json.loads((ROOT / "examples" / "calculator.json").read_text()),
+                                      "source": "upload"}),
+        "graphs_list_graphs": _http("GET", "/api/graphs", "ANY /api/graphs"),
+        "graphs_list_blocks": _http("GET", "/api/blocks", "GET /api/blocks"),
+        "graphs_execute_block": _http("POST", f"/api/blocks/{CALCULATOR_BLOCK_ID}/execute", "ANY /api/blocks/{proxy+}",
+                                      {"operation": "Add", "a": 2, "b": 40},
+                                      path_parameters={"proxy": f"{CALCULATOR_BLOCK_ID}/execute"}),
     }
 
 
