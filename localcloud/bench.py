@@ -121,8 +121,9 @@ def cloud_ready_seconds(starts: int = 3) -> list[float]:
     return samples
 
 
-def gateway_overhead_ms(requests: int = 200) -> tuple[float, float]:
-    """Median ms of GET /api/credits through the gateway and of the same event called directly."""
+def gateway_overhead_ms(requests: int = 200) -> tuple[float, float, dict[str, list[str]]]:
+    """Median ms of GET /api/credits through the gateway and of the same event called directly,
+    plus the DynamoDB requests behind the graph reads."""
     import httpx
 
     from localcloud.apigw import http_event
@@ -138,6 +139,7 @@ def gateway_overhead_ms(requests: int = 200) -> tuple[float, float]:
             headers = {"authorization": f"Bearer {issue_token(jwt_secret(), 'bench-user')}"}
             with httpx.Client(base_url=cloud.http_url) as http:
                 http.post("/api/auth/user", headers=headers)
+                counts = graph_request_counts(cloud, http, headers)
                 via_gateway = []
                 for _ in range(requests):
                     started = time.perf_counter()
@@ -154,7 +156,67 @@ def gateway_overhead_ms(requests: int = 200) -> tuple[float, float]:
             sys.stdout.close()
             sys.stdout = sys.__stdout__
             cloud.stop()
-    return statistics.median(via_gateway), statistics.median(direct)
+    return statistics.median(via_gateway), statistics.median(direct), counts
+
+
+_BLOCKS_COLD_WARM = textwrap.dedent("""
+    import importlib.util, json, sys, time
+    sys.path.insert(0, sys.argv[2])
+    from localcloud.apigw import http_event
+    from stratus.auth.jwt_tokens import issue_token
+    spec = importlib.util.spec_from_file_location("graphs_app", sys.argv[1])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    event = http_event("GET", "/api/blocks", "GET /api/blocks",
+                       {"authorization": "Bearer " + issue_token("bench-secret-0123456789abcdef0123456789", "u")})
+
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "GraphsFunction", 512, "bench"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:GraphsFunction"
+
+    timings = []
+    for _ in range(6):
+        started = time.perf_counter()
+        response = module.handler(event, Context())
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response["statusCode"] == 200, response
+    print(json.dumps(timings))
+""")
+
+
+def blocks_api_ms() -> tuple[float, float]:
+    """GET /api/blocks in a fresh container: the first (cold, builds the cache) and warm median."""
+    spec = Stack(REPO_ROOT / "template.yaml").functions()["GraphsFunction"]
+    env = {**spec.environment, "JWT_VERIFY_KEY": "bench-secret-0123456789abcdef0123456789",
+           "PYTHONPATH": f"{LAYER_DIR}:{REPO_ROOT}"}
+    output = subprocess.run([sys.executable, "-c", _BLOCKS_COLD_WARM, str(spec.module_file), str(REPO_ROOT)],
+                            env=_environment(env), capture_output=True, text=True, check=True).stdout
+    timings = json.loads(output.strip().splitlines()[-1])
+    return timings[0], statistics.median(timings[1:])
+
+
+def graph_request_counts(cloud: object, http: object, headers: dict[str, str]) -> dict[str, list[str]]:
+    """DynamoDB operations behind GET a graph and list graphs, counted at the client."""
+    from stratus.aws import client
+
+    graph = json.loads((REPO_ROOT / "examples" / "calculator.json").read_text())
+    graph_id = http.post("/api/graphs", headers=headers, json={"graph": graph}).json()["id"]  # type: ignore[attr-defined]
+    calls: list[str] = []
+
+    def count(event_name: str, **kwargs: object) -> None:
+        calls.append(event_name.split(".")[-1])
+
+    events = client("dynamodb").meta.events
+    events.register("before-call.dynamodb", count)
+    counts = {}
+    try:
+        for label, path in (("GET /api/graphs/{id}", f"/api/graphs/{graph_id}"), ("GET /api/graphs", "/api/graphs")):
+            calls.clear()
+            http.get(path, headers=headers)  # type: ignore[attr-defined]
+            counts[label] = list(calls)
+    finally:
+        events.unregister("before-call.dynamodb", count)
+    return counts
 
 
 def main() -> int:
@@ -172,10 +234,16 @@ def main() -> int:
     ready = cloud_ready_seconds()
     console.print(f"Local cloud ready: median {statistics.median(ready):.2f} s "
                   f"(runs: {', '.join(f'{s:.2f}' for s in ready)}; target ≤ 3 s)")
-    gateway, direct = gateway_overhead_ms()
+    gateway, direct, counts = gateway_overhead_ms()
     console.print(f"HTTP gateway: median {gateway:.2f} ms per request vs {direct:.2f} ms calling the handler "
                   f"directly → {gateway - direct:.2f} ms added (target ≤ 5 ms, median of 200)")
-    print(json.dumps({"ready_s": statistics.median(ready), "gateway_ms": gateway, "direct_ms": direct}))
+    for label, calls in counts.items():
+        console.print(f"{label}: DynamoDB requests {calls} ({len(calls)})")
+    cold, warm = blocks_api_ms()
+    console.print(f"GET /api/blocks in a new container: first {cold:.1f} ms (builds the cached definitions), "
+                  f"then {warm:.2f} ms warm (median)")
+    print(json.dumps({"ready_s": statistics.median(ready), "gateway_ms": gateway, "direct_ms": direct,
+                      "blocks_cold_ms": cold, "blocks_warm_ms": warm}))
     return 0
 
 
