@@ -1,0 +1,1 @@
+"""Graph executions: records, node executions, stop, share, results."""

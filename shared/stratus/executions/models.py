@@ -1,0 +1,63 @@
+"""Execution records in AutoGPT's shapes (statuses, stats, node executions)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExecutionStatus(str, Enum):
+    INCOMPLETE = "INCOMPLETE"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    TERMINATED = "TERMINATED"
+    FAILED = "FAILED"
+
+
+FINAL_STATUSES = {ExecutionStatus.COMPLETED, ExecutionStatus.TERMINATED, ExecutionStatus.FAILED}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(ser_json_inf_nan="constants")
+
+
+class ExecutionStats(_Model):
+    cost: int = 0
+    duration: float = 0.0
+    node_exec_count: int = 0
+    node_error_count: int = 0
+    error: str | None = None
+
+
+class NodeExecution(_Model):
+    node_exec_id: str
+    graph_exec_id: str
+    node_id: str
+    block_id: str
+    status: ExecutionStatus
+    seq: int = 0
+    input_data: dict[str, Any] = Field(default_factory=dict)
+    output_data: dict[str, list[Any]] = Field(default_factory=dict)
+    add_time: str | None = None
+    queue_time: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+
+
+class GraphExecution(_Model):
+    id: str
+    user_id: str
+    graph_id: str
+    graph_version: int
+    status: ExecutionStatus
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    outputs: dict[str, list[Any]] = Field(default_factory=dict)
+    stats: ExecutionStats = Field(default_factory=ExecutionStats)
+    preset_id: str | None = None
+    created_at: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    share_token: str | None = None
