@@ -90,7 +90,7 @@ class Stack:
         self.nested: dict[str, Stack] = {}
         self.resolver = Resolver(
             self.parameters,
-            {logical_id: self.physical_name(logical_id) for logical_id in self.resources},
+            {logical_id: self._ref(logical_id) for logical_id in self.resources},
             self.attribute,
             {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": name,
              "AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"},
@@ -103,10 +103,24 @@ class Stack:
                                                 name=f"{name}-{logical_id}")
 
     # --- names and attributes -----------------------------------------------------
+    def _ref(self, logical_id: str) -> str:
+        """What `!Ref` gives: a name for most resources, the ARN for a state machine."""
+        if self.resources[logical_id]["Type"] in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
+            return self.attribute(logical_id, "Arn")
+        return self.physical_name(logical_id)
+
     def physical_name(self, logical_id: str) -> str:
-        kind = self.resources[logical_id]["Type"]
+        """Local names: a resource's own Name property when it sets one, else its logical id."""
+        resource = self.resources[logical_id]
+        kind = resource["Type"]
         if kind == "AWS::S3::Bucket":
             return f"{self.name}-{logical_id}".lower()
+        if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
+            name = resource.get("Properties", {}).get("Name")
+            if isinstance(name, dict) and "Fn::Sub" in name and isinstance(name["Fn::Sub"], str):
+                return name["Fn::Sub"].replace("${AWS::StackName}", self.name)
+            if isinstance(name, str):
+                return name
         return logical_id
 
     def attribute(self, logical_id: str, attribute: str) -> Any:

@@ -11,7 +11,10 @@ from fastapi import Body, Depends, Header, Query
 from fastapi.responses import Response
 
 from stratus.auth.api_keys import APIKeyPermission
+from pydantic import BaseModel, Field
+
 from stratus.blocks import service as blocks
+from stratus.executions import launcher
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, SetActiveVersion
 from stratus.observability import metrics
@@ -64,6 +67,34 @@ def get_version(user_id: UserId, graph_id: str, version: int) -> Response:
 @app.put("/api/graphs/{graph_id}/versions/active", response_model=GraphModel)
 def set_active_version(user_id: UserId, graph_id: str, body: SetActiveVersion) -> Response:
     return json_response(graphs.set_active_version(user_id, graph_id, body.active_graph_version))
+
+
+# --- executions -------------------------------------------------------------------------
+class ExecuteGraphRequest(BaseModel):
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    credentials_inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+@app.post("/api/graphs/{graph_id}/execute/{graph_version}")
+def execute_graph(user_id: UserId, graph_id: str, graph_version: int,
+                  body: Annotated[ExecuteGraphRequest, Body()] = ExecuteGraphRequest(),
+                  preset_id: str | None = None,
+                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    execution = launcher.start_execution(user_id, graph_id, graph_version, body.inputs, preset_id, idempotency_key)
+    metrics.add_metric(name="GraphExecutionsStarted", unit="Count", value=1)
+    return json_response({**execution.model_dump(mode="json"), "graph_exec_id": execution.id})
+
+
+class ExternalExecuteRequest(BaseModel):
+    node_input: dict[str, Any] = Field(default_factory=dict)
+
+
+@app.post("/external-api/v1/graphs/{graph_id}/execute/{graph_version}")
+def external_execute_graph(
+        key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.EXECUTE_GRAPH))],
+        graph_id: str, graph_version: int, body: ExternalExecuteRequest) -> dict[str, str]:
+    execution = launcher.start_execution(key.user_id, graph_id, graph_version, body.node_input)
+    return {"id": execution.id}
 
 
 # --- blocks -----------------------------------------------------------------------------

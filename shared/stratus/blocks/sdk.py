@@ -97,8 +97,11 @@ class Block:
     block_type: ClassVar[BlockType] = BlockType.STANDARD
     static_output: ClassVar[bool] = False
     costs: ClassVar[list[BlockCost]] = []
-    # Which Lambda group runs it: core blocks run inline or in functions/blocks/core.
+    # Which Lambda group runs it (functions/blocks/<group>/).
     group: ClassVar[str] = "core"
+    # Cheap blocks run inside the orchestrator's advance step; blocks that wait on the
+    # network or the clock get a Lambda invocation of their group each.
+    runs_inline: ClassVar[bool] = True
     # (inputs, expected outputs) pairs; outputs are (name, value) in yield order.
     test_input: ClassVar[dict[str, Any] | list[dict[str, Any]]] = {}
     test_output: ClassVar[list[tuple[str, Any]] | tuple[str, Any]] = []

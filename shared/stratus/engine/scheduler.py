@@ -36,6 +36,8 @@ class EngineState:
     # Ids of node executions and static pins changed since the last `take_changes`.
     changed: set[str] = field(default_factory=set)
     changed_static: set[tuple[str, str]] = field(default_factory=set)
+    # Finished outside the engine (a block Lambda) and not yet routed.
+    unrouted: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.nodes: dict[str, Node] = {node.id: node for node in self.graph.nodes}
@@ -163,6 +165,17 @@ def route(state: EngineState, node_id: str, output_name: str, value: Any) -> lis
                     state.changed.add(waiting.node_exec_id)
                     if state._try_queue(waiting):
                         touched.append(waiting)
+    return touched
+
+
+def route_finished(state: EngineState, node_exec: NodeExecution) -> list[NodeExecution]:
+    """Route the recorded outputs of a node that finished outside the engine."""
+    touched = []
+    for name, value_list in node_exec.output_data.items():
+        for value in value_list:
+            touched.extend(route(state, node_exec.node_id, name, value))
+    state.unrouted.discard(node_exec.node_exec_id)
+    state.changed.add(node_exec.node_exec_id)
     return touched
 
 

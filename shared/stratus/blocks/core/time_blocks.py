@@ -188,6 +188,7 @@ class GetCurrentDateAndTimeBlock(Block):
 
 
 class CountdownTimerBlock(Block):
+    runs_inline = False  # waits on the clock/network: its own Lambda invocation
     id = "d67a9c52-5e4e-11e2-bcfd-0800200c9a71"
     description = "This block triggers after a specified duration."
     categories = {BlockCategory.TEXT}

@@ -246,6 +246,7 @@ def parse_reply(reply: _Reply) -> Any:
 
 
 class SendWebRequestBlock(Block):
+    runs_inline = False  # waits on the clock/network: its own Lambda invocation
     id = "6595ae1f-b924-42cb-9a41-551a0611c4b4"
     description = "This block makes an HTTP request to the given URL."
     categories = {BlockCategory.OUTPUT}

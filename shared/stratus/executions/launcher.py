@@ -1,0 +1,92 @@
+"""Start a graph execution: validate, check credits, record it, start the state machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import Any
+
+from stratus.aws import client
+from stratus.blocks.registry import get_block
+from stratus.blocks.sdk import BlockType
+from stratus.clock import now_iso
+from stratus.db.dynamo import ConditionFailed
+from stratus.db.executions_table import executions_table, meta_key, user_index_keys
+from stratus.errors import InsufficientBalance
+from stratus.executions.models import ExecutionStatus, GraphExecution
+from stratus.graphs import service as graphs
+from stratus.graphs.models import Graph
+from stratus.graphs.validation import GraphValidationError, validate_graph
+from stratus.users import credits
+
+_IDEMPOTENT_IDS = uuid.UUID("8f0c6a3e-5b1d-4c55-9a0e-6f1f4e2b7c11")
+
+
+def missing_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """node_errors for required graph inputs (input nodes without a default) not given."""
+    errors: dict[str, dict[str, str]] = {}
+    for node in graph.nodes:
+        block = get_block(node.block_id)
+        if block is None or block.block_type is not BlockType.INPUT:
+            continue
+        name = node.input_default.get("name")
+        if name and inputs.get(name) is None and node.input_default.get("value") is None:
+            errors[node.id] = {"value": f"Missing required graph input {name!r}."}
+    return errors
+
+
+def validate_for_run(graph: Graph, inputs: dict[str, Any]) -> None:
+    node_errors: dict[str, dict[str, str]] = {}
+    try:
+        validate_graph(graph, for_run=True)
+    except GraphValidationError as exc:
+        node_errors = exc.node_errors
+    for node_id, pins in missing_inputs(graph, inputs).items():
+        node_errors.setdefault(node_id, {}).update(pins)
+    if node_errors:
+        count = sum(len(p) for p in node_errors.values())
+        raise GraphValidationError(f"Graph cannot run: {count} problem(s).", node_errors)
+
+
+def execution_from_item(item: dict[str, Any]) -> GraphExecution:
+    return GraphExecution.model_validate(item)
+
+
+def start_execution(user_id: str, graph_id: str, version: int | None, inputs: dict[str, Any],
+                    preset_id: str | None = None, idempotency_key: str | None = None) -> GraphExecution:
+    model = graphs.get_graph(user_id, graph_id, version)
+    graph = Graph.model_validate(model.model_dump())
+    validate_for_run(graph, inputs)
+    balance = credits.get_balance(user_id)
+    if balance <= 0:
+        raise InsufficientBalance(balance, 1)
+    # The same Idempotency-Key always names the same execution: a retry finds it.
+    graph_exec_id = str(uuid.uuid5(_IDEMPOTENT_IDS, f"{user_id}:{idempotency_key}")) if idempotency_key \
+        else str(uuid.uuid4())
+    created_at = now_iso()
+    item = {
+        **meta_key(graph_exec_id), **user_index_keys(user_id, created_at, graph_id),
+        "kind": "graph", "id": graph_exec_id, "user_id": user_id, "graph_id": graph_id,
+        "graph_version": model.version, "status": ExecutionStatus.QUEUED.value, "inputs": inputs,
+        "outputs": {}, "stats": {}, "preset_id": preset_id, "created_at": created_at,
+    }
+    try:
+        executions_table().put(item, condition="attribute_not_exists(PK)")
+    except ConditionFailed:
+        existing = executions_table().get(meta_key(graph_exec_id), consistent=True)
+        return execution_from_item(existing)
+    _start_state_machine(graph_exec_id)
+    return execution_from_item(item)
+
+
+def _start_state_machine(graph_exec_id: str) -> None:
+    state_machine_arn = os.environ.get("GRAPH_EXECUTION_STATE_MACHINE_ARN")
+    if not state_machine_arn:
+        raise RuntimeError("GRAPH_EXECUTION_STATE_MACHINE_ARN is not set")
+    sfn = client("stepfunctions")
+    try:
+        sfn.start_execution(stateMachineArn=state_machine_arn, name=graph_exec_id,
+                            input=json.dumps({"graph_exec_id": graph_exec_id}))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        pass  # the same name and input: a retry of a start that went through

@@ -1,0 +1,210 @@
+"""The Step Functions loop's steps: start, advance, finalize.
+
+Payloads carry ids only. Cheap blocks run inline here, one DynamoDB transaction per node
+(its status, its outputs and every sink execution they touched), so re-running a step
+finds finished nodes finished and creates nothing twice; credits are charged before each
+node runs with the node execution id as the idempotency key. Blocks that wait on the
+network or the clock go back to the state machine as a batch for its Map state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any, Callable
+
+from stratus.blocks.costs import cost_before_run
+from stratus.blocks.registry import get_block
+from stratus.clock import now_iso
+from stratus.db.dynamo import ConditionFailed
+from stratus.engine import scheduler
+from stratus.engine.execute import run_node
+from stratus.engine.scheduler import EngineState
+from stratus.errors import InsufficientBalance
+from stratus.executions import store
+from stratus.executions.models import ExecutionStats, ExecutionStatus as S
+from stratus.observability import logger
+from stratus.users import credits
+
+HISTORY_BUDGET = 25_000
+HISTORY_MARGIN = 5_000  # continue as new well before the hard limit
+EVENTS_PER_LOOP = 8  # Choice + Task (scheduled/started/succeeded) + Map start/end, roughly
+EVENTS_PER_MAP_ITEM = 6
+STOP_CHECK_SECONDS = 0.5
+SAFETY_MS = 15_000  # leave the step before its Lambda timeout
+
+
+def _function_arn(group: str) -> str:
+    return os.environ[f"BLOCK_FUNCTION_{group.upper()}_ARN"]
+
+
+def _response(graph_exec_id: str, history: int, batch: list[dict[str, str]] | None = None,
+              done: bool = False) -> dict[str, Any]:
+    history += EVENTS_PER_LOOP + EVENTS_PER_MAP_ITEM * len(batch or [])
+    return {"graph_exec_id": graph_exec_id, "batch": batch or [], "done": done, "history": history,
+            "continue_as_new": not done and history > HISTORY_BUDGET - HISTORY_MARGIN,
+            "next_name": f"{graph_exec_id}-{history}"}
+
+
+def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int = 0) -> dict[str, Any]:
+    meta, state = store.load(graph_exec_id)
+    if meta["status"] in (S.COMPLETED.value, S.FAILED.value, S.TERMINATED.value):
+        return _response(graph_exec_id, history, done=True)
+    if meta["status"] == S.QUEUED.value:
+        try:
+            store.update_meta(graph_exec_id, {"status": S.RUNNING.value, "started_at": now_iso()},
+                              "#status = :queued", {":queued": S.QUEUED.value})
+        except ConditionFailed:
+            pass  # a re-run of this step, or a stop that got there first
+    if not state.node_execs:  # a resumed (continued-as-new) execution keeps its nodes
+        scheduler.start(state, meta.get("inputs") or {})
+        store.commit(meta["user_id"], state)
+    return _drive(meta, state, remaining_ms, history)
+
+
+def advance_step(graph_exec_id: str, results: list[dict[str, Any]], remaining_ms: Callable[[], int],
+                 history: int = 0) -> dict[str, Any]:
+    meta, state = store.load(graph_exec_id)
+    failures = {r["node_exec_id"]: r.get("error") for r in results or [] if r.get("status") == S.FAILED.value}
+    for node_exec in state.by_status(S.RUNNING):
+        # The block Lambda failed for good (the Map caught it): the node fails, the graph goes on.
+        if node_exec.node_exec_id in failures:
+            scheduler.complete(state, node_exec, [("error", _short(failures[node_exec.node_exec_id]))], True)
+            store.commit(meta["user_id"], state)
+    _route_lambda_results(meta, state)
+    return _drive(meta, state, remaining_ms, history)
+
+
+def _short(error: Any) -> str:
+    return str(error or "Block function failed")[:1000]
+
+
+def _route_lambda_results(meta: dict[str, Any], state: EngineState) -> None:
+    """Nodes a block Lambda finished are stored with `routed = False` until routed here."""
+    for node_exec_id in sorted(state.unrouted, key=lambda i: state.node_execs[i].seq):
+        scheduler.route_finished(state, state.node_execs[node_exec_id])
+        store.commit(meta["user_id"], state, {node_exec_id: {"routed": True}})
+
+
+def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], int],
+           history: int) -> dict[str, Any]:
+    graph_exec_id, user_id = state.graph_exec_id, meta["user_id"]
+    last_stop_check = time.monotonic()
+    while True:
+        if time.monotonic() - last_stop_check > STOP_CHECK_SECONDS:
+            last_stop_check = time.monotonic()
+            current = store.get_meta(graph_exec_id) or {}
+            if current.get("status") in (S.TERMINATED.value, S.FAILED.value):
+                scheduler.terminate(state)
+                store.commit(user_id, state)
+                return _response(graph_exec_id, history, done=True)
+        queued = state.queued()
+        if not queued:
+            return _response(graph_exec_id, history, done=state.is_finished())
+        inline = [e for e in queued if (b := get_block(e.block_id)) is None or b.runs_inline]
+        if not inline:
+            return _response(graph_exec_id, history, batch=_dispatch(meta, state, queued))
+        for node_exec in inline:
+            if remaining_ms() < SAFETY_MS:
+                return _response(graph_exec_id, history)  # the state machine calls advance again
+            if not _run_inline(meta, state, node_exec):
+                return _response(graph_exec_id, history, done=True)
+
+
+def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any) -> bool:
+    """Charge the node's cost; running out fails the whole graph (AutoGPT semantics)."""
+    amount = cost_before_run(block, scheduler.run_input(state, node_exec))
+    if not amount:
+        return True
+    try:
+        credits.charge(meta["user_id"], amount, node_exec.node_exec_id, description=f"Block {block.name}",
+                       metadata={"graph_exec_id": state.graph_exec_id, "graph_id": meta["graph_id"],
+                                 "node_exec_id": node_exec.node_exec_id})
+        return True
+    except InsufficientBalance as exc:
+        fail_graph(meta, state, str(exc.detail))
+        return False
+
+
+def _run_inline(meta: dict[str, Any], state: EngineState, node_exec: Any) -> bool:
+    block = get_block(node_exec.block_id)
+    if block is None:
+        scheduler.complete(state, node_exec, [("error", f"Unknown block {node_exec.block_id}")], True)
+        store.commit(meta["user_id"], state)
+        return True
+    if not _charge(meta, state, node_exec, block):
+        return False
+    scheduler.mark_running(state, node_exec)
+    outputs, failed = asyncio.run(run_node(block, scheduler.run_input(state, node_exec), **_context(meta, state)))
+    scheduler.complete(state, node_exec, outputs, failed)
+    store.commit(meta["user_id"], state)
+    return True
+
+
+def _context(meta: dict[str, Any], state: EngineState) -> dict[str, Any]:
+    return {"user_id": meta["user_id"], "graph_exec_id": state.graph_exec_id, "graph_id": meta["graph_id"]}
+
+
+def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> list[dict[str, str]]:
+    """Mark Lambda-run nodes RUNNING with their full input stored, and return the Map batch."""
+    batch, run_inputs = [], {}
+    for node_exec in queued:
+        block = get_block(node_exec.block_id)
+        if not _charge(meta, state, node_exec, block):
+            return []
+        scheduler.mark_running(state, node_exec)
+        run_inputs[node_exec.node_exec_id] = {"run_input": scheduler.run_input(state, node_exec),
+                                              "routed": False}
+        batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
+                      "function_arn": _function_arn(block.group)})
+    store.commit(meta["user_id"], state, run_inputs)
+    return batch
+
+
+def fail_graph(meta: dict[str, Any], state: EngineState, error: str) -> None:
+    scheduler.terminate(state)
+    store.commit(meta["user_id"], state)
+    store.update_meta(state.graph_exec_id, {"status": S.FAILED.value, "error": error})
+
+
+def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, Any]:
+    """Final status, outputs and stats. COMPLETED unless stopped or failed as a whole."""
+    meta, state = store.load(graph_exec_id)
+    if failure and meta["status"] not in (S.TERMINATED.value, S.FAILED.value):
+        scheduler.terminate(state)
+        store.commit(meta["user_id"], state)
+    status = meta["status"]
+    if status not in (S.TERMINATED.value, S.FAILED.value):
+        status = S.FAILED.value if failure else S.COMPLETED.value
+    execs = list(state.node_execs.values())
+    started = meta.get("started_at") or meta["created_at"]
+    ended = meta.get("ended_at") or now_iso()
+    stats = ExecutionStats(
+        cost=_cost(meta["user_id"], execs),
+        duration=_seconds_between(started, ended),
+        node_exec_count=sum(1 for e in execs if e.status in (S.COMPLETED, S.FAILED)),
+        node_error_count=sum(1 for e in execs if e.status is S.FAILED),
+        error=failure or meta.get("error"),
+    )
+    updated = store.update_meta(graph_exec_id, {
+        "status": status, "outputs": scheduler.graph_outputs(state), "stats": stats.model_dump(),
+        "ended_at": ended})
+    logger.info("Graph execution finished", extra={"graph_exec_id": graph_exec_id, "status": status})
+    return {"graph_exec_id": graph_exec_id, "status": updated["status"]}
+
+
+def _cost(user_id: str, execs: list[Any]) -> int:
+    from stratus.db.users_table import transaction_key, users_table
+
+    keys = [transaction_key(user_id, e.node_exec_id) for e in execs if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)]
+    total = 0
+    for start in range(0, len(keys), 100):
+        total += sum(-int(i["amount"]) for i in users_table().batch_get(keys[start:start + 100], consistent=True))
+    return total
+
+
+def _seconds_between(start: str, end: str) -> float:
+    from datetime import datetime
+
+    return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
