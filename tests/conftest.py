@@ -27,13 +27,17 @@ os.environ.update({
     "USERS_TABLE": "UsersTable",
     "SIGNUP_CREDITS": "1000",
     "JWT_VERIFY_KEY": TEST_JWT_SECRET,
+    "GRAPHS_TABLE": "GraphsTable",
+    "EXECUTIONS_TABLE": "ExecutionsTable",
+    "VALUES_BUCKET": "stratus-valuesbucket",
+    "BLOCK_FUNCTION_CORE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockCoreFunction",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from localcloud import moto_fidelity  # noqa: E402
 from localcloud.apigw import HttpRouter, http_event  # noqa: E402
 from localcloud.lambda_runner import LambdaRunner  # noqa: E402
-from localcloud.provision import create_tables  # noqa: E402
+from localcloud.provision import create_buckets, create_tables  # noqa: E402
 from localcloud.stack import Stack  # noqa: E402
 
 moto_fidelity.apply()
@@ -54,6 +58,7 @@ def aws(stack: Stack):
     client.cache_clear()
     with mock_aws():
         create_tables(stack, client("dynamodb"))
+        create_buckets(stack, client("s3"))
         yield
     client.cache_clear()
 

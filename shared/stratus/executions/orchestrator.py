@@ -22,7 +22,7 @@ from stratus.engine import scheduler
 from stratus.engine.execute import run_node
 from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
-from stratus.executions import store
+from stratus.executions import store, values
 from stratus.executions.models import ExecutionStats, ExecutionStatus as S
 from stratus.observability import logger
 from stratus.users import credits
@@ -188,7 +188,8 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
         error=failure or meta.get("error"),
     )
     updated = store.update_meta(graph_exec_id, {
-        "status": status, "outputs": scheduler.graph_outputs(state), "stats": stats.model_dump(),
+        "status": status, "outputs": values.store_outputs(scheduler.graph_outputs(state), f"{graph_exec_id}/graph"),
+        "stats": stats.model_dump(),
         "ended_at": ended})
     logger.info("Graph execution finished", extra={"graph_exec_id": graph_exec_id, "status": status})
     return {"graph_exec_id": graph_exec_id, "status": updated["status"]}

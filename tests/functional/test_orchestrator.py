@@ -1,0 +1,209 @@
+"""The orchestrator's steps on moto, driven the way the state machine drives them."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from stratus.auth.jwt_tokens import Claims
+from stratus.blocks.registry import get_block
+from stratus.blocks.sdk import BlockCost
+from stratus.db.executions_table import execution_pk, executions_table
+from stratus.executions import block_runner, launcher, orchestrator, store, values
+from stratus.graphs import service as graphs
+from stratus.graphs.models import CreateGraph, Graph
+from stratus.users import credits
+from stratus.users.service import get_or_create_user
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CALC = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
+OUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
+STORE = "1ff065e9-88e8-4358-9d82-8dc91f622ba9"
+WEB = "6595ae1f-b924-42cb-9a41-551a0611c4b4"
+
+
+def plenty_of_time() -> int:
+    return 60_000
+
+
+@pytest.fixture()
+def user(aws, monkeypatch):
+    monkeypatch.setattr(launcher, "_start_state_machine", lambda graph_exec_id: None)  # driven by hand below
+    get_or_create_user(Claims("alice", "alice@example.com", None, None))
+    return "alice"
+
+
+def upload(user_id: str, graph: dict) -> str:
+    return graphs.create_graph(user_id, CreateGraph(graph=Graph.model_validate(graph))).id
+
+
+def drive(graph_exec_id: str) -> list[dict]:
+    """What the state machine does: start, then Map + advance until done, then finalize."""
+    step = orchestrator.start_step(graph_exec_id, plenty_of_time)
+    steps = [step]
+    while not step["done"]:
+        results = [block_runner.run(item["graph_exec_id"], item["node_exec_id"]) for item in step["batch"]]
+        step = orchestrator.advance_step(graph_exec_id, results, plenty_of_time, step["history"])
+        steps.append(step)
+    orchestrator.finalize_step(graph_exec_id)
+    return steps
+
+
+def items(graph_exec_id: str) -> list[dict]:
+    found, _ = executions_table().query("PK = :pk", {":pk": execution_pk(graph_exec_id)}, consistent=True)
+    return found
+
+
+def test_calculator_runs_inline_in_one_step_and_completes(user):
+    graph_id = upload(user, json.loads((EXAMPLES / "calculator.json").read_text()))
+    execution = launcher.start_execution(user, graph_id, 1, {"a": 4, "b": 5})
+    steps = drive(execution.id)
+    assert len(steps) == 1 and steps[0]["batch"] == []  # every core block ran inline
+    meta = store.get_meta(execution.id)
+    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"result": [90.0]}
+    assert meta["stats"]["node_exec_count"] == 5 and meta["stats"]["node_error_count"] == 0
+
+
+def test_rerunning_steps_creates_nothing_twice(user, monkeypatch):
+    monkeypatch.setattr(type(get_block(CALC)), "costs", [BlockCost(cost_amount=5)])
+    graph_id = upload(user, json.loads((EXAMPLES / "calculator.json").read_text()))
+    execution = launcher.start_execution(user, graph_id, 1, {"a": 1, "b": 1})
+    drive(execution.id)
+    before = items(execution.id)
+    balance = credits.get_balance(user)
+    assert balance == 1000 - 2 * 5
+    orchestrator.start_step(execution.id, plenty_of_time)
+    orchestrator.advance_step(execution.id, [], plenty_of_time)
+    orchestrator.finalize_step(execution.id)
+    assert len(items(execution.id)) == len(before)
+    assert credits.get_balance(user) == balance
+    assert store.get_meta(execution.id)["stats"]["cost"] == 10
+
+
+def test_running_out_of_credits_fails_the_graph(user, monkeypatch):
+    monkeypatch.setattr(type(get_block(CALC)), "costs", [BlockCost(cost_amount=600)])
+    graph_id = upload(user, json.loads((EXAMPLES / "calculator.json").read_text()))
+    execution = launcher.start_execution(user, graph_id, 1, {"a": 1, "b": 1})
+    drive(execution.id)
+    meta = store.get_meta(execution.id)
+    assert meta["status"] == "FAILED" and "Insufficient balance" in meta["stats"]["error"]
+    assert credits.get_balance(user) == 400
+    statuses = {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")}
+    assert "TERMINATED" in statuses and "QUEUED" not in statuses
+
+
+def test_start_needs_a_positive_balance(user):
+    graph_id = upload(user, json.loads((EXAMPLES / "calculator.json").read_text()))
+    credits.charge(user, 1000, "spend-it-all")
+    from stratus.errors import InsufficientBalance
+
+    with pytest.raises(InsufficientBalance):
+        launcher.start_execution(user, graph_id, 1, {"a": 1, "b": 1})
+
+
+def test_missing_graph_input_is_a_validation_error(user):
+    graph_id = upload(user, json.loads((EXAMPLES / "calculator.json").read_text()))
+    from stratus.graphs.validation import GraphValidationError
+
+    with pytest.raises(GraphValidationError) as raised:
+        launcher.start_execution(user, graph_id, 1, {"a": 1})
+    assert any("'b'" in msg for pins in raised.value.node_errors.values() for msg in pins.values())
+
+
+def test_idempotency_key_returns_the_same_execution(user):
+    graph_id = upload(user, json.loads((EXAMPLES / "calculator.json").read_text()))
+    first = launcher.start_execution(user, graph_id, 1, {"a": 1, "b": 1}, idempotency_key="k1")
+    again = launcher.start_execution(user, graph_id, 1, {"a": 1, "b": 1}, idempotency_key="k1")
+    other = launcher.start_execution(user, graph_id, 1, {"a": 1, "b": 1}, idempotency_key="k2")
+    assert first.id == again.id != other.id
+
+
+@pytest.fixture()
+def web_server():
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            payload = json.dumps({"echo": json.loads(body or b"null")}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/echo"
+    server.shutdown()
+
+
+def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user, web_server):
+    graph = {"name": "web", "nodes": [
+        {"id": "web", "block_id": WEB, "input_default": {"url": web_server, "method": "POST", "body": {"n": 1}}},
+        {"id": "out", "block_id": OUT, "input_default": {"name": "response"}},
+    ], "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
+    graph_id = upload(user, graph)
+    execution = launcher.start_execution(user, graph_id, 1, {})
+    steps = drive(execution.id)
+    assert len(steps[0]["batch"]) == 1
+    assert steps[0]["batch"][0]["function_arn"].endswith(":function:BlockCoreFunction")
+    assert set(steps[0]["batch"][0]) == {"graph_exec_id", "node_exec_id", "function_arn"}  # ids only
+    meta = store.get_meta(execution.id)
+    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"response": [{"echo": {"n": 1}}]}
+
+
+def test_a_failed_block_lambda_fails_its_node_and_the_graph_goes_on(user, web_server):
+    graph = {"name": "web", "nodes": [
+        {"id": "web", "block_id": WEB, "input_default": {"url": web_server}},
+        {"id": "calc", "block_id": CALC, "input_default": {"operation": "Add", "a": 1, "b": 2}},
+        {"id": "out", "block_id": OUT, "input_default": {"name": "sum"}},
+    ], "links": [{"source_id": "calc", "source_name": "result", "sink_id": "out", "sink_name": "value"}]}
+    execution = launcher.start_execution(user, upload(user, graph), 1, {})
+    step = orchestrator.start_step(execution.id, plenty_of_time)
+    failed = [{"node_exec_id": i["node_exec_id"], "status": "FAILED", "error": "Task timed out"} for i in step["batch"]]
+    orchestrator.advance_step(execution.id, failed, plenty_of_time)
+    orchestrator.finalize_step(execution.id)
+    meta = store.get_meta(execution.id)
+    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"sum": [3.0]}
+    assert meta["stats"]["node_error_count"] == 1
+
+
+def test_large_values_go_to_s3_by_reference(user):
+    big = "x" * 100_000
+    graph = {"name": "big", "nodes": [
+        {"id": "s", "block_id": STORE, "input_default": {"input": big}},
+        {"id": "out", "block_id": OUT, "input_default": {"name": "big"}},
+    ], "links": [{"source_id": "s", "source_name": "output", "sink_id": "out", "sink_name": "value"}]}
+    execution = launcher.start_execution(user, upload(user, graph), 1, {})
+    drive(execution.id)
+    node_items = [i for i in items(execution.id) if i["SK"].startswith("NODE#")]
+    assert any(v == [{"$s3": v[0]["$s3"]}] for i in node_items for v in i["output_data"].values()
+               if isinstance(v[0], dict))
+    assert all(len(json.dumps(i)) < 20_000 for i in node_items)
+    meta = store.get_meta(execution.id)
+    assert "$s3" in meta["outputs"]["big"][0]  # the META item stays small too
+    assert values.resolve_outputs(meta["outputs"]) == {"big": [big]}
+
+
+def test_stop_terminates_queued_nodes(user):
+    graph = {"name": "chain", "nodes": [{"id": f"c{i}", "block_id": CALC,
+                                         "input_default": {"operation": "Add", "a": 1, "b": 1}} for i in range(3)],
+             "links": []}
+    execution = launcher.start_execution(user, upload(user, graph), 1, {})
+    first = orchestrator.start_step(execution.id, lambda: 0)  # out of time before the first node
+    assert first["done"] is False and len([i for i in items(execution.id) if i["status"] == "QUEUED"]) == 3
+    store.update_meta(execution.id, {"status": "TERMINATED"})  # what the stop route does first
+    monkey_time = orchestrator.STOP_CHECK_SECONDS
+    orchestrator.STOP_CHECK_SECONDS = -1  # check at once
+    try:
+        step = orchestrator.advance_step(execution.id, [], plenty_of_time)
+    finally:
+        orchestrator.STOP_CHECK_SECONDS = monkey_time
+    assert step["done"] is True
+    assert {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")} == {"TERMINATED"}
