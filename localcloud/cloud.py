@@ -4,6 +4,7 @@ HTTP/WebSocket gateways + event sources + snapshots."""
 from __future__ import annotations
 
 import io
+import math
 import json
 import logging
 import os
@@ -29,13 +30,16 @@ _EXECUTE_API = re.compile(r"^https://[^./]+\.execute-api\.[^/]+/(?P<stage>[^/]+)
 
 class LocalCloud:
     def __init__(self, template: Path | None = None, http_port: int = 3000, ws_port: int = 3001,
-                 state: Path | None = None, gateways: bool = True, autosave_seconds: float = 5.0):
+                 state: Path | None = None, gateways: bool = True, autosave_seconds: float = 5.0,
+                 faults: dict[str, dict[str, Any]] | None = None):
         self.template = Path(template or REPO_ROOT / "template.yaml")
         self.requested_http_port = http_port
         self.requested_ws_port = ws_port
         self.state_dir = Path(state or state_dir())
         self.gateways = gateways
         self.autosave_seconds = autosave_seconds
+        # Fault injection for tests: {"FunctionName": {"throttle": N, "timeout": seconds}}.
+        self.faults = faults if faults is not None else json.loads(os.environ.get("STRATUS_FAULTS") or "{}")
         self.stop_event = threading.Event()
         self.moto = None
         self.http = None
@@ -62,6 +66,8 @@ class LocalCloud:
             http_port = self.http.port
         for spec in functions.values():
             spec.environment = {k: self._local_value(v, http_port) for k, v in spec.environment.items()}
+            if "timeout" in self.faults.get(spec.logical_id, {}):
+                spec.timeout = float(self.faults[spec.logical_id]["timeout"])  # type: ignore[assignment]
         self.runner = LambdaRunner(functions, self._base_environment())
         self._route_lambda_to_runner()
         self._provision()
@@ -166,10 +172,23 @@ class LocalCloud:
 
     def _route_lambda_to_runner(self) -> None:
         from moto.awslambda.models import LambdaFunction
+        from moto.core.exceptions import JsonRESTError
+
+        class Throttled(JsonRESTError):
+            code = 429
+
+            def __init__(self) -> None:
+                super().__init__("TooManyRequestsException", "Rate Exceeded.")
 
         runner = self.runner
+        throttles = {name: int(fault.get("throttle", 0)) for name, fault in self.faults.items()}
+        throttle_lock = threading.Lock()
 
         def invoke_in_process(function: Any, event: str | None = None) -> tuple[str, bool, str]:
+            with throttle_lock:
+                if throttles.get(function.function_name, 0) > 0:
+                    throttles[function.function_name] -= 1
+                    raise Throttled()
             payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
             result = runner.invoke(function.function_name, payload)
             logs = f"START RequestId: {result.request_id}\nEND RequestId: {result.request_id}\n" \
@@ -196,7 +215,7 @@ class LocalCloud:
         for spec in self.runner.functions.values():
             lambda_client.create_function(
                 FunctionName=spec.logical_id, Runtime="python3.12", Role=ROLE_ARN, Handler=spec.handler,
-                Code={"ZipFile": code.getvalue()}, Timeout=spec.timeout, MemorySize=spec.memory,
+                Code={"ZipFile": code.getvalue()}, Timeout=max(1, math.ceil(spec.timeout)), MemorySize=spec.memory,
                 Environment={"Variables": spec.environment})
         sfn = self.client("stepfunctions")
         for name, machine in self.stack.state_machines().items():

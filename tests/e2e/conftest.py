@@ -24,10 +24,12 @@ READY = "Stratus local cloud ready: "
 
 
 class CloudProcess:
-    def __init__(self, state_dir: Path, template: Path | None = None, secret: str = E2E_SECRET):
+    def __init__(self, state_dir: Path, template: Path | None = None, secret: str = E2E_SECRET,
+                 extra_env: dict[str, str] | None = None):
         self.state_dir = state_dir
         self.template = template
         self.secret = secret
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
         self.output: list[str] = []
 
@@ -38,6 +40,7 @@ class CloudProcess:
             args += ["--template", str(self.template)]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "USERS_", "MOTO_"))}
         env["STRATUS_JWT_SECRET"] = self.secret
+        env.update(self.extra_env)
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True)
         ready = threading.Event()
@@ -85,6 +88,39 @@ def cloud(tmp_path_factory):
     process = CloudProcess(tmp_path_factory.mktemp("cloud-state")).start()
     yield process
     process.stop()
+
+
+def run_to_end(cloud: "CloudProcess", http, user: str, graph: dict, inputs: dict, timeout: float = 60) -> dict:
+    """Upload a graph, execute it over HTTP, and wait for its final status in the table."""
+    created = http.post("/api/graphs", headers=auth(user), json={"graph": graph})
+    assert created.status_code == 200, created.text
+    started = http.post(f"/api/graphs/{created.json()['id']}/execute/1", headers=auth(user), json={"inputs": inputs})
+    assert started.status_code == 200, started.text
+    return wait_final(cloud, started.json()["id"], timeout)
+
+
+def wait_final(cloud: "CloudProcess", graph_exec_id: str, timeout: float = 60) -> dict:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    table = cloud.client("dynamodb")
+
+    def final():
+        item = table.get_item(TableName="ExecutionsTable", Key={"PK": {"S": f"GEXEC#{graph_exec_id}"},
+                                                                "SK": {"S": "META"}}).get("Item")
+        if item and item["status"]["S"] in ("COMPLETED", "FAILED", "TERMINATED"):
+            return {k: TypeDeserializer().deserialize(v) for k, v in item.items()}
+        return None
+
+    return wait_for(final, timeout=timeout, interval=0.1)
+
+
+def node_items(cloud: "CloudProcess", graph_exec_id: str) -> list[dict]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    response = cloud.client("dynamodb").query(
+        TableName="ExecutionsTable", KeyConditionExpression="PK = :pk AND begins_with(SK, :node)",
+        ExpressionAttributeValues={":pk": {"S": f"GEXEC#{graph_exec_id}"}, ":node": {"S": "NODE#"}})
+    return [{k: TypeDeserializer().deserialize(v) for k, v in i.items()} for i in response["Items"]]
 
 
 def wait_for(predicate, timeout: float = 15, interval: float = 0.05):
