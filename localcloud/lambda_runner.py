@@ -54,6 +54,8 @@ class LambdaRunner:
         self.functions = functions
         self.base_environment = base_environment or {}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        # (function, duration ms, memory MB) of every invocation: `make bench` prices them.
+        self.invocations: list[tuple[str, float, int]] = []
         self._import_lock = threading.Lock()
         if str(LAYER_DIR) not in sys.path:
             sys.path.insert(0, str(LAYER_DIR))
@@ -100,6 +102,7 @@ class LambdaRunner:
         worker.start()
         worker.join(spec.timeout)
         duration_ms = (time.monotonic() - started) * 1000
+        self.invocations.append((spec.logical_id, duration_ms, spec.memory))
         if worker.is_alive():
             error = {"errorMessage": f"Task timed out after {spec.timeout:.2f} seconds",
                      "errorType": "Sandbox.Timedout"}

@@ -41,6 +41,8 @@ class EngineState:
 
     def __post_init__(self) -> None:
         self.nodes: dict[str, Node] = {node.id: node for node in self.graph.nodes}
+        # Executions per node, in creation order: routing looks only at the sink's own.
+        self.execs_by_node: dict[str, list[NodeExecution]] = {}
         self.links_out: dict[str, list[Link]] = {}
         self.linked_pins: dict[str, set[str]] = {}
         self.static_pins: dict[str, set[str]] = {}
@@ -60,6 +62,13 @@ class EngineState:
     def is_finished(self) -> bool:
         return not self.by_status(Status.QUEUED, Status.RUNNING)
 
+    def add(self, node_exec: NodeExecution) -> None:
+        self.node_execs[node_exec.node_exec_id] = node_exec
+        self.execs_by_node.setdefault(node_exec.node_id, []).append(node_exec)
+
+    def waiting(self, node_id: str) -> list[NodeExecution]:
+        return [e for e in self.execs_by_node.get(node_id, ()) if e.status is Status.INCOMPLETE]
+
     def take_changes(self) -> tuple[list[NodeExecution], dict[tuple[str, str], Any]]:
         execs = [self.node_execs[i] for i in sorted(self.changed, key=lambda i: self.node_execs[i].seq)]
         statics = {key: self.static_values[key] for key in self.changed_static}
@@ -72,7 +81,7 @@ class EngineState:
             node_exec_id=self.new_id(), graph_exec_id=self.graph_exec_id, node_id=node.id,
             block_id=node.block_id, status=Status.INCOMPLETE, seq=len(self.node_execs),
             input_data=input_data, add_time=self.now())
-        self.node_execs[node_exec.node_exec_id] = node_exec
+        self.add(node_exec)
         self.changed.add(node_exec.node_exec_id)
         return node_exec
 
@@ -149,8 +158,7 @@ def route(state: EngineState, node_id: str, output_name: str, value: Any) -> lis
         if link.is_static:
             state.static_values[(sink.id, link.sink_name)] = data
             state.changed_static.add((sink.id, link.sink_name))
-        target = next((e for e in state.by_status(Status.INCOMPLETE)
-                       if e.node_id == sink.id and link.sink_name not in e.input_data), None)
+        target = next((e for e in state.waiting(sink.id) if link.sink_name not in e.input_data), None)
         if target is None:
             target = state._new_exec(sink, {})
         target.input_data[link.sink_name] = data
@@ -159,8 +167,8 @@ def route(state: EngineState, node_id: str, output_name: str, value: Any) -> lis
         touched.append(target)
         if link.is_static:
             # A static value completes every execution of the sink still waiting for it.
-            for waiting in state.by_status(Status.INCOMPLETE):
-                if waiting.node_id == sink.id and link.sink_name not in waiting.input_data:
+            for waiting in state.waiting(sink.id):
+                if link.sink_name not in waiting.input_data:
                     waiting.input_data[link.sink_name] = data
                     state.changed.add(waiting.node_exec_id)
                     if state._try_queue(waiting):

@@ -33,6 +33,10 @@ EVENTS_PER_LOOP = 8  # Choice + Task (scheduled/started/succeeded) + Map start/e
 EVENTS_PER_MAP_ITEM = 6
 STOP_CHECK_SECONDS = 0.5
 SAFETY_MS = 15_000  # leave the step before its Lambda timeout
+# Inline nodes are committed in groups: one transaction holds whole nodes with every sink
+# execution they touched, so a re-run step redoes at most one group of pure, cheap blocks.
+COMMIT_ITEMS = 40
+COMMIT_SECONDS = 0.2
 
 
 def _function_arn(group: str) -> str:
@@ -90,26 +94,37 @@ def _route_lambda_results(meta: dict[str, Any], state: EngineState) -> None:
 def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], int],
            history: int) -> dict[str, Any]:
     graph_exec_id, user_id = state.graph_exec_id, meta["user_id"]
-    last_stop_check = time.monotonic()
+    last_stop_check = last_commit = time.monotonic()
+
+    def respond(**kwargs: Any) -> dict[str, Any]:
+        store.commit(user_id, state)
+        return _response(graph_exec_id, history, **kwargs)
+
     while True:
-        if time.monotonic() - last_stop_check > STOP_CHECK_SECONDS:
-            last_stop_check = time.monotonic()
+        now = time.monotonic()
+        if len(state.changed) >= COMMIT_ITEMS or now - last_commit > COMMIT_SECONDS:
+            store.commit(user_id, state)
+            last_commit = now
+        if now - last_stop_check > STOP_CHECK_SECONDS:
+            last_stop_check = now
             current = store.get_meta(graph_exec_id) or {}
             if current.get("status") in (S.TERMINATED.value, S.FAILED.value):
                 scheduler.terminate(state)
-                store.commit(user_id, state)
-                return _response(graph_exec_id, history, done=True)
+                return respond(done=True)
         queued = state.queued()
         if not queued:
-            return _response(graph_exec_id, history, done=state.is_finished())
+            return respond(done=state.is_finished())
         inline = [e for e in queued if (b := get_block(e.block_id)) is None or b.runs_inline]
         if not inline:
+            store.commit(user_id, state)
             return _response(graph_exec_id, history, batch=_dispatch(meta, state, queued))
         for node_exec in inline:
             if remaining_ms() < SAFETY_MS:
-                return _response(graph_exec_id, history)  # the state machine calls advance again
+                return respond()  # the state machine calls advance again
             if not _run_inline(meta, state, node_exec):
-                return _response(graph_exec_id, history, done=True)
+                return respond(done=True)
+            if len(state.changed) >= COMMIT_ITEMS:
+                break
 
 
 def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any) -> bool:
@@ -138,7 +153,6 @@ def _run_inline(meta: dict[str, Any], state: EngineState, node_exec: Any) -> boo
     scheduler.mark_running(state, node_exec)
     outputs, failed = asyncio.run(run_node(block, scheduler.run_input(state, node_exec), **_context(meta, state)))
     scheduler.complete(state, node_exec, outputs, failed)
-    store.commit(meta["user_id"], state)
     return True
 
 

@@ -55,10 +55,10 @@ def load(graph_exec_id: str) -> tuple[dict[str, Any], EngineState]:
     if meta is None:
         raise NotFound(f"Execution {graph_exec_id} not found.")
     state = EngineState(graph_exec_id, graph_version(meta["graph_id"], int(meta["graph_version"])), now=now_iso)
-    for item in items:
+    for item in sorted(items, key=lambda i: int(i.get("seq", 0))):
         if item["SK"].startswith(NODE_PREFIX):
             node_exec = node_from_item(item)
-            state.node_execs[node_exec.node_exec_id] = node_exec
+            state.add(node_exec)
             if item.get("routed") is False and item["status"] in ("COMPLETED", "FAILED"):
                 state.unrouted.add(node_exec.node_exec_id)
         elif item["SK"].startswith(STATIC_PREFIX):
