@@ -21,6 +21,7 @@ from stratus.observability import metrics
 from stratus.users.api_keys import AuthenticatedKey
 from stratus.web.app import create_app, json_response, lambda_handler
 from stratus.web.auth import api_key_with, current_user_id
+from stratus.web.executions_routes import router as executions_router
 
 app = create_app("Stratus graphs")
 UserId = Annotated[str, Depends(current_user_id)]
@@ -133,4 +134,5 @@ def external_create_graph(key: Annotated[AuthenticatedKey, Depends(api_key_with(
     return json_response(graphs.create_graph(key.user_id, body))
 
 
+app.include_router(executions_router)
 handler = lambda_handler(app)
