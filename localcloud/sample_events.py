@@ -12,16 +12,25 @@ from pathlib import Path
 
 from localcloud.apigw import http_event, websocket_event
 from localcloud.settings import DEFAULT_JWT_SECRET
+from localcloud.stack import ACCOUNT_ID, REGION
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
 DEMO_USER = "demo-user"
 YEAR_2100 = 4102444800
 CALCULATOR_BLOCK_ID = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
+SAMPLE_GRAPH_ID = "0b6a5b7e-4f4e-4a51-9d0e-5a3c1c0d2f10"
+SAMPLE_GRAPH_EXEC_ID = "5e1f6c2a-8d3b-4c7e-9a10-3f2b7d4e6a01"
+
+
+def _shared_on_path() -> None:
+    """The domain package (tokens, DynamoDB serialisation) without installing it."""
+    if str(ROOT / "shared") not in sys.path:
+        sys.path.insert(0, str(ROOT / "shared"))
 
 
 def _token(user: str = DEMO_USER, admin: bool = False) -> str:
-    sys.path.insert(0, str(ROOT / "shared"))
+    _shared_on_path()
     from stratus.auth.jwt_tokens import issue_token
 
     import time
@@ -74,9 +83,59 @@ def websocket_samples() -> dict[str, tuple[str, dict]]:
             headers={"Host": "127.0.0.1:3001"}, stage="ws")),
         "ws_heartbeat": ("WsMessagesFunction", websocket_event(
             "MESSAGE", "heartbeat", connection_id, body=json.dumps({"method": "heartbeat"}), stage="ws")),
+        "ws_subscribe_graph_execution": ("WsMessagesFunction", _ws_message(
+            connection_id, "subscribe_graph_execution", {"graph_exec_id": SAMPLE_GRAPH_EXEC_ID})),
+        "ws_subscribe_graph_executions": ("WsMessagesFunction", _ws_message(
+            connection_id, "subscribe_graph_executions", {"graph_id": SAMPLE_GRAPH_ID})),
+        "ws_unsubscribe": ("WsMessagesFunction", _ws_message(
+            connection_id, "unsubscribe", {"graph_exec_id": SAMPLE_GRAPH_EXEC_ID})),
         "ws_disconnect": ("WsDisconnectFunction", websocket_event(
             "DISCONNECT", "$disconnect", connection_id, stage="ws")),
     }
+
+
+def _ws_message(connection_id: str, method: str, data: dict) -> dict:
+    return websocket_event("MESSAGE", method, connection_id, body=json.dumps({"method": method, "data": data}),
+                           stage="ws")
+
+
+def _stream_record(sequence: int, event_name: str, keys: dict, new: dict, old: dict | None = None) -> dict:
+    """One ExecutionsTable stream record (NEW_AND_OLD_IMAGES), as Lambda receives it."""
+    _shared_on_path()
+    from stratus.db.dynamo import serialize
+
+    change = {"ApproximateCreationDateTime": 1767225600 + sequence, "Keys": serialize(keys),
+              "NewImage": serialize({**keys, **new}), "SequenceNumber": f"{sequence:021d}",
+              "SizeBytes": 512, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if old is not None:
+        change["OldImage"] = serialize({**keys, **old})
+    return {"eventID": f"sample-{sequence}", "eventName": event_name, "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": change,
+            "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/ExecutionsTable/stream/"
+                              "2026-01-01T00:00:00.000"}
+
+
+def stream_samples() -> dict[str, tuple[str, dict]]:
+    """File name → (function logical id, DynamoDB stream event)."""
+    exec_pk = f"GEXEC#{SAMPLE_GRAPH_EXEC_ID}"
+    meta = {"kind": "graph", "id": SAMPLE_GRAPH_EXEC_ID, "user_id": DEMO_USER, "graph_id": SAMPLE_GRAPH_ID,
+            "graph_version": 1, "inputs": {"a": 2, "b": 40}, "created_at": "2026-01-01T00:00:00+00:00",
+            "started_at": "2026-01-01T00:00:01+00:00"}
+    node_exec_id = "9c4d2e1f-0a6b-4f3c-8e7d-2b1a0c9f8e02"
+    node = {"kind": "node", "node_exec_id": node_exec_id, "graph_exec_id": SAMPLE_GRAPH_EXEC_ID,
+            "user_id": DEMO_USER, "node_id": "calc", "block_id": CALCULATOR_BLOCK_ID, "status": "COMPLETED",
+            "seq": 1, "input_data": {"operation": "Add", "a": 2, "b": 40}, "output_data": {"result": [42]},
+            "add_time": "2026-01-01T00:00:01+00:00", "queue_time": "2026-01-01T00:00:01+00:00",
+            "start_time": "2026-01-01T00:00:01+00:00", "end_time": "2026-01-01T00:00:02+00:00"}
+    running = {**meta, "status": "RUNNING", "outputs": {},
+               "stats": {"cost": 0, "duration": 0.0, "node_exec_count": 0, "node_error_count": 0}}
+    completed = {**meta, "status": "COMPLETED", "outputs": {"result": [42]}, "ended_at": "2026-01-01T00:00:02+00:00",
+                 "stats": {"cost": 0, "duration": 1.0, "node_exec_count": 1, "node_error_count": 0}}
+    records = [
+        _stream_record(1, "INSERT", {"PK": exec_pk, "SK": f"NODE#{node_exec_id}"}, node),
+        _stream_record(2, "MODIFY", {"PK": exec_pk, "SK": "META"}, completed, old=running),
+    ]
+    return {"notifier_execution_events": ("NotifierFunction", {"Records": records})}
 
 
 def all_samples(routes: list[tuple[str, str, str]]) -> dict[str, tuple[str, dict]]:
@@ -91,13 +150,15 @@ def all_samples(routes: list[tuple[str, str, str]]) -> dict[str, tuple[str, dict
             raise ValueError(f"Sample {name} matches no route in the template")
         samples[name] = (matched[1], event)
     samples.update(websocket_samples())
+    samples.update(stream_samples())
     return samples
 
 
 def write_all() -> list[Path]:
     EVENTS_DIR.mkdir(exist_ok=True)
     written = []
-    events = {**http_samples(), **{name: event for name, (_, event) in websocket_samples().items()}}
+    events = {**http_samples(), **{name: event for name, (_, event) in
+                                   {**websocket_samples(), **stream_samples()}.items()}}
     for name, event in events.items():
         path = EVENTS_DIR / f"{name}.json"
         path.write_text(json.dumps(event, indent=2) + "\n")

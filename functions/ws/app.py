@@ -9,8 +9,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from stratus.auth.jwt_tokens import verify_token
 from stratus.errors import Unauthorized
 from stratus.observability import metrics, observed
-from stratus.realtime import connections
-from stratus.realtime.protocol import error_reply, heartbeat_reply, parse_message
+from stratus.realtime import connections, subscriptions
+from stratus.realtime.protocol import (
+    HEARTBEAT,
+    SUBSCRIPTION_METHODS,
+    UNSUBSCRIBE,
+    WsMessage,
+    error_reply,
+    heartbeat_reply,
+    parse_message,
+    requested_channel,
+    subscription_reply,
+)
 
 _CORRELATION = "requestContext.requestId"
 
@@ -43,9 +53,25 @@ def message(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except ValueError as exc:
         connections.post(connection_id, error_reply("error", str(exc)).to_json())
         return {"statusCode": 200}
-    if request.method == "heartbeat":
-        reply = heartbeat_reply()
-    else:
-        reply = error_reply(request.method, f"Unknown method {request.method!r}.")
-    connections.post(connection_id, reply.to_json())
+    connections.post(connection_id, _reply(connection_id, request).to_json())
     return {"statusCode": 200}
+
+
+def _reply(connection_id: str, request: WsMessage) -> WsMessage:
+    if request.method == HEARTBEAT:
+        return heartbeat_reply()
+    if request.method not in SUBSCRIPTION_METHODS:
+        return error_reply(request.method, f"Unknown method {request.method!r}.")
+    connection = connections.get(connection_id)
+    if connection is None:
+        return error_reply(request.method, "Unknown connection: reconnect with ?token=<JWT>.")
+    try:
+        # The channel is built from the connection's own user id: no one can name another's.
+        channel = requested_channel(request.method, connection["user_id"], request.data)
+    except ValueError as exc:
+        return error_reply(request.method, str(exc))
+    if request.method == UNSUBSCRIBE:
+        subscriptions.unsubscribe(connection_id, channel)
+    else:
+        subscriptions.subscribe(connection_id, channel, expires_at=connection["expires_at"])
+    return subscription_reply(request.method, channel)

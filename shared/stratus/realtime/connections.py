@@ -9,6 +9,7 @@ from typing import Any
 from stratus.aws import client
 from stratus.clock import now_iso
 from stratus.db.connections_table import CONNECTION_TTL_SECONDS, connection_key, connections_table
+from stratus.realtime import subscriptions
 
 
 def register(connection_id: str, user_id: str) -> None:
@@ -26,6 +27,9 @@ def get(connection_id: str) -> dict[str, Any] | None:
 
 
 def forget(connection_id: str) -> None:
+    """Delete the connection and its subscriptions (ones made in the last instant may be missed
+    by the eventually consistent index; their TTL removes them)."""
+    subscriptions.drop_all(connection_id)
     connections_table().delete(connection_key(connection_id))
 
 
