@@ -138,6 +138,26 @@ def stream_samples() -> dict[str, tuple[str, dict]]:
     return {"notifier_execution_events": ("NotifierFunction", {"Records": records})}
 
 
+def execution_samples() -> dict[str, tuple[str, dict]]:
+    """The state machine's payloads (ids only) and the EventBridge finalizer's event. Against
+    an execution that does not exist they are no-ops; run one first to see them work on it."""
+    ids = {"graph_exec_id": SAMPLE_GRAPH_EXEC_ID}
+    state_machine = "arn:aws:states:us-east-1:123456789012:stateMachine:stratus-graph-execution"
+    return {
+        "orchestrator_finalize": ("OrchestratorFunction", {"step": "finalize", **ids}),
+        "orchestrator_execution_aborted": ("OrchestratorFunction", {
+            "version": "0", "id": "0e1b7c2d-3f4a-4b5c-9d6e-7f8091a2b3c4",
+            "detail-type": "Step Functions Execution Status Change", "source": "aws.states",
+            "account": "123456789012", "time": "2026-01-01T00:00:03Z", "region": "us-east-1",
+            "resources": [state_machine.replace(":stateMachine:", ":execution:") + f":{SAMPLE_GRAPH_EXEC_ID}"],
+            "detail": {"executionArn": state_machine.replace(":stateMachine:", ":execution:")
+                       + f":{SAMPLE_GRAPH_EXEC_ID}", "stateMachineArn": state_machine,
+                       "name": SAMPLE_GRAPH_EXEC_ID, "status": "ABORTED", "startDate": 1767225600000,
+                       "stopDate": 1767225603000}}),
+        "block_core_run_node": ("BlockCoreFunction", {**ids, "node_exec_id": "9c4d2e1f-0a6b-4f3c-8e7d-2b1a0c9f8e02"}),
+    }
+
+
 def all_samples(routes: list[tuple[str, str, str]]) -> dict[str, tuple[str, dict]]:
     """Every sample as file name → (function logical id, event); HTTP ones by their route."""
     from localcloud.apigw import HttpRouter
@@ -151,6 +171,7 @@ def all_samples(routes: list[tuple[str, str, str]]) -> dict[str, tuple[str, dict
         samples[name] = (matched[1], event)
     samples.update(websocket_samples())
     samples.update(stream_samples())
+    samples.update(execution_samples())
     return samples
 
 
@@ -158,7 +179,7 @@ def write_all() -> list[Path]:
     EVENTS_DIR.mkdir(exist_ok=True)
     written = []
     events = {**http_samples(), **{name: event for name, (_, event) in
-                                   {**websocket_samples(), **stream_samples()}.items()}}
+                                   {**websocket_samples(), **stream_samples(), **execution_samples()}.items()}}
     for name, event in events.items():
         path = EVENTS_DIR / f"{name}.json"
         path.write_text(json.dumps(event, indent=2) + "\n")

@@ -59,4 +59,5 @@ def test_invoke_every_sample_event_against_the_running_cloud(cloud):
             cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert completed.returncode == 0, (name, completed.stdout, completed.stderr)
         result = json.loads(completed.stdout)
-        assert result["statusCode"] == 200, (name, result)
+        if "requestContext" in json.loads((EVENTS_DIR / f"{name}.json").read_text()):  # API events only
+            assert result["statusCode"] == 200, (name, result)

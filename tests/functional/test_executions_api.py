@@ -225,8 +225,8 @@ def test_stop_terminates_the_execution_and_its_pending_nodes(api):
     assert meta["stop_requested"] is True and meta["status"] == "TERMINATED"
     execution = api.request("GET", "/api/graphs/graph-1/executions/run-1", user="alice")[1]
     statuses = {n["node_exec_id"]: n["status"] for n in execution["node_executions"]}
-    # Queued/incomplete ones will never run; the running one is the engine's to cancel.
-    assert statuses == {"done": "COMPLETED", "busy": "RUNNING", "queued": "TERMINATED", "waiting": "TERMINATED"}
+    # Queued, waiting and running ones are all cancelled (a running block cannot store a result).
+    assert statuses == {"done": "COMPLETED", "busy": "TERMINATED", "queued": "TERMINATED", "waiting": "TERMINATED"}
     terminated = next(n for n in execution["node_executions"] if n["node_exec_id"] == "queued")
     assert terminated["end_time"] == stopped["ended_at"]
 

@@ -17,7 +17,10 @@ def test_every_function_has_a_sample_event(stack):
 def test_committed_events_match_the_generator(stack):
     for name, (_, event) in all_samples(stack.http_routes()).items():
         stored = json.loads((EVENTS_DIR / f"{name}.json").read_text())
-        assert stored["requestContext"]["routeKey"] == event["requestContext"]["routeKey"], name
+        if "requestContext" in event:  # API Gateway events: tokens and ids change on each run
+            assert stored["requestContext"]["routeKey"] == event["requestContext"]["routeKey"], name
+        else:  # stream and EventBridge samples are deterministic
+            assert stored == event, name
 
 
 def test_sample_events_succeed_in_order(api, stack, monkeypatch, management):
@@ -28,6 +31,7 @@ def test_sample_events_succeed_in_order(api, stack, monkeypatch, management):
             event = json.loads((EVENTS_DIR / f"{name}.json").read_text())
             result = api.runner.invoke(function, event)
             assert not result.errored, (name, result.payload)
-            assert result.payload["statusCode"] == 200, (name, result.payload)
+            if "requestContext" in event:  # only API Gateway events answer with a status code
+                assert result.payload["statusCode"] == 200, (name, result.payload)
     finally:
         get_settings.cache_clear()

@@ -21,8 +21,8 @@ from stratus.executions.models import ExecutionStatus as S
 def run(graph_exec_id: str, node_exec_id: str) -> dict[str, Any]:
     table = executions_table()
     item = table.get(node_key(graph_exec_id, node_exec_id), consistent=True)
-    if item is None:
-        raise LookupError(f"Node execution {node_exec_id} not found")
+    if item is None:  # nothing to run: the execution is gone
+        return {"node_exec_id": node_exec_id, "status": "MISSING"}
     if item["status"] != S.RUNNING.value:
         return {"node_exec_id": node_exec_id, "status": item["status"]}
     meta = table.get(meta_key(graph_exec_id), consistent=True) or {}

@@ -184,6 +184,9 @@ def fail_graph(meta: dict[str, Any], state: EngineState, error: str) -> None:
 
 def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, Any]:
     """Final status, outputs and stats. COMPLETED unless stopped or failed as a whole."""
+    if store.get_meta(graph_exec_id) is None:  # e.g. a status event for a deleted execution
+        logger.warning("No such graph execution to finalize", extra={"graph_exec_id": graph_exec_id})
+        return {"graph_exec_id": graph_exec_id, "status": None}
     meta, state = store.load(graph_exec_id)
     if failure and meta["status"] not in (S.TERMINATED.value, S.FAILED.value):
         scheduler.terminate(state)

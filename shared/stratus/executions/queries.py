@@ -49,7 +49,9 @@ MAX_PAGE_SIZE = 250  # GET /api/executions returns AutoGPT's 250 newest; graph l
 MAX_PAGE_OFFSET = 5_000
 TRANSACTION_LIMIT = 100
 STOPPABLE_STATUSES = (ExecutionStatus.INCOMPLETE, ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
-_PENDING_NODE_STATUSES = (ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE)
+# Running nodes are cancelled too: a block Lambda still running finds its node no longer
+# RUNNING and stores nothing (its write is conditioned on RUNNING).
+_PENDING_NODE_STATUSES = (ExecutionStatus.QUEUED, ExecutionStatus.INCOMPLETE, ExecutionStatus.RUNNING)
 _STATUS = {"#s": "status"}
 
 
