@@ -27,6 +27,9 @@ from localcloud.settings import jwt_secret
 console = Console(file=sys.__stdout__)
 DEMO_USER = "demo-user"
 EXAMPLES = REPO_ROOT / "examples"
+NOTE_BLOCK_ID = "cc10ff7b-7753-4ff2-9af6-9399b1a7eddc"
+FINISHED = {"COMPLETED", "FAILED", "TERMINATED"}
+FINAL = FINISHED
 
 
 def _token(user_id: str, admin: bool = False) -> str:
@@ -50,14 +53,17 @@ async def _websocket_round_trip(ws_url: str, token: str) -> dict:
         return json.loads(await asyncio.wait_for(socket.recv(), 10))
 
 
-def _graph_flows(http: httpx.Client, headers: dict[str, str]) -> None:
+def _graph_flows(http: httpx.Client, headers: dict[str, str]) -> list[dict]:
     """Upload every AutoGPT agent in examples/, list them, and run a block on its own."""
     graphs = Table(title="Sample agents uploaded (AutoGPT JSON from examples/)")
     for column in ("agent", "graph id", "version", "nodes", "inputs", "outputs"):
         graphs.add_column(column)
-    for path in sorted(EXAMPLES.glob("*.json")):
+    uploaded = []
+    sample_inputs = json.loads((EXAMPLES / "inputs.json").read_text())
+    for name, inputs in sample_inputs.items():
         graph = _check(http.post("/api/graphs", headers=headers,
-                                 json={"graph": json.loads(path.read_text()), "source": "upload"}))
+                                 json={"graph": json.loads((EXAMPLES / name).read_text()), "source": "upload"}))
+        uploaded.append({"graph": graph, "inputs": inputs})
         graphs.add_row(graph["name"], graph["id"][:8] + "…", str(graph["version"]), str(len(graph["nodes"])),
                        ", ".join(graph["input_schema"]["properties"]), ", ".join(graph["output_schema"]["properties"]))
     console.print(graphs)
@@ -67,7 +73,44 @@ def _graph_flows(http: httpx.Client, headers: dict[str, str]) -> None:
     result = _check(http.post(f"/api/blocks/{CALCULATOR_BLOCK_ID}/execute", headers=headers,
                               json={"operation": "Multiply", "a": 6, "b": 7}))
     console.print(f"CalculatorBlock 6 × 7 via POST /api/blocks/…/execute → {result}")
-    console.print("[dim]Graph executions with live progress join the demo with the execution engine.[/]")
+    return uploaded
+
+
+async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: dict[str, str],
+                             uploaded: list[dict]) -> None:
+    """Execute each agent over HTTP and follow it node by node over the WebSocket."""
+    from rich.progress import BarColumn, Progress, TextColumn
+    from websockets.asyncio.client import connect
+
+    async with connect(f"{ws_url}?token={token}") as socket, httpx.AsyncClient(base_url=http_url,
+                                                                                 timeout=60) as http:
+        for entry in uploaded:
+            graph, inputs = entry["graph"], entry["inputs"]
+            await socket.send(json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph["id"]}}))
+            ack = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            if not ack.get("success"):
+                raise SystemExit(f"subscribe failed: {ack}")
+            runnable = [n for n in graph["nodes"] if n["block_id"] != NOTE_BLOCK_ID]
+            execution = _check(await http.post(f"/api/graphs/{graph['id']}/execute/{graph['version']}",
+                                               headers=headers, json={"inputs": inputs}))
+            await socket.send(json.dumps({"method": "subscribe_graph_execution",
+                                          "data": {"graph_exec_id": execution["id"]}}))
+            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                          console=console) as progress:
+                task = progress.add_task(f"{graph['name']} {inputs}", total=len(runnable))
+                done_nodes: set[str] = set()
+                while True:
+                    message = json.loads(await asyncio.wait_for(socket.recv(), 60))
+                    data = message.get("data") or {}
+                    if message.get("method") == "node_execution_event" and data.get("status") in FINISHED:
+                        done_nodes.add(data["node_id"])
+                        progress.update(task, completed=len(done_nodes))
+                    if message.get("method") == "graph_execution_event" and data.get("id") == execution["id"] \
+                            and data.get("status") in FINAL:
+                        break
+            console.print(f"  → {data['status']}: outputs {data.get('outputs')}")
+            if data["status"] != "COMPLETED":
+                raise SystemExit(f"{graph['name']} ended {data['status']}")
 
 
 def run(state_dir: Path) -> int:
@@ -101,11 +144,12 @@ def run(state_dir: Path) -> int:
             me = _check(http.get("/external-api/v1/me", headers={"X-API-Key": created["plain_text_key"]}))
             console.print(f"External API /me with that key → user [bold]{me['user_id']}[/], "
                           f"timezone {me['timezone']}")
-            _graph_flows(http, user_headers)
+            uploaded = _graph_flows(http, user_headers)
         reply = asyncio.run(_websocket_round_trip(cloud.ws_url, _token(DEMO_USER)))
         console.print(f"WebSocket heartbeat → {reply}")
         if reply.get("data") != "pong":
             raise SystemExit("WebSocket heartbeat failed")
+        asyncio.run(_run_with_progress(cloud.ws_url, _token(DEMO_USER), cloud.http_url, user_headers, uploaded))
         console.print("[bold green]Demo finished.[/]")
         return 0
     finally:
