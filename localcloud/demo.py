@@ -12,6 +12,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -76,6 +77,14 @@ def _graph_flows(http: httpx.Client, headers: dict[str, str]) -> list[dict]:
     return uploaded
 
 
+async def _reply(socket: Any, method: str) -> dict:
+    """The next message answering `method` (events of earlier runs may still be in flight)."""
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        if message.get("method") == method:
+            return message
+
+
 async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: dict[str, str],
                              uploaded: list[dict]) -> None:
     """Execute each agent over HTTP and follow it node by node over the WebSocket."""
@@ -87,7 +96,7 @@ async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: di
         for entry in uploaded:
             graph, inputs = entry["graph"], entry["inputs"]
             await socket.send(json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph["id"]}}))
-            ack = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            ack = await _reply(socket, "subscribe_graph_executions")
             if not ack.get("success"):
                 raise SystemExit(f"subscribe failed: {ack}")
             runnable = [n for n in graph["nodes"] if n["block_id"] != NOTE_BLOCK_ID]
