@@ -171,56 +171,12 @@ class LocalCloud:
         return value
 
     def _route_lambda_to_runner(self) -> None:
-        from moto.awslambda.models import LambdaFunction
-        from moto.core.exceptions import JsonRESTError
-
-        class Throttled(JsonRESTError):
-            code = 429
-
-            def __init__(self) -> None:
-                super().__init__("TooManyRequestsException", "Rate Exceeded.")
-
-        runner = self.runner
-        throttles = {name: int(fault.get("throttle", 0)) for name, fault in self.faults.items()}
-        throttle_lock = threading.Lock()
-
-        def invoke_in_process(function: Any, event: str | None = None) -> tuple[str, bool, str]:
-            with throttle_lock:
-                if throttles.get(function.function_name, 0) > 0:
-                    throttles[function.function_name] -= 1
-                    raise Throttled()
-            payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
-            result = runner.invoke(function.function_name, payload)
-            logs = f"START RequestId: {result.request_id}\nEND RequestId: {result.request_id}\n" \
-                   f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\n"
-            return json.dumps(result.payload), result.errored, logs
-
-        LambdaFunction._invoke_lambda = invoke_in_process
+        route_lambda_to(self.runner, self.faults)
 
     def _provision(self) -> None:
         provision.create_tables(self.stack, self.client("dynamodb"))
         provision.create_buckets(self.stack, self.client("s3"))
-        iam = self.client("iam")
-        try:
-            iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                        "Principal": {"Service": ["lambda.amazonaws.com",
-                                                                                  "states.amazonaws.com"]}}]}))
-        except iam.exceptions.EntityAlreadyExistsException:
-            pass
-        lambda_client = self.client("lambda")
-        code = io.BytesIO()
-        with zipfile.ZipFile(code, "w") as archive:
-            archive.writestr("README.txt", "Runs in-process in the Stratus local cloud.")
-        for spec in self.runner.functions.values():
-            lambda_client.create_function(
-                FunctionName=spec.logical_id, Runtime="python3.12", Role=ROLE_ARN, Handler=spec.handler,
-                Code={"ZipFile": code.getvalue()}, Timeout=max(1, math.ceil(spec.timeout)), MemorySize=spec.memory,
-                Environment={"Variables": spec.environment})
-        sfn = self.client("stepfunctions")
-        for name, machine in self.stack.state_machines().items():
-            sfn.create_state_machine(name=name, definition=machine["definition"], roleArn=ROLE_ARN,
-                                     type=machine["type"])
+        register_functions(self.stack, self.runner, self.client)
 
     def _start_event_sources(self) -> None:
         dynamodb, streams = self.client("dynamodb"), self.client("dynamodbstreams")
@@ -261,3 +217,55 @@ class LocalCloud:
                 self.save()
             except Exception:
                 log.exception("autosave failed")
+
+
+def route_lambda_to(runner: LambdaRunner, faults: dict[str, dict[str, Any]] | None = None) -> None:
+    """Every moto Lambda invocation (API, Step Functions tasks) runs the handler in-process.
+    `faults` may throttle a function's first N invocations with a 429 TooManyRequestsException."""
+    from moto.awslambda.models import LambdaFunction
+    from moto.core.exceptions import JsonRESTError
+
+    class Throttled(JsonRESTError):
+        code = 429
+
+        def __init__(self) -> None:
+            super().__init__("TooManyRequestsException", "Rate Exceeded.")
+
+    throttles = {name: int(fault.get("throttle", 0)) for name, fault in (faults or {}).items()}
+    throttle_lock = threading.Lock()
+
+    def invoke_in_process(function: Any, event: str | None = None) -> tuple[str, bool, str]:
+        with throttle_lock:
+            if throttles.get(function.function_name, 0) > 0:
+                throttles[function.function_name] -= 1
+                raise Throttled()
+        payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
+        result = runner.invoke(function.function_name, payload)
+        logs = f"START RequestId: {result.request_id}\nEND RequestId: {result.request_id}\n" \
+               f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\n"
+        return json.dumps(result.payload), result.errored, logs
+
+    LambdaFunction._invoke_lambda = invoke_in_process
+
+
+def register_functions(stack: Stack, runner: LambdaRunner, client: Any) -> None:
+    """Create the template's functions and state machines in moto (Lambda API + ASL)."""
+    iam, lambda_client, sfn = client("iam"), client("lambda"), client("stepfunctions")
+    try:
+        iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": ["lambda.amazonaws.com",
+                                                                              "states.amazonaws.com"]}}]}))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("README.txt", "Runs in-process in the Stratus local cloud.")
+    for spec in runner.functions.values():
+        lambda_client.create_function(
+            FunctionName=spec.logical_id, Runtime="python3.12", Role=ROLE_ARN, Handler=spec.handler,
+            Code={"ZipFile": code.getvalue()}, Timeout=max(1, math.ceil(spec.timeout)), MemorySize=spec.memory,
+            Environment={"Variables": spec.environment})
+    for name, machine in stack.state_machines().items():
+        sfn.create_state_machine(name=name, definition=machine["definition"], roleArn=ROLE_ARN,
+                                 type=machine["type"])

@@ -1,0 +1,104 @@
+"""The real graph-execution ASL on moto's interpreter (in-process), Lambda tasks routed to the
+handlers: the state machine, the orchestrator and the block Lambda together."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from localcloud.cloud import register_functions, route_lambda_to
+from stratus.aws import client
+from tests.conftest import Api
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stratus-graph-execution"
+
+
+@pytest.fixture()
+def sfn_api(stack, monkeypatch):
+    from moto import mock_aws
+    from moto.awslambda.models import LambdaFunction
+
+    from localcloud.provision import create_buckets, create_tables
+
+    monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", LambdaFunction._invoke_lambda)  # restored after
+    client.cache_clear()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        create_tables(stack, client("dynamodb"))
+        create_buckets(stack, client("s3"))
+        api = Api(stack)
+        route_lambda_to(api.runner)
+        register_functions(stack, api.runner, client)
+        yield api
+    client.cache_clear()
+
+
+def _wait(graph_exec_id: str, timeout: float = 30) -> dict:
+    arn = STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:") + f":{graph_exec_id}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = client("stepfunctions").describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError("state machine still running")
+
+
+def test_the_asl_runs_a_graph_to_completion(sfn_api):
+    sfn_api.request("POST", "/api/auth/user", user="alice")
+    graph = json.loads((EXAMPLES / "list_fanout.json").read_text())
+    _, created = sfn_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
+    status, execution = sfn_api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
+                                        json_body={"inputs": {"items": ["x", "y"]}})
+    assert status == 200 and execution["status"] == "QUEUED"
+    described = _wait(execution["id"])
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["input"]) == {"graph_exec_id": execution["id"]}  # ids only
+    status, result = sfn_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
+    assert result["status"] == "COMPLETED" and result["outputs"] == {"lines": ["Item 0: x", "Item 1: y"]}
+
+
+def test_the_map_state_runs_network_blocks_in_the_block_lambda(sfn_api):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            payload = json.dumps({"path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    web, out = "6595ae1f-b924-42cb-9a41-551a0611c4b4", "363ae599-353e-4804-937e-b2ee3cef3da4"
+    graph = {"name": "two requests", "nodes": [
+        {"id": "w1", "block_id": web, "input_default": {"url": f"{base}/one"}},
+        {"id": "w2", "block_id": web, "input_default": {"url": f"{base}/two"}},
+        {"id": "out", "block_id": out, "input_default": {"name": "responses"}},
+    ], "links": [{"source_id": "w1", "source_name": "response", "sink_id": "out", "sink_name": "value"},
+                 {"source_id": "w2", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
+    try:
+        sfn_api.request("POST", "/api/auth/user", user="alice")
+        _, created = sfn_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
+        _, execution = sfn_api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
+                                       json_body={"inputs": {}})
+        assert _wait(execution["id"])["status"] == "SUCCEEDED"
+        _, result = sfn_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
+        assert result["status"] == "COMPLETED"
+        assert sorted(r["path"] for r in result["outputs"]["responses"]) == ["/one", "/two"]
+        block_runs = [name for name, _, _ in sfn_api.runner.invocations if name == "BlockCoreFunction"]
+        assert len(block_runs) == 2
+    finally:
+        server.shutdown()
