@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from localcloud.lambda_runner import LAYER_DIR, REPO_ROOT
+from localcloud.bench_executions import first_node_event_ms, run_chain
 from localcloud.stack import Stack
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -121,9 +122,9 @@ def cloud_ready_seconds(starts: int = 3) -> list[float]:
     return samples
 
 
-def gateway_overhead_ms(requests: int = 200) -> tuple[float, float, dict[str, list[str]]]:
-    """Median ms of GET /api/credits through the gateway and of the same event called directly,
-    plus the DynamoDB requests behind the graph reads."""
+def gateway_overhead_ms(requests: int = 200) -> tuple[float, float, dict[str, list[str]], list[dict], list[float]]:
+    """On one local cloud: median ms of GET /api/credits through the gateway and of the same
+    event called directly, the DynamoDB requests behind graph reads, and execution figures."""
     import httpx
 
     from localcloud.apigw import http_event
@@ -152,11 +153,14 @@ def gateway_overhead_ms(requests: int = 200) -> tuple[float, float, dict[str, li
                 result = cloud.runner.invoke("UsersFunction", event)
                 direct.append((time.perf_counter() - started) * 1000)
                 assert result.payload["statusCode"] == 200
+            with httpx.Client(base_url=cloud.http_url, timeout=120) as http:
+                execution_rows = [run_chain(cloud, http, headers, nodes) for nodes in (100, 1000)]
+                first_event = first_node_event_ms(cloud, http, headers, headers["authorization"].split()[1])
         finally:
             sys.stdout.close()
             sys.stdout = sys.__stdout__
             cloud.stop()
-    return statistics.median(via_gateway), statistics.median(direct), counts
+    return statistics.median(via_gateway), statistics.median(direct), counts, execution_rows, first_event
 
 
 _BLOCKS_COLD_WARM = textwrap.dedent("""
@@ -234,11 +238,20 @@ def main() -> int:
     ready = cloud_ready_seconds()
     console.print(f"Local cloud ready: median {statistics.median(ready):.2f} s "
                   f"(runs: {', '.join(f'{s:.2f}' for s in ready)}; target ≤ 3 s)")
-    gateway, direct, counts = gateway_overhead_ms()
+    gateway, direct, counts, execution_rows, first_event = gateway_overhead_ms()
     console.print(f"HTTP gateway: median {gateway:.2f} ms per request vs {direct:.2f} ms calling the handler "
                   f"directly → {gateway - direct:.2f} ms added (target ≤ 5 ms, median of 200)")
     for label, calls in counts.items():
         console.print(f"{label}: DynamoDB requests {calls} ({len(calls)})")
+    for row in execution_rows:
+        console.print(
+            f"{row['nodes']}-node core graph: {row['status']} in {row['seconds']:.2f} s locally "
+            f"(target {'≤ 3 s' if row['nodes'] <= 100 else '≤ 20 s'}); {row['transitions']} state transitions = "
+            f"{row['transitions_per_node']:.3f} per node (target ≤ 0.5); {row['lambda_invocations']} Lambda "
+            f"invocations, {row['gb_seconds']:.1f} GB-s, {row['write_units']} WRU, {row['read_units']} RRU → "
+            f"${row['usd_per_1000_nodes']:.4f} per 1,000 nodes (target ≤ $0.01)")
+    console.print(f"First node event after POST execute: median {statistics.median(first_event):.0f} ms "
+                  f"(runs: {', '.join(f'{v:.0f}' for v in first_event)}; target ≤ 300 ms)")
     cold, warm = blocks_api_ms()
     console.print(f"GET /api/blocks in a new container: first {cold:.1f} ms (builds the cached definitions), "
                   f"then {warm:.2f} ms warm (median)")

@@ -106,3 +106,43 @@ def execution_arn(cloud: Any, graph_exec_id: str) -> str:
 
 def report(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, indent=1)
+
+
+def first_node_event_ms(cloud: Any, http: Any, headers: dict[str, str], token: str, runs: int = 5) -> list[float]:
+    """Milliseconds from POST execute to the first node_execution_event on the WebSocket."""
+    import asyncio
+    import pathlib
+
+    from websockets.asyncio.client import connect
+
+    examples = pathlib.Path(__file__).resolve().parent.parent / "examples"
+    graph = http.post("/api/graphs", headers=headers,
+                      json={"graph": json.loads((examples / "calculator.json").read_text())}).json()
+
+    async def measure() -> list[float]:
+        samples = []
+        async with connect(f"{cloud.ws_url}?token={token}") as socket:
+            await socket.send(json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph["id"]}}))
+            while json.loads(await socket.recv()).get("method") != "subscribe_graph_executions":
+                pass
+            for _ in range(runs):
+                started = time.monotonic()
+                response = await asyncio.to_thread(http.post, f"/api/graphs/{graph['id']}/execute/1",
+                                                   headers=headers, json={"inputs": {"a": 1, "b": 2}})
+                # Node events come on the execution's channel: subscribe as AutoGPT's UI does.
+                await socket.send(json.dumps({"method": "subscribe_graph_execution",
+                                              "data": {"graph_exec_id": response.json()["id"]}}))
+                while True:
+                    message = json.loads(await asyncio.wait_for(socket.recv(), 30))
+                    if message.get("method") == "node_execution_event":
+                        samples.append((time.monotonic() - started) * 1000)
+                        break
+                await asyncio.sleep(1.0)  # let the run finish before the next one
+                while True:
+                    try:
+                        await asyncio.wait_for(socket.recv(), 0.3)
+                    except TimeoutError:
+                        break
+        return samples
+
+    return asyncio.run(measure())

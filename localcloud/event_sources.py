@@ -54,7 +54,7 @@ class StreamPoller(_Loop):
 
     def __init__(self, runner: LambdaRunner, function: str, table: str, batch_size: int,
                  dynamodb: Any, streams: Any, stop: threading.Event):
-        super().__init__(f"stream-{table}-{function}", stop, 0.05)
+        super().__init__(f"stream-{table}-{function}", stop, 0.02)
         self.runner, self.function, self.table = runner, function, table
         self.batch_size = batch_size
         self.streams = streams

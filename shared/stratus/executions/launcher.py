@@ -11,9 +11,12 @@ from stratus.aws import client
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockType
 from stratus.clock import now_iso
-from stratus.db.dynamo import ConditionFailed
+from stratus.db.dynamo import TransactionCancelled
 from stratus.db.executions_table import executions_table, meta_key, user_index_keys
+from stratus.engine import scheduler
+from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
+from stratus.executions import store
 from stratus.executions.models import ExecutionStatus, GraphExecution
 from stratus.graphs import service as graphs
 from stratus.graphs.models import Graph
@@ -71,11 +74,21 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
         "graph_version": model.version, "status": ExecutionStatus.QUEUED.value, "inputs": inputs,
         "outputs": {}, "stats": {}, "preset_id": preset_id, "created_at": created_at,
     }
+    # The first node executions are written with the record (as AutoGPT does), so progress
+    # shows at once; the state machine's Start step finds them and goes on from there.
+    state = EngineState(graph_exec_id, graph, now=now_iso)
+    scheduler.start(state, inputs)
+    table = executions_table()
+    first_nodes = [table.put_op(store.node_item(user_id, e)) for e in state.take_changes()[0]]
     try:
-        executions_table().put(item, condition="attribute_not_exists(PK)")
-    except ConditionFailed:
-        existing = executions_table().get(meta_key(graph_exec_id), consistent=True)
+        table.transact([table.put_op(item, condition="attribute_not_exists(PK)"), *first_nodes[:store.TRANSACTION_LIMIT - 1]])
+    except TransactionCancelled:
+        existing = table.get(meta_key(graph_exec_id), consistent=True)
+        if existing is None:
+            raise
         return execution_from_item(existing)
+    for start in range(store.TRANSACTION_LIMIT - 1, len(first_nodes), store.TRANSACTION_LIMIT):
+        table.transact(first_nodes[start:start + store.TRANSACTION_LIMIT])
     _start_state_machine(graph_exec_id)
     return execution_from_item(item)
 
