@@ -156,3 +156,28 @@ def management(monkeypatch):
     monkeypatch.setenv("WEBSOCKET_MANAGEMENT_ENDPOINT", fake.url)
     yield fake
     fake.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def echo_server():
+    """An HTTP service at the true edge, on loopback: POST answers {"path", "echo": <JSON body>}."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            payload = json.dumps({"path": self.path, "echo": json.loads(body or b"null")}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

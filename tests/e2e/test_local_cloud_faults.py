@@ -4,9 +4,6 @@ that is throttled, on the local cloud with fault injection (STRATUS_FAULTS)."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import httpx
 import pytest
 
@@ -27,38 +24,17 @@ def faulty_cloud(tmp_path_factory):
     process.stop()
 
 
-@pytest.fixture(scope="module")
-def echo_url():
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            payload = b'{"ok": true}'
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
 def _graph(name: str, first: dict, output: str = "value") -> dict:
     return {"name": name, "nodes": [first, {"id": "out", "block_id": OUT, "input_default": {"name": "out"}}],
             "links": [{"source_id": first["id"], "source_name": output, "sink_id": "out", "sink_name": "value"}]}
 
 
-def test_throttled_block_lambda_is_retried_and_completes(faulty_cloud, echo_url):
+def test_throttled_block_lambda_is_retried_and_completes(faulty_cloud, echo_server):
     with httpx.Client(base_url=faulty_cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth("faults"))
-        graph = _graph("throttled", {"id": "web", "block_id": WEB, "input_default": {"url": echo_url}}, "response")
+        graph = _graph("throttled", {"id": "web", "block_id": WEB, "input_default": {"url": f"{echo_server}/ok"}}, "response")
         meta = run_to_end(faulty_cloud, http, "faults", graph, {}, timeout=90)
-    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"out": [{"ok": True}]}
+    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"out": [{"path": "/ok", "echo": None}]}
 
 
 def test_timed_out_block_fails_its_node_and_the_graph_ends(faulty_cloud):

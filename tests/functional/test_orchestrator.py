@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -122,30 +120,9 @@ def test_idempotency_key_returns_the_same_execution(user):
     assert first.id == again.id != other.id
 
 
-@pytest.fixture()
-def web_server():
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            payload = json.dumps({"echo": json.loads(body or b"null")}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/echo"
-    server.shutdown()
-
-
-def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user, web_server):
+def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user, echo_server):
     graph = {"name": "web", "nodes": [
-        {"id": "web", "block_id": WEB, "input_default": {"url": web_server, "method": "POST", "body": {"n": 1}}},
+        {"id": "web", "block_id": WEB, "input_default": {"url": f"{echo_server}/echo", "method": "POST", "body": {"n": 1}}},
         {"id": "out", "block_id": OUT, "input_default": {"name": "response"}},
     ], "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
     graph_id = upload(user, graph)
@@ -155,12 +132,12 @@ def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user
     assert steps[0]["batch"][0]["function_arn"].endswith(":function:BlockCoreFunction")
     assert set(steps[0]["batch"][0]) == {"graph_exec_id", "node_exec_id", "function_arn"}  # ids only
     meta = store.get_meta(execution.id)
-    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"response": [{"echo": {"n": 1}}]}
+    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"response": [{"path": "/echo", "echo": {"n": 1}}]}
 
 
-def test_a_failed_block_lambda_fails_its_node_and_the_graph_goes_on(user, web_server):
+def test_a_failed_block_lambda_fails_its_node_and_the_graph_goes_on(user, echo_server):
     graph = {"name": "web", "nodes": [
-        {"id": "web", "block_id": WEB, "input_default": {"url": web_server}},
+        {"id": "web", "block_id": WEB, "input_default": {"url": echo_server}},
         {"id": "calc", "block_id": CALC, "input_default": {"operation": "Add", "a": 1, "b": 2}},
         {"id": "out", "block_id": OUT, "input_default": {"name": "sum"}},
     ], "links": [{"source_id": "calc", "source_name": "result", "sink_id": "out", "sink_name": "value"}]}

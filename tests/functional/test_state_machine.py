@@ -62,43 +62,21 @@ def test_the_asl_runs_a_graph_to_completion(sfn_api):
     assert result["status"] == "COMPLETED" and result["outputs"] == {"lines": ["Item 0: x", "Item 1: y"]}
 
 
-def test_the_map_state_runs_network_blocks_in_the_block_lambda(sfn_api):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            payload = json.dumps({"path": self.path}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+def test_the_map_state_runs_network_blocks_in_the_block_lambda(sfn_api, echo_server):
     web, out = "6595ae1f-b924-42cb-9a41-551a0611c4b4", "363ae599-353e-4804-937e-b2ee3cef3da4"
     graph = {"name": "two requests", "nodes": [
-        {"id": "w1", "block_id": web, "input_default": {"url": f"{base}/one"}},
-        {"id": "w2", "block_id": web, "input_default": {"url": f"{base}/two"}},
+        {"id": "w1", "block_id": web, "input_default": {"url": f"{echo_server}/one"}},
+        {"id": "w2", "block_id": web, "input_default": {"url": f"{echo_server}/two"}},
         {"id": "out", "block_id": out, "input_default": {"name": "responses"}},
     ], "links": [{"source_id": "w1", "source_name": "response", "sink_id": "out", "sink_name": "value"},
                  {"source_id": "w2", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
-    try:
-        sfn_api.request("POST", "/api/auth/user", user="alice")
-        _, created = sfn_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
-        _, execution = sfn_api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
-                                       json_body={"inputs": {}})
-        assert _wait(execution["id"])["status"] == "SUCCEEDED"
-        _, result = sfn_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
-        assert result["status"] == "COMPLETED"
-        assert sorted(r["path"] for r in result["outputs"]["responses"]) == ["/one", "/two"]
-        block_runs = [name for name, _, _ in sfn_api.runner.invocations if name == "BlockCoreFunction"]
-        assert len(block_runs) == 2
-    finally:
-        server.shutdown()
+    sfn_api.request("POST", "/api/auth/user", user="alice")
+    _, created = sfn_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
+    _, execution = sfn_api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
+                                   json_body={"inputs": {}})
+    assert _wait(execution["id"])["status"] == "SUCCEEDED"
+    _, result = sfn_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
+    assert result["status"] == "COMPLETED"
+    assert sorted(r["path"] for r in result["outputs"]["responses"]) == ["/one", "/two"]
+    block_runs = [name for name, _, _ in sfn_api.runner.invocations if name == "BlockCoreFunction"]
+    assert len(block_runs) == 2
