@@ -19,6 +19,7 @@ from typing import Any
 from localcloud import discovery, moto_fidelity, provision, snapshot
 from localcloud.event_sources import RateSchedule, StepFunctionsStatusWatcher, StreamPoller, sources_for
 from localcloud.lambda_runner import REPO_ROOT, LambdaRunner
+from localcloud.scheduler import LocalScheduler
 from localcloud.settings import jwt_secret, state_dir
 from localcloud.stack import ACCOUNT_ID, REGION, Stack
 
@@ -176,6 +177,7 @@ class LocalCloud:
     def _provision(self) -> None:
         provision.create_tables(self.stack, self.client("dynamodb"))
         provision.create_buckets(self.stack, self.client("s3"))
+        provision.create_schedule_groups(self.stack, self.client("scheduler"))
         register_functions(self.stack, self.runner, self.client)
 
     def _start_event_sources(self) -> None:
@@ -205,6 +207,11 @@ class LocalCloud:
             watcher = StepFunctionsStatusWatcher(self.runner, rules, machine_arns, sfn, self.stop_event)
             self._threads.append(watcher)
             watcher.start()
+        # EventBridge Scheduler schedules the functions create (moto stores them, never fires them).
+        self.scheduler = LocalScheduler(self.runner, self.client("scheduler"), self.stop_event, self.state_dir)
+        self.scheduler.restore()
+        self._threads.append(self.scheduler)
+        self.scheduler.start()
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

@@ -31,3 +31,14 @@ def create_buckets(stack: Stack, s3: Any) -> None:
     for name in stack.buckets():
         if name not in existing:
             s3.create_bucket(Bucket=name)
+
+
+def create_schedule_groups(stack: Stack, scheduler: Any) -> None:
+    """The template's EventBridge Scheduler groups (moto has only `default`)."""
+    existing = {g["Name"] for page in scheduler.get_paginator("list_schedule_groups").paginate()
+                for g in page.get("ScheduleGroups", [])}
+    for child in stack.all_stacks():
+        for logical_id in child.of_type("AWS::Scheduler::ScheduleGroup"):
+            name = child.physical_name(logical_id)
+            if name not in existing:  # moto's create replaces a group (and drops its schedules)
+                scheduler.create_schedule_group(Name=name)

@@ -21,6 +21,7 @@ YEAR_2100 = 4102444800
 CALCULATOR_BLOCK_ID = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
 SAMPLE_GRAPH_ID = "0b6a5b7e-4f4e-4a51-9d0e-5a3c1c0d2f10"
 SAMPLE_GRAPH_EXEC_ID = "5e1f6c2a-8d3b-4c7e-9a10-3f2b7d4e6a01"
+SAMPLE_SCHEDULE_ID = "7a2e4c1b-9d3f-4e58-b6a0-2c8f1e5d3b04"
 
 
 def _shared_on_path() -> None:
@@ -158,6 +159,15 @@ def execution_samples() -> dict[str, tuple[str, dict]]:
     }
 
 
+def schedule_samples() -> dict[str, tuple[str, dict]]:
+    """What EventBridge Scheduler sends the ScheduledRunFunction (ids and the scheduled time).
+    For a schedule that does not exist it is a no-op; create one and use its id to see a run."""
+    return {
+        "scheduled_run": ("ScheduledRunFunction", {"schedule_id": SAMPLE_SCHEDULE_ID, "user_id": DEMO_USER,
+                                                   "scheduled_time": "2026-01-01T09:00:00Z"}),
+    }
+
+
 def all_samples(routes: list[tuple[str, str, str]]) -> dict[str, tuple[str, dict]]:
     """Every sample as file name → (function logical id, event); HTTP ones by their route."""
     from localcloud.apigw import HttpRouter
@@ -172,6 +182,7 @@ def all_samples(routes: list[tuple[str, str, str]]) -> dict[str, tuple[str, dict
     samples.update(websocket_samples())
     samples.update(stream_samples())
     samples.update(execution_samples())
+    samples.update(schedule_samples())
     return samples
 
 
@@ -179,7 +190,8 @@ def write_all() -> list[Path]:
     EVENTS_DIR.mkdir(exist_ok=True)
     written = []
     events = {**http_samples(), **{name: event for name, (_, event) in
-                                   {**websocket_samples(), **stream_samples(), **execution_samples()}.items()}}
+                                   {**websocket_samples(), **stream_samples(), **execution_samples(),
+                                    **schedule_samples()}.items()}}
     for name, event in events.items():
         path = EVENTS_DIR / f"{name}.json"
         path.write_text(json.dumps(event, indent=2) + "\n")
