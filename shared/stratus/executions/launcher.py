@@ -86,10 +86,18 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
         existing = table.get(meta_key(graph_exec_id), consistent=True)
         if existing is None:
             raise
+        if existing["status"] == ExecutionStatus.QUEUED.value:
+            # A retry after a crash between the record and the start: starting again is safe
+            # (same name, same input), and an execution is never left QUEUED forever.
+            _start_state_machine(graph_exec_id)
         return execution_from_item(existing)
     for start in range(store.TRANSACTION_LIMIT - 1, len(first_nodes), store.TRANSACTION_LIMIT):
         table.transact(first_nodes[start:start + store.TRANSACTION_LIMIT])
     _start_state_machine(graph_exec_id)
+    if model.user_id != user_id:  # another user's graph can only be a store agent
+        from stratus.store.access import record_run
+
+        record_run(graph_id, model.version)
     return execution_from_item(item)
 
 

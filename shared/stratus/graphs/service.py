@@ -160,14 +160,21 @@ def _active(graph_id: str, user_id: str) -> dict[str, Any]:
 
 
 def get_graph(user_id: str, graph_id: str, version: int | None = None, for_export: bool = False) -> GraphModel:
+    """The owner's graph (active or a version), or a version approved in the store (anyone)."""
     if version is None:
         item = _active(graph_id, user_id)
         return to_model(_graph_from_item(item, item["version"]), item, for_export)
     items = {i["SK"]: i for i in graphs_table().batch_get([active_key(graph_id), version_key(graph_id, version)],
                                                           consistent=True)}
     active, item = items.get(ACTIVE_SK), items.get(version_key(graph_id, version)["SK"])
-    if not active or not item or active["user_id"] != user_id:
+    if not active or not item:
         raise NotFound(f"Graph {graph_id} version {version} not found.")
+    if active["user_id"] != user_id:
+        from stratus.store.access import is_approved  # lazy: only for other users' graphs
+
+        if not is_approved(graph_id, version):
+            raise NotFound(f"Graph {graph_id} version {version} not found.")
+        return to_model(_graph_from_item(item, active["version"]), item, for_export=True)
     return to_model(_graph_from_item(item, active["version"]), item, for_export)
 
 

@@ -1,0 +1,1 @@
+"""A user's library (agents, favorites, forks), presets and schedules."""

@@ -1,0 +1,1 @@
+"""The store: profiles, listings and their versions, review, search, creators, reviews."""
