@@ -17,6 +17,7 @@ from stratus.blocks import service as blocks
 from stratus.executions import launcher
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, SetActiveVersion
+from stratus.library.agents import add_created_graph
 from stratus.observability import metrics
 from stratus.users.api_keys import AuthenticatedKey
 from stratus.web.app import create_app, json_response, lambda_handler
@@ -31,7 +32,9 @@ UserId = Annotated[str, Depends(current_user_id)]
 @app.post("/api/graphs", response_model=GraphModel)
 def create_graph(user_id: UserId, body: CreateGraph) -> Response:
     metrics.add_metric(name="GraphsCreated", unit="Count", value=1)
-    return json_response(graphs.create_graph(user_id, body))
+    graph = graphs.create_graph(user_id, body)
+    add_created_graph(user_id, graph)  # the graph's entry in the user's library
+    return json_response(graph)
 
 
 @app.get("/api/graphs", response_model=list[GraphMeta])
@@ -131,7 +134,9 @@ async def external_execute_block(
 @app.post("/external-api/v1/graphs", response_model=GraphModel)
 def external_create_graph(key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.WRITE_GRAPH))],
                           body: CreateGraph) -> Response:
-    return json_response(graphs.create_graph(key.user_id, body))
+    graph = graphs.create_graph(key.user_id, body)
+    add_created_graph(key.user_id, graph)
+    return json_response(graph)
 
 
 app.include_router(executions_router)
