@@ -257,6 +257,9 @@ def main() -> int:
                   f"then {warm:.2f} ms warm (median)")
     print(json.dumps({"ready_s": statistics.median(ready), "gateway_ms": gateway, "direct_ms": direct,
                       "blocks_cold_ms": cold, "blocks_warm_ms": warm}))
+    from localcloud.bench_store import main as store_search_figures  # last: it patches moto for bulk loads
+
+    store_search_figures()
     return 0
 
 
