@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / "events"
 DEMO_USER = "demo-user"
 YEAR_2100 = 4102444800
+ISSUED_AT = 1767225600  # 2026-01-01
 CALCULATOR_BLOCK_ID = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
 SAMPLE_GRAPH_ID = "0b6a5b7e-4f4e-4a51-9d0e-5a3c1c0d2f10"
 SAMPLE_GRAPH_EXEC_ID = "5e1f6c2a-8d3b-4c7e-9a10-3f2b7d4e6a01"
@@ -31,13 +32,13 @@ def _shared_on_path() -> None:
 
 
 def _token(user: str = DEMO_USER, admin: bool = False) -> str:
-    _shared_on_path()
-    from stratus.auth.jwt_tokens import issue_token
+    """A token signed with the local development secret, valid until 2100. Fixed claims, so
+    regenerating the samples changes nothing unless their content changes."""
+    import jwt
 
-    import time
-
-    return issue_token(DEFAULT_JWT_SECRET, user, email=f"{user}@example.com", admin=admin,
-                       ttl_seconds=YEAR_2100 - int(time.time()))
+    claims = {"sub": user, "aud": "authenticated", "iat": ISSUED_AT, "exp": YEAR_2100,
+              "role": "admin" if admin else "authenticated", "email": f"{user}@example.com"}
+    return jwt.encode(claims, DEFAULT_JWT_SECRET, algorithm="HS256")
 
 
 def _http(method: str, path: str, route_key: str, body: object = None, query: str = "",
@@ -69,6 +70,11 @@ def http_samples() -> dict[str, dict]:
                                       "source": "upload"}),
         "graphs_list_graphs": _http("GET", "/api/graphs", "ANY /api/graphs"),
         "graphs_list_blocks": _http("GET", "/api/blocks", "GET /api/blocks"),
+        "store_list_library_agents": _http("GET", "/api/library/agents", "ANY /api/library/{proxy+}",
+                                           query="page=1&page_size=10", path_parameters={"proxy": "agents"}),
+        "store_list_agents": _http("GET", "/api/store/agents", "ANY /api/store/{proxy+}",
+                                   query="sorted_by=runs&page_size=10", path_parameters={"proxy": "agents"}),
+        "store_list_schedules": _http("GET", "/api/schedules", "ANY /api/schedules"),
         "graphs_execute_block": _http("POST", f"/api/blocks/{CALCULATOR_BLOCK_ID}/execute", "ANY /api/blocks/{proxy+}",
                                       {"operation": "Add", "a": 2, "b": 40},
                                       path_parameters={"proxy": f"{CALCULATOR_BLOCK_ID}/execute"}),

@@ -55,7 +55,10 @@ def aws(stack: Stack):
 
     from stratus.aws import client
 
+    from stratus.store import cache as store_cache
+
     client.cache_clear()
+    store_cache.invalidate()  # the in-Lambda store cache must not outlive a moto account
     with mock_aws():
         create_tables(stack, client("dynamodb"))
         create_buckets(stack, client("s3"))
