@@ -1,4 +1,4 @@
-"""Schedules through the local cloud: created over HTTP (StoreFunction → moto's EventBridge
+"""Schedules through the local cloud: created over HTTP (LibraryFunction → moto's EventBridge
 Scheduler), fired by the local scheduler (ScheduledRunFunction), run to the end on the real ASL."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Library agents and presets through the StoreFunction (and GraphsFunction for graphs) on moto."""
+"""Library agents and presets through the LibraryFunction (and GraphsFunction for graphs) on moto."""
 
 from __future__ import annotations
 

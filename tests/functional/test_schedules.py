@@ -1,4 +1,4 @@
-"""Schedules through StoreFunction and ScheduledRunFunction on moto: routes, validation,
+"""Schedules through LibraryFunction and ScheduledRunFunction on moto: routes, validation,
 ownership, the StoreTable item and the EventBridge Scheduler schedule, scheduled runs
 (idempotent per scheduled time), the cron calculator, and the local cloud's scheduler."""
 
