@@ -184,3 +184,19 @@ def echo_server():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture()
+def dynamodb_calls():
+    """The DynamoDB operations the code under test sends, in order (access-pattern budgets)."""
+    from stratus.aws import client
+
+    calls: list[str] = []
+
+    def count(event_name, **kwargs):
+        calls.append(event_name.split(".")[-1])
+
+    events = client("dynamodb").meta.events
+    events.register("before-call.dynamodb", count)
+    yield calls
+    events.unregister("before-call.dynamodb", count)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CALC = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
 OUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
@@ -164,21 +162,6 @@ def test_non_finite_defaults_survive_storage(api):
     assert status == 200
     status, fetched = api.request("GET", f"/api/graphs/{created['id']}", user="alice")
     assert fetched["nodes"][0]["input_default"]["a"] == float("inf")
-
-
-@pytest.fixture()
-def dynamodb_calls():
-    from stratus.aws import client
-
-    calls: list[str] = []
-
-    def count(event_name, **kwargs):
-        calls.append(event_name.split(".")[-1])
-
-    events = client("dynamodb").meta.events
-    events.register("before-call.dynamodb", count)
-    yield calls
-    events.unregister("before-call.dynamodb", count)
 
 
 def test_get_graph_is_one_getitem_and_list_is_one_query(api, dynamodb_calls):

@@ -32,21 +32,6 @@ def store(api, monkeypatch):
     return api
 
 
-@pytest.fixture()
-def dynamodb_calls():
-    from stratus.aws import client
-
-    calls: list[str] = []
-
-    def count(event_name, **kwargs):
-        calls.append(event_name.split(".")[-1])
-
-    events = client("dynamodb").meta.events
-    events.register("before-call.dynamodb", count)
-    yield calls
-    events.unregister("before-call.dynamodb", count)
-
-
 # --- helpers -------------------------------------------------------------------------------------
 def ok(result: tuple[int, Any], status: int = 200) -> Any:
     assert result[0] == status, result
