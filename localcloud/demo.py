@@ -77,6 +77,27 @@ def _graph_flows(http: httpx.Client, headers: dict[str, str]) -> list[dict]:
     return uploaded
 
 
+def _store_flow(http: httpx.Client, headers: dict[str, str], admin_headers: dict[str, str], graph: dict) -> None:
+    """Publish an agent, approve it as an admin, find it by search, and add it to a library."""
+    _check(http.post("/api/store/profile", headers=headers,
+                     json={"name": "Demo Creator", "username": "demo-creator", "description": "Sample agents"}))
+    submission = _check(http.post("/api/store/submissions", headers=headers, json={
+        "agent_id": graph["id"], "agent_version": graph["version"], "slug": "calculator",
+        "name": graph["name"], "sub_heading": "Adds and scales numbers", "description": graph["description"],
+        "categories": ["math"]}))
+    _check(http.post(f"/api/store/admin/submissions/{submission['store_listing_version_id']}/review",
+                     headers=admin_headers, json={"is_approved": True, "comments": "Approved by the demo",
+                                                  "internal_comments": ""}))
+    found = _check(http.get("/api/store/agents", params={"search_query": "scales numbers"}, headers=headers))
+    console.print(f"Store: published and approved '{graph['name']}'; search 'scales numbers' → "
+                  f"{[agent['agent_name'] for agent in found['agents']]}")
+    shopper = {"Authorization": f"Bearer {_token('demo-shopper')}"}
+    _check(http.post("/api/auth/user", headers=shopper))
+    entry = _check(http.post("/api/library/agents", headers=shopper,
+                             json={"store_listing_version_id": submission["store_listing_version_id"]}))
+    console.print(f"Library of demo-shopper now holds '{entry['name']}' (graph {entry['graph_id'][:8]}…)")
+
+
 async def _reply(socket: Any, method: str) -> dict:
     """The next message answering `method` (events of earlier runs may still be in flight)."""
     while True:
@@ -159,6 +180,8 @@ def run(state_dir: Path) -> int:
         if reply.get("data") != "pong":
             raise SystemExit("WebSocket heartbeat failed")
         asyncio.run(_run_with_progress(cloud.ws_url, _token(DEMO_USER), cloud.http_url, user_headers, uploaded))
+        with httpx.Client(base_url=cloud.http_url, timeout=30) as http:
+            _store_flow(http, user_headers, admin_headers, uploaded[0]["graph"])
         console.print("[bold green]Demo finished.[/]")
         return 0
     finally:
