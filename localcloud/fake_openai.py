@@ -1,0 +1,305 @@
+"""A deterministic OpenAI-compatible chat server on loopback: AI blocks run with no network.
+
+    server = FakeOpenAI().start()      # server.url == "http://127.0.0.1:<port>/v1"
+    ...                                # point the openai client (base_url) at server.url
+    server.stop()
+
+Endpoints: POST /v1/chat/completions (non-streaming) and GET /v1/models. The reply is a
+pure function of the request:
+
+* JSON mode — `response_format: {"type": "json_object"}`, or a system message that embeds a
+  JSON object describing the expected keys (what the LLM blocks send): a JSON object with
+  exactly those keys. The key `list` gets a JSON array of strings; `summary` and
+  `final_summary` get a short summary of the user text; any other key gets
+  "<key>: <first words of the user message>".
+  A retry complaint (a user message starting "Your previous response") is not the task.
+  If a system message asks for a JSON "array of objects", the object is wrapped: `[obj]`, or
+  `{"results": [obj]}` when that message mentions "results".
+* A request for a Python list (a system/user message mentioning "python list"): a Python list
+  literal such as `['Alpha', 'Beta']`, as older AutoGPT list generators parse.
+* Otherwise: "Echo: <last user message>".
+
+List items come from a `<source_data>…</source_data>` section of the user message (split into
+sentences / `--` parts), else from a `<focus>…</focus>` section ("<focus> 1", …), else
+"Item 1".."Item 3".
+
+`usage` counts words (prompt: all message contents; completion: the reply); `max_tokens`
+truncates the reply to that many words with finish_reason "length".
+
+Injected failures, for tests of retries and validation:
+
+* model `fail-once` (or any model ending in `-fail-once`): HTTP 500 on the first request for
+  that model, then normal replies; `fail-always`: HTTP 500 every time;
+* model `bad-json-once`: the first JSON-mode reply is not JSON; `wrong-keys-once`: the first
+  JSON-mode reply lacks the expected keys; `wrong-keys-always`: every JSON reply lacks them;
+* header `X-Fake-Status: <code>`: reply with that HTTP error status;
+* `server.fail_next(count, status=500)`: the next `count` requests fail with `status`.
+
+`server.requests` records every chat request body (for assertions); `server.reset()` clears
+it and the failure state.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1-2025-04-14", "fake-model", "fail-once", "fail-always",
+          "bad-json-once", "wrong-keys-once", "wrong-keys-always")
+
+
+def _text(content: Any) -> str:
+    """A message's content as text (string content or a list of text parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return "" if content is None else str(content)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def _expected_keys(messages: list[dict[str, Any]]) -> list[str] | None:
+    """Keys of the first JSON object embedded in a system message, if any."""
+    decoder = json.JSONDecoder()
+    for message in messages:
+        if message.get("role") != "system":
+            continue
+        text = _text(message.get("content"))
+        for match in re.finditer(r"\{", text):
+            try:
+                obj, _ = decoder.raw_decode(text, match.start())
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and obj:
+                return list(obj)
+    return None
+
+
+def _section(text: str, tag: str) -> str | None:
+    match = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.S)
+    return match.group(1).strip() if match else None
+
+
+def _list_items(user_text: str) -> list[str]:
+    source = _section(user_text, "source_data")
+    if source:
+        parts = [part.strip(" .") for part in re.split(r"\s*(?:--|\n|(?<=[.!?])\s)\s*", source)]
+        items = [part for part in parts if part]
+        if items:
+            return items[:10]
+    focus = _section(user_text, "focus")
+    if focus:
+        return [f"{focus} {number}" for number in range(1, 4)]
+    return [f"Item {number}" for number in range(1, 4)]
+
+
+def _summary(user_text: str) -> str:
+    fenced = re.search(r"```(.*?)```", user_text, re.S)
+    body = (fenced.group(1) if fenced else user_text).split()
+    return "Summary: " + " ".join(body[:12])
+
+
+def _value_for(key: str, user_text: str) -> Any:
+    if key == "list":
+        return _list_items(user_text)
+    if key in ("summary", "final_summary"):
+        return _summary(user_text)
+    return f"{key}: " + " ".join(user_text.split()[:8])
+
+
+class FakeOpenAI:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self._host, self._port = host, port
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        self._seen_models: dict[str, int] = {}
+        self._fail_queue: list[int] = []
+        self._counter = 0
+
+    # --- lifecycle -----------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeOpenAI is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> "FakeOpenAI":
+        if self._server is not None:
+            return self
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._handle(self, "POST")
+
+        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> "FakeOpenAI":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --- test controls -------------------------------------------------------------
+    def fail_next(self, count: int = 1, status: int = 500) -> None:
+        with self._lock:
+            self._fail_queue.extend([status] * count)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self._seen_models.clear()
+            self._fail_queue.clear()
+
+    # --- HTTP ----------------------------------------------------------------------
+    def _send(self, handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _error(self, handler: BaseHTTPRequestHandler, status: int, message: str, kind: str = "server_error") -> None:
+        self._send(handler, status, {"error": {"message": message, "type": kind, "param": None, "code": None}})
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        path = handler.path.split("?", 1)[0].rstrip("/")
+        if method == "GET" and path == "/v1/models":
+            self._send(handler, 200, {"object": "list", "data": [
+                {"id": model, "object": "model", "created": 0, "owned_by": "stratus-fake"} for model in MODELS]})
+            return
+        if method != "POST" or path != "/v1/chat/completions":
+            self._error(handler, 404, f"No route {method} {path}", "invalid_request_error")
+            return
+        length = int(handler.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(handler.rfile.read(length) or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("body must be an object")
+        except ValueError as exc:
+            self._error(handler, 400, f"Invalid JSON body: {exc}", "invalid_request_error")
+            return
+        status, reply = self._complete(body, handler.headers.get("X-Fake-Status"))
+        if status != 200:
+            self._error(handler, status, reply["message"])
+            return
+        self._send(handler, 200, reply)
+
+    # --- the model -----------------------------------------------------------------
+    def _complete(self, body: dict[str, Any], forced_status: str | None) -> tuple[int, dict[str, Any]]:
+        model = str(body.get("model") or "fake-model")
+        messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+        with self._lock:
+            self.requests.append(body)
+            attempt = self._seen_models.get(model, 0)
+            self._seen_models[model] = attempt + 1
+            queued = self._fail_queue.pop(0) if self._fail_queue else None
+            self._counter += 1
+            serial = self._counter
+        if forced_status and forced_status.isdigit() and int(forced_status) >= 400:
+            return int(forced_status), {"message": f"Injected failure {forced_status} (X-Fake-Status)"}
+        if queued is not None:
+            return queued, {"message": f"Injected failure {queued} (fail_next)"}
+        if model == "fail-always" or (attempt == 0 and (model == "fail-once" or model.endswith("-fail-once"))):
+            return 500, {"message": f"Injected failure 500 for model {model}"}
+        if not messages:
+            return 400, {"message": "messages must be a non-empty list"}
+
+        user_messages = [_text(m.get("content")) for m in messages if m.get("role") == "user"]
+        last_user = user_messages[-1] if user_messages else ""
+        all_text = "\n".join(_text(m.get("content")) for m in messages)
+        response_format = body.get("response_format") or {}
+        keys = _expected_keys(messages)
+        json_mode = keys is not None or (isinstance(response_format, dict)
+                                         and response_format.get("type") == "json_object")
+        if json_mode:
+            # Answer the last real user turn, not a "Your previous response…" retry complaint.
+            task = next((text for text in reversed(user_messages)
+                         if not text.startswith("Your previous response")), last_user)
+            keys = keys or ["response"]
+            if (model == "bad-json-once" and attempt == 0):
+                content = "Sorry, I cannot produce JSON right now."
+            elif model == "wrong-keys-always" or (model == "wrong-keys-once" and attempt == 0):
+                content = json.dumps({"unexpected": "value"})
+            else:
+                obj = {key: _value_for(key, task) for key in keys}
+                system_text = " ".join(_text(m.get("content")) for m in messages
+                                       if m.get("role") == "system").lower()
+                if "array of objects" in system_text:  # list_result: one object per "row"
+                    content = json.dumps({"results": [obj]} if "results" in system_text else [obj])
+                else:
+                    content = json.dumps(obj)
+        elif "python list" in all_text.lower():
+            content = repr(_list_items(last_user))
+        else:
+            content = "Echo: " + last_user
+
+        finish_reason = "stop"
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+        if isinstance(max_tokens, int) and max_tokens > 0 and _words(content) > max_tokens:
+            content = " ".join(content.split()[:max_tokens])
+            finish_reason = "length"
+        prompt_tokens = sum(_words(_text(m.get("content"))) for m in messages)
+        completion_tokens = _words(content)
+        return 200, {
+            "id": f"chatcmpl-fake-{serial:06d}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": "fp_stratus_fake",
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None},
+                "logprobs": None,
+                "finish_reason": finish_reason,
+            }],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+
+
+if __name__ == "__main__":  # python -m localcloud.fake_openai [port]
+    import sys
+
+    server = FakeOpenAI(port=int(sys.argv[1]) if len(sys.argv) > 1 else 8765).start()
+    print(f"fake OpenAI at {server.url}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()

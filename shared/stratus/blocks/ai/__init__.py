@@ -1,0 +1,1 @@
+"""The ai block group: AutoGPT's LLM blocks on any OpenAI-compatible endpoint."""

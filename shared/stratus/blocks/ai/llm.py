@@ -1,0 +1,644 @@
+"""AutoGPT's LLM blocks (same ids, class names and pins) on the official `openai` client.
+
+Any OpenAI-compatible endpoint works: the executor passes `llm_base_url` and `llm_api_key`
+(resolved from the block's `credentials` or a model config); without them the blocks fall
+back to the `OPENAI_BASE_URL` / `OPENAI_API_KEY` environment variables. Token usage of every
+model call (failed validations included: they cost tokens too) goes to the executor through
+the `record_usage(prompt_tokens, completion_tokens)` keyword argument when given.
+
+Retries are the blocks' own (`retry` / `max_retries` inputs): the client is built with
+`max_retries=0`. Transport errors, 429 and 5xx are retried; other 4xx (bad key, unknown
+model) end the block at once. Structured output is parsed as JSON and must have exactly the
+`expected_format` keys; a bad reply is sent back to the model with the complaint and retried.
+
+Costs: a flat per-run price per model (AutoGPT's LLM_COST is also per run and model). A
+per-token (TOKEN) cost type is not in the SDK yet and is out of scope here.
+
+Differences from AutoGPT, on purpose: `model` is any model name string (an OpenAI-compatible
+endpoint decides what exists), `ollama_host` and `compress_prompt_to_fit` are accepted for
+import compatibility but ignored, and failures are yielded on the `error` pin.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from enum import Enum
+from typing import Any, Callable
+
+from pydantic import Field
+
+from stratus.blocks.core.text import render_template
+from stratus.blocks.sdk import (
+    Block,
+    BlockCategory,
+    BlockCost,
+    BlockCostType,
+    BlockOutput,
+    BlockSchema,
+    BlockSchemaOutput,
+)
+
+DEFAULT_LLM_MODEL = "gpt-4o"
+DEFAULT_TIMEOUT_SECONDS = 120.0
+
+# Credits per run, by model. Unlisted models run without a RUN cost entry.
+MODEL_RUN_COSTS: dict[str, int] = {
+    "gpt-4o-mini": 1,
+    "gpt-4.1-mini-2025-04-14": 1,
+    "gpt-5-nano-2025-08-07": 1,
+    "gpt-5-mini-2025-08-07": 1,
+    "gpt-4.1-2025-04-14": 2,
+    "gpt-5-2025-08-07": 2,
+    "gpt-4o": 3,
+    "o3-mini": 3,
+    "o3-2025-04-16": 4,
+    "gpt-4-turbo": 10,
+    "o1": 16,
+}
+LLM_COSTS: list[BlockCost] = [
+    BlockCost(cost_amount=amount, cost_filter={"model": model}, cost_type=BlockCostType.RUN)
+    for model, amount in MODEL_RUN_COSTS.items()
+]
+
+# 4xx statuses worth retrying; any other 4xx is the caller's problem (key, model, request).
+_RETRYABLE_CLIENT_STATUSES = {408, 409, 429}
+_MAX_SUMMARY_CHUNKS = 100
+_MAX_SUMMARY_DEPTH = 3
+_MAX_TEXT_LENGTH = 1_000_000
+
+RETRY_COMPLAINT_PREFIX = "Your previous response"
+
+
+class LLMError(RuntimeError):
+    """An LLM call that failed for good (after retries, or not retryable)."""
+
+
+# --- schema helpers --------------------------------------------------------------------
+def _model_field(description: str, advanced: bool = False) -> Any:
+    return Field(default=DEFAULT_LLM_MODEL, title="LLM Model", description=description,
+                 json_schema_extra={"advanced": advanced, "llm_model": True})
+
+
+def _credentials_field() -> Any:
+    return Field(
+        default_factory=dict,
+        description="API key for the LLM provider: {id, provider, type, title} of a stored credential.",
+        json_schema_extra={"credentials_provider": ["openai"], "credentials_types": ["api_key"],
+                           "discriminator": "model"},
+    )
+
+
+def _max_tokens_field() -> Any:
+    return Field(default=None, description="The maximum number of tokens to generate in the chat completion.",
+                 json_schema_extra={"advanced": True})
+
+
+def _ollama_host_field() -> Any:
+    return Field(default="localhost:11434", description="Ollama host for local models (ignored: use a model config).",
+                 json_schema_extra={"advanced": True})
+
+
+def _prompt_values_field() -> Any:
+    return Field(default_factory=dict, json_schema_extra={"advanced": False},
+                 description="Values used to fill in the prompt. The values can be used in the prompt by "
+                             "putting them in a double curly braces, e.g. {{variable_name}}.")
+
+
+def _retry_field() -> Any:
+    return Field(default=3, title="Retry Count",
+                 description="Number of times to retry the LLM call if the response does not match the expected format.")
+
+
+# --- the model call --------------------------------------------------------------------
+class _LLM:
+    """One block run's connection: client, usage callback, request options."""
+
+    def __init__(self, kwargs: dict[str, Any]):
+        self.base_url = kwargs.get("llm_base_url") or os.environ.get("OPENAI_BASE_URL") or None
+        self.api_key = kwargs.get("llm_api_key") or os.environ.get("OPENAI_API_KEY") or None
+        self.timeout = float(kwargs.get("llm_timeout") or DEFAULT_TIMEOUT_SECONDS)
+        self.record_usage: Callable[[int, int], Any] | None = kwargs.get("record_usage")
+        self.headers: dict[str, str] = dict(kwargs.get("llm_headers") or {})
+        self.calls = 0
+        self._client: Any = None
+
+    def client(self) -> Any:
+        if self._client is None:
+            if not self.api_key:
+                raise LLMError("No API key for the LLM provider: set the block's credentials "
+                               "(or OPENAI_API_KEY for local runs).")
+            import openai  # lazily: only the ai block group ships it
+
+            self._client = openai.AsyncOpenAI(api_key=self.api_key, base_url=self.base_url, max_retries=0,
+                                              timeout=self.timeout, default_headers=self.headers or None)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    async def complete(self, model: str, messages: list[dict[str, Any]], max_tokens: int | None,
+                       json_mode: bool = False) -> str:
+        params: dict[str, Any] = {"model": model, "messages": messages}
+        if max_tokens:
+            params["max_tokens"] = max_tokens
+        if json_mode:
+            params["response_format"] = {"type": "json_object"}
+        self.calls += 1
+        completion = await self.client().chat.completions.create(**params)
+        usage = getattr(completion, "usage", None)
+        if usage is not None and self.record_usage is not None:
+            self.record_usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+        if not completion.choices:
+            raise ValueError("The model returned no choices")
+        return completion.choices[0].message.content or ""
+
+
+def _is_retryable(exc: Exception) -> bool:
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code >= 500 or exc.status_code in _RETRYABLE_CLIENT_STATUSES
+    if isinstance(exc, (openai.APIConnectionError, openai.APITimeoutError)):
+        return True
+    return isinstance(exc, ValueError)  # empty choices and the like
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}{f' ({status})' if status else ''}: {exc}"
+
+
+# --- JSON replies ------------------------------------------------------------------------
+def parse_json_reply(text: str) -> Any:
+    """The JSON value in a model reply: bare, in a ``` fence, or the outermost {…}/[…] span."""
+    stripped = text.strip()
+    candidates = [stripped]
+    fence = re.search(r"```(?:json)?\s*(.*?)```", stripped, re.S)
+    if fence:
+        candidates.append(fence.group(1).strip())
+    for opener, closer in (("{", "}"), ("[", "]")):
+        start, end = stripped.find(opener), stripped.rfind(closer)
+        if 0 <= start < end:
+            candidates.append(stripped[start:end + 1])
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except ValueError:
+            continue
+    raise ValueError("the response contains no parseable JSON")
+
+
+def _format_instructions(expected_format: dict[str, str], list_result: bool, force_json: bool) -> str:
+    spec = json.dumps(expected_format, indent=2)
+    if list_result:
+        shape = ('a JSON object {"results": [...]} whose "results" is a JSON array of objects'
+                 if force_json else "a JSON array of objects")
+        head = f"Reply with {shape}, each object with exactly these keys (the values describe each key):"
+    else:
+        head = "Reply with a JSON object with exactly these keys (the values describe each key):"
+    return (f"{head}\n{spec}\n"
+            "Use an empty string for a value you cannot provide. Add no other keys. "
+            "Reply with the JSON only, no prose and no code fences.")
+
+
+def _check_keys(expected: dict[str, str]) -> Callable[[Any], str | None]:
+    keys = set(expected)
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return f"expected a JSON object, got {type(value).__name__}"
+        missing, extra = keys - set(value), set(value) - keys
+        problems = []
+        if missing:
+            problems.append(f"missing keys {sorted(missing)}")
+        if extra:
+            problems.append(f"unexpected keys {sorted(extra)}")
+        return "; ".join(problems) or None
+
+    return check
+
+
+async def generate(
+    llm: _LLM,
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    retry: int,
+    max_tokens: int | None,
+    extract: Callable[[Any], tuple[Any, str | None]] | None = None,
+    force_json_output: bool = False,
+) -> Any:
+    """Call the model up to `retry` times until a valid reply; returns the value.
+
+    Without `extract` the value is the reply text. With it, the reply is parsed as JSON and
+    `extract(parsed)` gives `(value, problem)`; a problem is sent back to the model and the call
+    retried. `messages` is extended in place with any retry exchange, so the caller can report
+    the prompt as sent.
+    """
+    structured = extract is not None
+    last_error = "the model was not called (retry < 1)"
+    for attempt in range(max(1, retry)):
+        try:
+            reply = await llm.complete(model, messages, max_tokens,
+                                       json_mode=structured and force_json_output)
+        except LLMError:
+            raise
+        except Exception as exc:  # openai errors, empty replies
+            last_error = f"Error calling LLM: {_describe(exc)}"
+            if not _is_retryable(exc):
+                raise LLMError(last_error) from exc
+            continue
+        if not structured:
+            return reply
+        try:
+            parsed = _parse_structured(reply)
+            value, problem = extract(parsed)  # type: ignore[misc]
+        except ValueError as exc:
+            value, problem = None, str(exc)
+        if problem is None:
+            return value
+        last_error = f"Invalid response after {attempt + 1} attempt(s): {problem}"
+        messages.append({"role": "assistant", "content": reply})
+        messages.append({"role": "user", "content": (
+            f"{RETRY_COMPLAINT_PREFIX} did not match the expected format: {problem}. "
+            "Reply again with only the JSON in the expected format.")})
+    raise LLMError(last_error)
+
+
+def _parse_structured(reply: str) -> Any:
+    try:
+        return parse_json_reply(reply)
+    except ValueError:
+        # A Python literal (older list generators asked for `['a', 'b']`).
+        start, end = reply.find("["), reply.rfind("]")
+        if 0 <= start < end:
+            try:
+                return ast.literal_eval(reply[start:end + 1])
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                pass
+        raise
+
+
+def _render(text: str, values: dict[str, Any]) -> str:
+    # As in AutoGPT, templates are only rendered when there are values to fill in.
+    return render_template(text, values) if values and text else text
+
+
+class _LLMBlock(Block):
+    categories = {BlockCategory.AI}
+    group = "ai"
+    runs_inline = False
+    costs = LLM_COSTS
+
+
+# --- blocks ------------------------------------------------------------------------------
+class AIStructuredResponseGeneratorBlock(_LLMBlock):
+    id = "ed55ac19-356e-4243-a6cb-bc599e9b716f"
+    description = ("A block that generates structured JSON responses using a Large Language Model (LLM), "
+                   "with schema validation and format enforcement.")
+
+    class Input(BlockSchema):
+        prompt: str = Field(description="The prompt to send to the language model.")
+        expected_format: dict[str, str] = Field(
+            description="Expected format of the response: the keys are the expected fields of the response, "
+                        "the values describe each field.")
+        list_result: bool = Field(default=False, title="List Result",
+                                  description="Whether the response should be a list of objects in the expected format.")
+        model: str = _model_field("The language model to use for answering the prompt.")
+        force_json_output: bool = Field(default=False, title="Restrict LLM to pure JSON output",
+                                        description="Ask the endpoint for JSON-only output (response_format json_object).")
+        credentials: dict[str, Any] = _credentials_field()
+        sys_prompt: str = Field(default="", title="System Prompt",
+                                description="The system prompt to provide additional context to the model.")
+        conversation_history: list[dict] | None = Field(
+            default_factory=list, description="The conversation history to provide context for the prompt.")
+        retry: int = _retry_field()
+        prompt_values: dict[str, Any] = _prompt_values_field()
+        max_tokens: int | None = _max_tokens_field()
+        compress_prompt_to_fit: bool = Field(default=True, json_schema_extra={"advanced": True},
+                                             description="Accepted for compatibility; prompts are not compressed.")
+        ollama_host: str = _ollama_host_field()
+
+    class Output(BlockSchemaOutput):
+        response: dict[str, Any] | list[dict[str, Any]] = Field(
+            description="The response object generated by the language model.")
+        prompt: list = Field(description="The prompt sent to the language model.")
+
+    input_schema, output_schema = Input, Output
+
+    async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
+        messages: list[dict[str, Any]] = [dict(m) for m in input_data.conversation_history or [] if m]
+        try:
+            prompt = _render(input_data.prompt, input_data.prompt_values)
+            sys_prompt = _render(input_data.sys_prompt, input_data.prompt_values)
+        except ValueError as exc:
+            yield "error", f"Prompt template error: {exc}"
+            return
+        if sys_prompt:
+            messages.append({"role": "system", "content": sys_prompt})
+        expected = input_data.expected_format
+        # The format instructions go after the system prompt, before the user's prompt.
+        user_message = {"role": "user", "content": prompt} if prompt else None
+        llm = _LLM(kwargs)
+        try:
+            value = await _generate_with_prompt(
+                llm, messages, user_message, model=input_data.model, retry=input_data.retry,
+                max_tokens=input_data.max_tokens, expected_format=expected, list_result=input_data.list_result,
+                force_json_output=input_data.force_json_output)
+        except LLMError as exc:
+            yield "error", str(exc)
+            return
+        finally:
+            await llm.close()
+        yield "response", value if expected else {"response": value}
+        yield "prompt", messages
+
+
+async def _generate_with_prompt(llm: _LLM, messages: list[dict[str, Any]], user_message: dict[str, Any] | None,
+                                **options: Any) -> Any:
+    """`generate`, with the format instructions placed before the final user message."""
+    expected = options.pop("expected_format", None)
+    list_result = options.pop("list_result", False)
+    force_json = options.pop("force_json_output", False)
+    if expected:
+        messages.append({"role": "system", "content": _format_instructions(expected, list_result, force_json)})
+    if user_message:
+        messages.append(user_message)
+    extract = None
+    if expected:
+        check = _check_keys(expected)
+
+        def extract(parsed: Any) -> tuple[Any, str | None]:
+            if list_result:
+                if isinstance(parsed, dict) and isinstance(parsed.get("results"), list):
+                    parsed = parsed["results"]
+                if not isinstance(parsed, list):
+                    return None, f"expected a JSON array of objects, got {type(parsed).__name__}"
+                problems = [f"item {index}: {error}" for index, item in enumerate(parsed) if (error := check(item))]
+                return parsed, "; ".join(problems) or None
+            return parsed, check(parsed)
+
+    return await generate(llm, messages=messages, extract=extract, force_json_output=force_json, **options)
+
+
+class AITextGeneratorBlock(_LLMBlock):
+    id = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
+    description = ("A block that produces text responses using a Large Language Model (LLM) based on "
+                   "customizable prompts and system instructions.")
+
+    class Input(BlockSchema):
+        prompt: str = Field(description="The prompt to send to the language model. Use {{key}} to fill in values "
+                                        "from Prompt Values.")
+        model: str = _model_field("The language model to use for answering the prompt.")
+        credentials: dict[str, Any] = _credentials_field()
+        sys_prompt: str = Field(default="", title="System Prompt",
+                                description="The system prompt to provide additional context to the model.")
+        retry: int = _retry_field()
+        prompt_values: dict[str, Any] = _prompt_values_field()
+        ollama_host: str = _ollama_host_field()
+        max_tokens: int | None = _max_tokens_field()
+
+    class Output(BlockSchemaOutput):
+        response: str = Field(description="The response generated by the language model.")
+        prompt: list = Field(description="The prompt sent to the language model.")
+
+    input_schema, output_schema = Input, Output
+
+    async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
+        try:
+            prompt = _render(input_data.prompt, input_data.prompt_values)
+            sys_prompt = _render(input_data.sys_prompt, input_data.prompt_values)
+        except ValueError as exc:
+            yield "error", f"Prompt template error: {exc}"
+            return
+        messages: list[dict[str, Any]] = []
+        if sys_prompt:
+            messages.append({"role": "system", "content": sys_prompt})
+        if prompt:
+            messages.append({"role": "user", "content": prompt})
+        if not messages:
+            yield "error", "Cannot call the LLM with an empty prompt."
+            return
+        llm = _LLM(kwargs)
+        try:
+            text = await generate(llm, model=input_data.model, messages=messages, retry=input_data.retry,
+                                  max_tokens=input_data.max_tokens)
+        except LLMError as exc:
+            yield "error", str(exc)
+            return
+        finally:
+            await llm.close()
+        yield "response", text
+        yield "prompt", messages
+
+
+class SummaryStyle(str, Enum):
+    CONCISE = "concise"
+    DETAILED = "detailed"
+    BULLET_POINTS = "bullet points"
+    NUMBERED_LIST = "numbered list"
+
+
+class AITextSummarizerBlock(_LLMBlock):
+    id = "a0a69be1-4528-491c-a85a-a4ab6873e3f0"
+    description = ("A block that summarizes long texts using a Large Language Model (LLM), with configurable "
+                   "focus topics and summary styles.")
+    categories = {BlockCategory.AI, BlockCategory.TEXT}
+
+    class Input(BlockSchema):
+        text: str = Field(description="The text to summarize.")
+        model: str = _model_field("The language model to use for summarizing the text.")
+        focus: str = Field(default="general information", title="Focus",
+                           description="The topic to focus on in the summary")
+        style: SummaryStyle = Field(default=SummaryStyle.CONCISE, title="Summary Style",
+                                    description="The style of the summary to generate.")
+        credentials: dict[str, Any] = _credentials_field()
+        max_tokens: int = Field(default=4096, ge=1, title="Max Tokens",
+                                description="The maximum number of tokens (words) per chunk of text.")
+        chunk_overlap: int = Field(default=100, ge=0, title="Chunk Overlap",
+                                   description="The number of overlapping tokens between chunks to maintain context.")
+        ollama_host: str = _ollama_host_field()
+
+    class Output(BlockSchemaOutput):
+        summary: str = Field(description="The final summary of the text.")
+        prompt: list = Field(description="The prompt sent to the language model.")
+
+    input_schema, output_schema = Input, Output
+
+    @staticmethod
+    def split_text(text: str, max_tokens: int, overlap: int) -> list[str]:
+        """Word chunks of `max_tokens` words, each overlapping the previous by `overlap` words."""
+        words = text[:_MAX_TEXT_LENGTH].split()
+        size = max(1, max_tokens)
+        step = max(1, size - min(overlap, size - 1))
+        chunks = []
+        for start in range(0, len(words), step):
+            chunks.append(" ".join(words[start:start + size]))
+            if start + size >= len(words) or len(chunks) >= _MAX_SUMMARY_CHUNKS:
+                break
+        return chunks
+
+    async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
+        llm = _LLM(kwargs)
+        last_prompt: list[dict[str, Any]] = []
+        style, focus = input_data.style.value, input_data.focus
+
+        async def ask(prompt: str, key: str, description: str) -> str:
+            nonlocal last_prompt
+            messages: list[dict[str, Any]] = []
+            value = await _generate_with_prompt(
+                llm, messages, {"role": "user", "content": prompt}, model=input_data.model, retry=3,
+                max_tokens=None, expected_format={key: description})
+            last_prompt = messages
+            if not isinstance(value[key], str):
+                raise LLMError(f"Expected a string {key}, got {type(value[key]).__name__}")
+            return value[key]
+
+        try:
+            text = input_data.text
+            for _depth in range(_MAX_SUMMARY_DEPTH):
+                summaries = []
+                for chunk in self.split_text(text, input_data.max_tokens, input_data.chunk_overlap):
+                    summaries.append(await ask(
+                        f"Summarize the following text in a {style} form. Focus the summary on `{focus}` if "
+                        f"present, otherwise give a general summary:\n\n```{chunk}```",
+                        "summary", "The summary of the given text."))
+                text = "\n\n".join(summaries)
+                if len(text.split()) <= input_data.max_tokens:
+                    break
+            final = await ask(
+                f"Give a final summary of these section summaries in a {style} form, focusing on `{focus}` if "
+                f"present:\n\n```{text}```\n\nRespond with the final_summary in the format specified.",
+                "final_summary", "The final summary of all provided summaries.")
+        except LLMError as exc:
+            yield "error", str(exc)
+            return
+        finally:
+            await llm.close()
+        yield "summary", final
+        yield "prompt", last_prompt
+
+
+class AIConversationBlock(_LLMBlock):
+    id = "32a87eab-381e-4dd4-bdb8-4c47151be35a"
+    description = ("A block that facilitates multi-turn conversations with a Large Language Model (LLM), "
+                   "maintaining context across message exchanges.")
+
+    class Input(BlockSchema):
+        prompt: str = Field(default="", description="The prompt to send to the language model.",
+                            json_schema_extra={"advanced": False})
+        messages: list[Any] = Field(description="List of messages in the conversation.")
+        model: str = _model_field("The language model to use for the conversation.")
+        credentials: dict[str, Any] = _credentials_field()
+        max_tokens: int | None = _max_tokens_field()
+        ollama_host: str = _ollama_host_field()
+
+    class Output(BlockSchemaOutput):
+        response: str = Field(description="The model's response to the conversation.")
+        prompt: list = Field(description="The prompt sent to the language model.")
+
+    input_schema, output_schema = Input, Output
+
+    async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
+        messages = [dict(m) for m in input_data.messages or [] if isinstance(m, dict) and m]
+        has_messages = any(isinstance(m.get("content"), str) and m["content"].strip() for m in messages)
+        if input_data.prompt and input_data.prompt.strip():
+            messages.append({"role": "user", "content": input_data.prompt})
+        elif not has_messages:
+            yield "error", ("Cannot call LLM with no messages and no prompt. "
+                            "Provide at least one message or a non-empty prompt.")
+            return
+        llm = _LLM(kwargs)
+        try:
+            text = await generate(llm, model=input_data.model, messages=messages, retry=3,
+                                  max_tokens=input_data.max_tokens)
+        except LLMError as exc:
+            yield "error", str(exc)
+            return
+        finally:
+            await llm.close()
+        yield "response", text
+        yield "prompt", messages
+
+
+class AIListGeneratorBlock(_LLMBlock):
+    id = "9c0b0450-d199-458b-a731-072189dd6593"
+    description = ("A block that creates lists of items based on prompts using a Large Language Model (LLM), "
+                   "with optional source data for context.")
+    categories = {BlockCategory.AI, BlockCategory.TEXT}
+
+    SYSTEM_PROMPT = ("You generate lists. Reply with a JSON object whose 'list' field is a JSON array of "
+                     "strings, for example {\"list\": [\"first\", \"second\"]}. The array holds only strings.")
+
+    class Input(BlockSchema):
+        focus: str | None = Field(default=None, description="The focus of the list to generate.",
+                                  json_schema_extra={"advanced": False})
+        source_data: str | None = Field(default=None, description="The data to generate the list from.",
+                                        json_schema_extra={"advanced": False})
+        model: str = _model_field("The language model to use for generating the list.", advanced=True)
+        credentials: dict[str, Any] = _credentials_field()
+        max_retries: int = Field(default=3, ge=1, le=5,
+                                 description="Maximum number of retries for generating a valid list.")
+        force_json_output: bool = Field(default=False, title="Restrict LLM to pure JSON output",
+                                        description="Ask the endpoint for JSON-only output (response_format json_object).")
+        max_tokens: int | None = _max_tokens_field()
+        ollama_host: str = _ollama_host_field()
+
+    class Output(BlockSchemaOutput):
+        generated_list: list[str] = Field(description="The generated list.")
+        list_item: str = Field(description="Each individual item in the list.")
+        prompt: list = Field(description="The prompt sent to the language model.")
+
+    input_schema, output_schema = Input, Output
+
+    @staticmethod
+    def build_prompt(focus: str | None, source_data: str | None) -> str:
+        if focus:
+            prompt = f"Generate a list with the following focus:\n<focus>{focus}</focus>"
+        elif source_data:
+            prompt = ("Extract the main items of the source data as a list (for a news page: the stories, "
+                      "not the links in the footer).")
+        else:
+            prompt = "Generate a random list."
+        if source_data:
+            prompt += (f"\n\nGenerate the list from this source data:\n<source_data>{source_data}</source_data>"
+                       "\n\nDo not invent data that is not in the source data.")
+        else:
+            prompt += "\n\nInvent the data to generate the list from."
+        return prompt
+
+    @staticmethod
+    def _extract(parsed: Any) -> tuple[Any, str | None]:
+        items = parsed.get("list") if isinstance(parsed, dict) else parsed
+        if not isinstance(items, list):
+            return None, f"expected a JSON object with a 'list' array, got {type(parsed).__name__}"
+        if not all(isinstance(item, (str, int, float)) and not isinstance(item, bool) for item in items):
+            return None, "the list must hold only strings"
+        return [str(item) for item in items], None
+
+    async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": self.SYSTEM_PROMPT},
+            {"role": "system", "content": _format_instructions(
+                {"list": "A JSON array containing the generated string values"}, False, False)},
+            {"role": "user", "content": self.build_prompt(input_data.focus, input_data.source_data)},
+        ]
+        llm = _LLM(kwargs)
+        try:
+            items = await generate(llm, model=input_data.model, messages=messages, retry=input_data.max_retries,
+                                   max_tokens=input_data.max_tokens, extract=self._extract,
+                                   force_json_output=input_data.force_json_output)
+        except LLMError as exc:
+            yield "error", str(exc)
+            return
+        finally:
+            await llm.close()
+        yield "generated_list", items
+        yield "prompt", messages
+        for item in items:
+            yield "list_item", item
