@@ -10,7 +10,6 @@ import pytest
 from stratus.db.executions_table import executions_table, meta_key
 from stratus.db.store_table import approved_key, store_table
 from stratus.executions import launcher
-from stratus.library import agents
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 INP = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
