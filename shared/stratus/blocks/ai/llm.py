@@ -136,6 +136,12 @@ class _LLM:
                                               timeout=self.timeout, default_headers=self.headers or None)
         return self._client
 
+    async def __aenter__(self) -> "_LLM":
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
@@ -344,17 +350,15 @@ class AIStructuredResponseGeneratorBlock(_LLMBlock):
         expected = input_data.expected_format
         # The format instructions go after the system prompt, before the user's prompt.
         user_message = {"role": "user", "content": prompt} if prompt else None
-        llm = _LLM(kwargs)
-        try:
-            value = await _generate_with_prompt(
-                llm, messages, user_message, model=input_data.model, retry=input_data.retry,
-                max_tokens=input_data.max_tokens, expected_format=expected, list_result=input_data.list_result,
-                force_json_output=input_data.force_json_output)
-        except LLMError as exc:
-            yield "error", str(exc)
-            return
-        finally:
-            await llm.close()
+        async with _LLM(kwargs) as llm:
+            try:
+                value = await _generate_with_prompt(
+                    llm, messages, user_message, model=input_data.model, retry=input_data.retry,
+                    max_tokens=input_data.max_tokens, expected_format=expected, list_result=input_data.list_result,
+                    force_json_output=input_data.force_json_output)
+            except LLMError as exc:
+                yield "error", str(exc)
+                return
         yield "response", value if expected else {"response": value}
         yield "prompt", messages
 
@@ -424,15 +428,13 @@ class AITextGeneratorBlock(_LLMBlock):
         if not messages:
             yield "error", "Cannot call the LLM with an empty prompt."
             return
-        llm = _LLM(kwargs)
-        try:
-            text = await generate(llm, model=input_data.model, messages=messages, retry=input_data.retry,
-                                  max_tokens=input_data.max_tokens)
-        except LLMError as exc:
-            yield "error", str(exc)
-            return
-        finally:
-            await llm.close()
+        async with _LLM(kwargs) as llm:
+            try:
+                text = await generate(llm, model=input_data.model, messages=messages, retry=input_data.retry,
+                                      max_tokens=input_data.max_tokens)
+            except LLMError as exc:
+                yield "error", str(exc)
+                return
         yield "response", text
         yield "prompt", messages
 
@@ -499,27 +501,26 @@ class AITextSummarizerBlock(_LLMBlock):
                 raise LLMError(f"Expected a string {key}, got {type(value[key]).__name__}")
             return value[key]
 
-        try:
-            text = input_data.text
-            for _depth in range(_MAX_SUMMARY_DEPTH):
-                summaries = []
-                for chunk in self.split_text(text, input_data.max_tokens, input_data.chunk_overlap):
-                    summaries.append(await ask(
-                        f"Summarize the following text in a {style} form. Focus the summary on `{focus}` if "
-                        f"present, otherwise give a general summary:\n\n```{chunk}```",
-                        "summary", "The summary of the given text."))
-                text = "\n\n".join(summaries)
-                if len(text.split()) <= input_data.max_tokens:
-                    break
-            final = await ask(
-                f"Give a final summary of these section summaries in a {style} form, focusing on `{focus}` if "
-                f"present:\n\n```{text}```\n\nRespond with the final_summary in the format specified.",
-                "final_summary", "The final summary of all provided summaries.")
-        except LLMError as exc:
-            yield "error", str(exc)
-            return
-        finally:
-            await llm.close()
+        async with llm:  # closes the client however the run ends
+            try:
+                text = input_data.text
+                for _depth in range(_MAX_SUMMARY_DEPTH):
+                    summaries = []
+                    for chunk in self.split_text(text, input_data.max_tokens, input_data.chunk_overlap):
+                        summaries.append(await ask(
+                            f"Summarize the following text in a {style} form. Focus the summary on `{focus}` if "
+                            f"present, otherwise give a general summary:\n\n```{chunk}```",
+                            "summary", "The summary of the given text."))
+                    text = "\n\n".join(summaries)
+                    if len(text.split()) <= input_data.max_tokens:
+                        break
+                final = await ask(
+                    f"Give a final summary of these section summaries in a {style} form, focusing on `{focus}` if "
+                    f"present:\n\n```{text}```\n\nRespond with the final_summary in the format specified.",
+                    "final_summary", "The final summary of all provided summaries.")
+            except LLMError as exc:
+                yield "error", str(exc)
+                return
         yield "summary", final
         yield "prompt", last_prompt
 
@@ -553,15 +554,13 @@ class AIConversationBlock(_LLMBlock):
             yield "error", ("Cannot call LLM with no messages and no prompt. "
                             "Provide at least one message or a non-empty prompt.")
             return
-        llm = _LLM(kwargs)
-        try:
-            text = await generate(llm, model=input_data.model, messages=messages, retry=3,
-                                  max_tokens=input_data.max_tokens)
-        except LLMError as exc:
-            yield "error", str(exc)
-            return
-        finally:
-            await llm.close()
+        async with _LLM(kwargs) as llm:
+            try:
+                text = await generate(llm, model=input_data.model, messages=messages, retry=3,
+                                      max_tokens=input_data.max_tokens)
+            except LLMError as exc:
+                yield "error", str(exc)
+                return
         yield "response", text
         yield "prompt", messages
 
@@ -628,16 +627,14 @@ class AIListGeneratorBlock(_LLMBlock):
                 {"list": "A JSON array containing the generated string values"}, False, False)},
             {"role": "user", "content": self.build_prompt(input_data.focus, input_data.source_data)},
         ]
-        llm = _LLM(kwargs)
-        try:
-            items = await generate(llm, model=input_data.model, messages=messages, retry=input_data.max_retries,
-                                   max_tokens=input_data.max_tokens, extract=self._extract,
-                                   force_json_output=input_data.force_json_output)
-        except LLMError as exc:
-            yield "error", str(exc)
-            return
-        finally:
-            await llm.close()
+        async with _LLM(kwargs) as llm:
+            try:
+                items = await generate(llm, model=input_data.model, messages=messages, retry=input_data.max_retries,
+                                       max_tokens=input_data.max_tokens, extract=self._extract,
+                                       force_json_output=input_data.force_json_output)
+            except LLMError as exc:
+                yield "error", str(exc)
+                return
         yield "generated_list", items
         yield "prompt", messages
         for item in items:
