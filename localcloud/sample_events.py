@@ -162,6 +162,7 @@ def execution_samples() -> dict[str, tuple[str, dict]]:
                        "name": SAMPLE_GRAPH_EXEC_ID, "status": "ABORTED", "startDate": 1767225600000,
                        "stopDate": 1767225603000}}),
         "block_core_run_node": ("BlockCoreFunction", {**ids, "node_exec_id": "9c4d2e1f-0a6b-4f3c-8e7d-2b1a0c9f8e02"}),
+        "block_ai_run_node": ("BlockAiFunction", {**ids, "node_exec_id": "9c4d2e1f-0a6b-4f3c-8e7d-2b1a0c9f8e03"}),
     }
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from stratus.blocks.sdk import Block
 
 # Packages holding block modules, one per Lambda group.
-GROUP_PACKAGES = {"core": "stratus.blocks.core"}
+GROUP_PACKAGES = {"core": "stratus.blocks.core", "ai": "stratus.blocks.ai"}
 
 
 @lru_cache(maxsize=1)
