@@ -1,0 +1,1 @@
+"""MCP (Model Context Protocol): a client for remote MCP servers' tools (see stratus.mcp.client)."""
