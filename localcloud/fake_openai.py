@@ -17,6 +17,13 @@ pure function of the request:
   `{"results": [obj]}` when that message mentions "results".
 * A request for a Python list (a system/user message mentioning "python list"): a Python list
   literal such as `['Alpha', 'Beta']`, as older AutoGPT list generators parse.
+* Tool calls, when the request offers `tools` and the last message is the user's: each line
+  `CALL_TOOL <name> <json arguments>` of that message whose tool is offered becomes a tool call,
+  and each line `HANDOFF <node>` becomes a call of the offered `transfer_to_<node>` tool (in
+  line order, duplicates once; the content is the usual echo). Lines naming tools that are not
+  offered are ignored, so a handoff stops once its tool is no longer offered.
+* After tool results (the last message is a `tool` message): "Tool results: <r1> | <r2>", the
+  contents of the tool messages since the last assistant message.
 * Otherwise: "Echo: <last user message>".
 
 List items come from a `<source_data>…</source_data>` section of the user message (split into
@@ -80,6 +87,38 @@ def _expected_keys(messages: list[dict[str, Any]]) -> list[str] | None:
             if isinstance(obj, dict) and obj:
                 return list(obj)
     return None
+
+
+_CALL_TOOL = re.compile(r"^[ \t]*CALL_TOOL[ \t]+([A-Za-z0-9_-]+)[ \t]*(\{.*\})?[ \t]*$", re.M)
+_HANDOFF = re.compile(r"^[ \t]*HANDOFF[ \t]+(\S+)[ \t]*$", re.M)
+
+
+def _offered_tools(body: dict[str, Any]) -> set[str]:
+    return {tool["function"].get("name") for tool in body.get("tools") or []
+            if isinstance(tool, dict) and isinstance(tool.get("function"), dict)}
+
+
+def _directed_calls(text: str, offered: set[str]) -> list[tuple[str, str]]:
+    """(tool name, JSON arguments) of the CALL_TOOL / HANDOFF lines whose tool is offered."""
+    found: list[tuple[int, str, str]] = []
+    for match in _CALL_TOOL.finditer(text):
+        found.append((match.start(), match.group(1), match.group(2) or "{}"))
+    for match in _HANDOFF.finditer(text):
+        found.append((match.start(), "transfer_to_" + re.sub(r"[^A-Za-z0-9_-]", "_", match.group(1)), "{}"))
+    calls: list[tuple[str, str]] = []
+    for _, name, arguments in sorted(found):
+        if name in offered and (name, arguments) not in calls:
+            calls.append((name, arguments))
+    return calls
+
+
+def _tool_results_since_assistant(messages: list[dict[str, Any]]) -> list[str]:
+    results: list[str] = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        results.insert(0, _text(message.get("content")))
+    return results
 
 
 def _section(text: str, tag: str) -> str | None:
@@ -244,7 +283,16 @@ class FakeOpenAI:
         keys = _expected_keys(messages)
         json_mode = keys is not None or (isinstance(response_format, dict)
                                          and response_format.get("type") == "json_object")
-        if json_mode:
+        tool_calls: list[dict[str, Any]] = []
+        offered = _offered_tools(body)
+        last_role = messages[-1].get("role")
+        if offered and last_role == "user":
+            tool_calls = [{"id": f"call_{serial:06d}_{index}", "type": "function",
+                           "function": {"name": name, "arguments": arguments}}
+                          for index, (name, arguments) in enumerate(_directed_calls(last_user, offered))]
+        if last_role == "tool":
+            content = "Tool results: " + " | ".join(_tool_results_since_assistant(messages))
+        elif json_mode:
             # Answer the last real user turn, not a "Your previous response…" retry complaint.
             task = next((text for text in reversed(user_messages)
                          if not text.startswith("Your previous response")), last_user)
@@ -281,9 +329,10 @@ class FakeOpenAI:
             "system_fingerprint": "fp_stratus_fake",
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
+                "message": {"role": "assistant", "content": content, "refusal": None,
+                            **({"tool_calls": tool_calls} if tool_calls else {})},
                 "logprobs": None,
-                "finish_reason": finish_reason,
+                "finish_reason": "tool_calls" if tool_calls else finish_reason,
             }],
             "usage": {
                 "prompt_tokens": prompt_tokens,
