@@ -51,10 +51,12 @@ class LocalCloud:
         self._save_lock = threading.Lock()
         self._session: Any = None
         self._clients: dict[str, Any] = {}
+        self.mcp_server: Any = None  # the demo MCP server (localcloud.mcp_server), if started
 
     # --- start / stop ---------------------------------------------------------------
     def start(self) -> "LocalCloud":
         started = time.monotonic()
+        self._start_demo_mcp_server()
         self._start_moto()
         self.stack = Stack(self.template)
         functions = self.stack.functions()
@@ -88,7 +90,8 @@ class LocalCloud:
             self._spawn(self._autosave, "autosave")
         self.ready_seconds = time.monotonic() - started
         if self.gateways:
-            discovery.write(self.state_dir, {"http": self.http_url, "ws": self.ws_url, "aws": self.endpoint})
+            discovery.write(self.state_dir, {"http": self.http_url, "ws": self.ws_url, "aws": self.endpoint,
+                                             "mcp": self.mcp_url})
         return self
 
     def stop(self) -> None:
@@ -97,6 +100,8 @@ class LocalCloud:
             self.ws.stop()
         if self.http:
             self.http.stop()
+        if self.mcp_server:
+            self.mcp_server.stop()
         for thread in self._threads:
             thread.join(5)
         self.save()
@@ -118,8 +123,15 @@ class LocalCloud:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ws.port}" if self.ws else ""
 
+    @property
+    def mcp_url(self) -> str:
+        return self.mcp_server.streamable_http_url if self.mcp_server else ""
+
     def ready_line(self) -> str:
-        return f"Stratus local cloud ready: {self.http_url} {self.ws_url}"
+        line = f"Stratus local cloud ready: {self.http_url} {self.ws_url}"
+        if self.mcp_server:  # after the two urls the e2e harness reads
+            line += f" | demo MCP server: {self.mcp_url} (SSE: {self.mcp_server.sse_url})"
+        return line
 
     def client(self, service: str) -> Any:
         """A client of the local endpoint, one per service (one botocore session is costly)."""
@@ -133,6 +145,19 @@ class LocalCloud:
         return self._clients[service]
 
     # --- pieces -----------------------------------------------------------------------
+    def _start_demo_mcp_server(self) -> None:
+        """The deterministic demo MCP server (streamable HTTP + SSE) on loopback, for MCP blocks and
+        agent nodes; STRATUS_DEMO_MCP=0 leaves it out. Lazy: the port listens now, the server is built
+        on the first connection (no start-up cost). Its urls are in the environment for in-process
+        code and in the discovery file."""
+        if os.environ.get("STRATUS_DEMO_MCP", "1") == "0":
+            return
+        from localcloud.mcp_server import start_mcp_server
+
+        self.mcp_server = start_mcp_server(lazy=True)
+        os.environ["STRATUS_DEMO_MCP_URL"] = self.mcp_server.streamable_http_url
+        os.environ["STRATUS_DEMO_MCP_SSE_URL"] = self.mcp_server.sse_url
+
     def _start_moto(self) -> None:
         moto_fidelity.apply()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

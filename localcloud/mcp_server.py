@@ -5,6 +5,10 @@
     handle.sse_url                       # "http://127.0.0.1:<port>/sse"  (SSE; messages POST to /messages/)
     handle.stop()                        # or: with start_mcp_server() as handle: ...
 
+`start_mcp_server(wait=False)` returns at once (the port is already listening) and the server comes
+up in the background; `lazy=True` also returns at once and builds the server (mcp + uvicorn imports,
+~1 s of CPU) only when the first client connects. The local cloud starts it lazily: free until used.
+
 One uvicorn server in a daemon thread serves both transports of one MCP server (the mcp SDK's
 `MCPServer`, formerly FastMCP). `stop()` shuts it down, waits for the thread and frees the port.
 
@@ -25,10 +29,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import select
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 FACTS: dict[str, str] = {
@@ -102,14 +106,46 @@ def build_app(host: str = "127.0.0.1") -> Any:
     return app
 
 
-@dataclass
 class McpServerHandle:
-    """A running loopback MCP server."""
+    """A loopback MCP server: its port is bound and listening from the start (connections wait in
+    the backlog), the app is built and served by uvicorn in a daemon thread."""
 
-    host: str
-    port: int
-    _server: Any = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
+    def __init__(self, host: str, sock: socket.socket, lazy: bool = False):
+        self.host = host
+        self._lazy = lazy
+        self.port: int = sock.getsockname()[1]
+        self._sock = sock
+        self._server: Any = None
+        self._stopping = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name=f"mcp-server-{self.port}", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            if self._lazy and not self._first_connection():
+                return
+            import uvicorn  # with the mcp SDK: ~1-2 s of imports, off the caller's thread
+
+            config = uvicorn.Config(build_app(self.host), log_level="warning", lifespan="on", access_log=False,
+                                    timeout_graceful_shutdown=1)
+            server = uvicorn.Server(config)
+            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+            self._server = server
+            if not self._stopping:
+                server.run(sockets=[self._sock])
+        except BaseException as exc:  # noqa: BLE001 - reported by wait_ready()
+            self.error = exc
+        finally:
+            self._sock.close()
+
+    def _first_connection(self) -> bool:
+        """Wait until a client connects (True) or stop() is called (False)."""
+        while not self._stopping:
+            readable, _, _ = select.select([self._sock], [], [], 0.2)
+            if readable:
+                return True
+        return False
 
     @property
     def base_url(self) -> str:
@@ -127,11 +163,23 @@ class McpServerHandle:
     def running(self) -> bool:
         return self._thread.is_alive()
 
+    def wait_ready(self, timeout: float = 30.0) -> "McpServerHandle":
+        """Block until the server answers requests."""
+        deadline = time.monotonic() + timeout
+        while not (self._server is not None and self._server.started):
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the MCP server on {self.host}:{self.port} did not start: {self.error!r}")
+            time.sleep(0.01)
+        return self
+
     def stop(self, timeout: float = 5.0) -> None:
         """Shut down (open SSE streams are closed after a short grace) and join the thread."""
-        self._server.should_exit = True
+        self._stopping = True
+        if self._server is not None:
+            self._server.should_exit = True
         self._thread.join(timeout)
-        if self._thread.is_alive():  # a stuck connection: stop waiting for it
+        if self._thread.is_alive() and self._server is not None:  # a stuck connection: stop waiting for it
             self._server.force_exit = True
             self._thread.join(timeout)
 
@@ -141,37 +189,26 @@ class McpServerHandle:
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
 
+    def __repr__(self) -> str:
+        return f"McpServerHandle({self.base_url})"
 
-def start_mcp_server(host: str = "127.0.0.1", port: int = 0, ready_timeout: float = 10.0) -> McpServerHandle:
-    """Start the demo MCP server in a daemon thread; returns once it accepts connections."""
-    import uvicorn
 
-    # Bind here, so port 0 gives a known free port and the socket is ours to close.
+def start_mcp_server(host: str = "127.0.0.1", port: int = 0, wait: bool = True, lazy: bool = False,
+                     ready_timeout: float = 30.0) -> McpServerHandle:
+    """Start the demo MCP server (port 0: a free port). With `wait=False` it returns at once: the
+    urls are final and early connections are served once the server is up. `lazy=True` (implies
+    not waiting) builds and serves the app only when the first client connects: free until used."""
+    # Bound and listening here, so the port is known and the socket is ours to close.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(build_app(host), log_level="warning", lifespan="on", access_log=False,
-                            timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
-
-    def serve() -> None:
-        try:
-            server.run(sockets=[sock])
-        finally:
-            sock.close()
-
-    thread = threading.Thread(target=serve, name=f"mcp-server-{bound_port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + ready_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(5)
-            raise RuntimeError(f"the MCP server on {host}:{bound_port} did not start")
-        time.sleep(0.01)
-    return McpServerHandle(host, bound_port, server, thread)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    handle = McpServerHandle(host, sock, lazy)
+    return handle.wait_ready(ready_timeout) if wait and not lazy else handle
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -104,3 +104,13 @@ def test_server_stops_with_an_open_sse_stream() -> None:
 
     asyncio.run(scenario())
     assert stopped.is_set() and not handle.running
+
+
+def test_a_lazy_server_starts_on_its_first_connection() -> None:
+    handle = start_mcp_server(lazy=True)  # returns at once: the port listens, nothing is built yet
+    assert run({"server_url": handle.streamable_http_url, "tool_name": "echo",
+                "tool_arguments": {"text": "woken"}, "timeout": 30}) == {"result": "woken"}
+    handle.stop()
+    idle = start_mcp_server(lazy=True)  # never used: stops at once
+    idle.stop()
+    assert not handle.running and not idle.running
