@@ -212,7 +212,7 @@ class McpConnection:
                 self._client = await self._open(stack)
                 ready.set_result(None)
                 await self._closing.wait()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller, or the end of the worker
+        except BaseException as exc:  # handed to the caller, or the end of the worker
             if not ready.done():
                 ready.set_exception(exc if isinstance(exc, Exception) else McpError(str(exc) or type(exc).__name__))
             elif not isinstance(exc, (asyncio.CancelledError, GeneratorExit)):
@@ -257,7 +257,7 @@ class McpConnection:
             await asyncio.wait_for(asyncio.shield(worker), _CLOSE_SECONDS)
         except TimeoutError:
             worker.cancel()
-        except BaseException:  # noqa: BLE001 - the worker's own end; the caller's exception matters
+        except BaseException:  # the worker's own end: the caller's exception is what matters
             pass
 
     # --- requests ------------------------------------------------------------------
