@@ -13,10 +13,9 @@ from stratus.blocks.sdk import BlockType
 from stratus.clock import now_iso
 from stratus.db.dynamo import TransactionCancelled
 from stratus.db.executions_table import executions_table, meta_key, user_index_keys
-from stratus.engine import scheduler
 from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
-from stratus.executions import store
+from stratus.executions import flows, store
 from stratus.executions.models import ExecutionStatus, GraphExecution
 from stratus.graphs import service as graphs
 from stratus.graphs.models import Graph
@@ -60,7 +59,8 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
                     preset_id: str | None = None, idempotency_key: str | None = None) -> GraphExecution:
     model = graphs.get_graph(user_id, graph_id, version)
     graph = Graph.model_validate(model.model_dump())
-    validate_for_run(graph, inputs)
+    flow = flows.for_graph(model, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
+    flow.validate(graph, inputs)
     balance = credits.get_balance(user_id)
     if balance <= 0:
         raise InsufficientBalance(balance, 1)
@@ -77,7 +77,7 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
     # The first node executions are written with the record (as AutoGPT does), so progress
     # shows at once; the state machine's Start step finds them and goes on from there.
     state = EngineState(graph_exec_id, graph, now=now_iso)
-    scheduler.start(state, inputs)
+    flow.start(state, inputs)
     table = executions_table()
     first_nodes = [table.put_op(store.node_item(user_id, e)) for e in state.take_changes()[0]]
     try:

@@ -22,6 +22,7 @@ from stratus.engine import scheduler
 from stratus.engine.execute import run_node
 from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
+from stratus.executions import flows
 from stratus.executions import store, values
 from stratus.executions.models import ExecutionStats, ExecutionStatus as S
 from stratus.observability import logger
@@ -62,7 +63,7 @@ def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int
         except ConditionFailed:
             pass  # a re-run of this step, or a stop that got there first
     if not state.node_execs:  # a resumed (continued-as-new) execution keeps its nodes
-        scheduler.start(state, meta.get("inputs") or {})
+        flows.for_execution(meta).start(state, meta.get("inputs") or {})
         store.commit(meta["user_id"], state)
     return _drive(meta, state, remaining_ms, history)
 
@@ -113,6 +114,8 @@ def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], 
                 return respond(done=True)
         queued = state.queued()
         if not queued:
+            if flows.for_execution(meta).plan_next(state):  # MAG: the next level's batch
+                continue
             return respond(done=state.is_finished())
         inline = [e for e in queued if (b := get_block(e.block_id)) is None or b.runs_inline]
         if not inline:
@@ -129,7 +132,7 @@ def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], 
 
 def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any) -> bool:
     """Charge the node's cost; running out fails the whole graph (AutoGPT semantics)."""
-    amount = cost_before_run(block, scheduler.run_input(state, node_exec))
+    amount = cost_before_run(block, flows.for_execution(meta).run_input(state, node_exec))
     if not amount:
         return True
     try:
@@ -168,7 +171,7 @@ def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> li
         if not _charge(meta, state, node_exec, block):
             return []
         scheduler.mark_running(state, node_exec)
-        run_inputs[node_exec.node_exec_id] = {"run_input": scheduler.run_input(state, node_exec),
+        run_inputs[node_exec.node_exec_id] = {"run_input": flows.for_execution(meta).run_input(state, node_exec),
                                               "routed": False}
         batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
                       "function_arn": _function_arn(block.group)})
@@ -188,6 +191,8 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
         logger.warning("No such graph execution to finalize", extra={"graph_exec_id": graph_exec_id})
         return {"graph_exec_id": graph_exec_id, "status": None}
     meta, state = store.load(graph_exec_id)
+    flow = flows.for_execution(meta)
+    failure = failure or flow.failure(state)
     if failure and meta["status"] not in (S.TERMINATED.value, S.FAILED.value):
         scheduler.terminate(state)
         store.commit(meta["user_id"], state)
@@ -205,7 +210,7 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
         error=failure or meta.get("error"),
     )
     updated = store.update_meta(graph_exec_id, {
-        "status": status, "outputs": values.store_outputs(scheduler.graph_outputs(state), f"{graph_exec_id}/graph"),
+        "status": status, "outputs": values.store_outputs(flow.outputs(state), f"{graph_exec_id}/graph"),
         "stats": stats.model_dump(),
         "ended_at": ended})
     logger.info("Graph execution finished", extra={"graph_exec_id": graph_exec_id, "status": status})

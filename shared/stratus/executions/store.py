@@ -31,13 +31,20 @@ TRANSACTION_LIMIT = 100
 
 
 @lru_cache(maxsize=32)
+def version_item(graph_id: str, version: int) -> dict[str, Any]:
+    """A stored graph version's item (immutable, so cached per container)."""
+    item = graphs_table().get(version_key(graph_id, version), consistent=True)
+    if not item:
+        raise NotFound(f"Graph {graph_id} version {version} not found.")
+    return item
+
+
+@lru_cache(maxsize=32)
 def graph_version(graph_id: str, version: int) -> Graph:
     """A stored graph version (immutable, so cached per container)."""
     import json
 
-    item = graphs_table().get(version_key(graph_id, version), consistent=True)
-    if not item:
-        raise NotFound(f"Graph {graph_id} version {version} not found.")
+    item = version_item(graph_id, version)
     body = json.loads(item["body"])
     return Graph(id=graph_id, version=version, name=item.get("name", ""), nodes=body["nodes"], links=body["links"])
 

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 START = "start"
 END = "end"
 PSEUDO_NODES = (START, END)
+# The block of every agent node run (stratus.blocks.ai.agent_node); here so that light modules
+# (the WebSocket notifier) can recognise MAG node executions without importing the blocks.
+MAG_AGENT_BLOCK_ID = "6c3b2a9e-4f1d-4e8a-9b7c-2d5e8f1a3b4c"
 
 
 class McpTransport(str, Enum):

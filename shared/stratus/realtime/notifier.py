@@ -17,6 +17,7 @@ from stratus.db.dynamo import deserialize
 from stratus.executions.values import resolve
 from stratus.observability import logger
 from stratus.realtime import connections, subscriptions
+from stratus.realtime.mag_events import mag_node_events
 from stratus.realtime.protocol import (
     GRAPH_EXECUTION_EVENT,
     NODE_EXECUTION_EVENT,
@@ -96,12 +97,14 @@ def _events(record: dict[str, Any], subscribers: Callable[[str], list[str]]) -> 
         if not watched:
             return []
         full, plain = build(_with_values(item, kind)), build(item)
+        progress = mag_node_events(record, item) if kind == "node" else []  # MAG node_start / node_end
     except (KeyError, TypeError, ValueError):
         # A malformed item would fail every retry of the batch; skip it, loudly.
         logger.exception("Skipping an execution record that is not an event",
                          extra={"event_id": record.get("eventID")})
         return []
-    return [(channel, _fitting(method, channel, full, plain)) for channel in watched]
+    return [(channel, _fitting(method, channel, full, plain)) for channel in watched] + \
+        [(channel, event_message(name, channel, data)) for name, data in progress for channel in watched]
 
 
 def _with_values(item: dict[str, Any], kind: str) -> dict[str, Any]:

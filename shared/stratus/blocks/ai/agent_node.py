@@ -24,9 +24,9 @@ from pydantic import Field
 
 from stratus.blocks.sdk import Block, BlockCategory, BlockOutput, BlockSchema, BlockSchemaOutput
 from stratus.engine.mag import handoff_tool_name
-from stratus.mag.models import McpServerConfig, ModelConfig
+from stratus.mag.models import MAG_AGENT_BLOCK_ID, McpServerConfig, ModelConfig
 
-MAG_AGENT_BLOCK_ID = "6c3b2a9e-4f1d-4e8a-9b7c-2d5e8f1a3b4c"
+__all__ = ["MAG_AGENT_BLOCK_ID", "MagAgentNodeBlock", "run_agent"]
 DEFAULT_TIMEOUT_SECONDS = 120.0
 MODEL_RETRIES = 2  # the openai client's own retries of 429/5xx/connection errors
 
