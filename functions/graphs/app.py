@@ -1,4 +1,4 @@
-"""GraphsFunction: /api/graphs*, /api/blocks*, /external-api/v1/{blocks,graphs}*.
+"""GraphsFunction: /api/graphs*, /api/blocks*, /api/mag/{graphs,mcp}*, /external-api/v1/{blocks,graphs}*.
 
 Thin handlers: parse, call `stratus.graphs` / `stratus.blocks`, shape the response.
 """
@@ -23,6 +23,7 @@ from stratus.users.api_keys import AuthenticatedKey
 from stratus.web.app import create_app, json_response, lambda_handler
 from stratus.web.auth import api_key_with, current_user_id
 from stratus.web.executions_routes import router as executions_router
+from stratus.web.mag_routes import router as mag_router
 
 app = create_app("Stratus graphs")
 UserId = Annotated[str, Depends(current_user_id)]
@@ -140,4 +141,5 @@ def external_create_graph(key: Annotated[AuthenticatedKey, Depends(api_key_with(
 
 
 app.include_router(executions_router)
+app.include_router(mag_router)
 handler = lambda_handler(app)

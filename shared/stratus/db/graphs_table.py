@@ -31,3 +31,20 @@ def active_key(graph_id: str) -> dict[str, str]:
 
 def owner_pk(user_id: str) -> str:
     return f"USER#{user_id}#GRAPHS"
+
+
+# MAG graphs are addressed by name per user; the name items and the MCP server registry share
+# the user's MAG partition (see docs/data-model.md).
+def mag_pk(user_id: str) -> str:
+    return f"USER#{user_id}#MAG"
+
+
+MAG_NAME_PREFIX = "NAME#"
+
+
+def mag_name_key(user_id: str, name: str) -> dict[str, str]:
+    return {"PK": mag_pk(user_id), "SK": f"{MAG_NAME_PREFIX}{name}"}
+
+
+def mag_servers_key(user_id: str) -> dict[str, str]:
+    return {"PK": mag_pk(user_id), "SK": "MCP_SERVERS"}

@@ -81,3 +81,12 @@ class GraphModel(GraphMeta):
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
     credentials_input_schema: dict[str, Any]
+
+
+class MagGraphModel(GraphModel):
+    """A stored MAG graph version (kind "mag"): its MAG config and the subgraph configs it runs.
+    AutoGPT graphs are plain GraphModels, so their JSON is unchanged."""
+
+    kind: str = "mag"
+    mag_config: dict[str, Any]
+    mag_subgraphs: dict[str, dict[str, Any]] = Field(default_factory=dict)

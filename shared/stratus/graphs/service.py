@@ -19,13 +19,14 @@ from stratus.db.graphs_table import (
     active_key,
     graph_pk,
     graphs_table,
+    mag_name_key,
     owner_pk,
     version_key,
 )
-from stratus.errors import Conflict, NotFound
+from stratus.errors import BadRequest, Conflict, NotFound
 from stratus.graphs import schemas
-from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, Link, Node
-from stratus.graphs.validation import GraphTooLarge, validate_graph
+from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, Link, MagGraphModel, Node
+from stratus.graphs.validation import GraphTooLarge, check_limits, validate_graph
 from stratus.blocks.registry import get_block
 
 # DynamoDB items are at most 400 KB; keep room for the key and meta attributes.
@@ -36,6 +37,28 @@ _META_FIELDS = ("id", "version", "name", "description", "instructions", "recomme
 
 def _not_found(graph_id: str) -> NotFound:
     return NotFound(f"Graph {graph_id} not found.")
+
+
+# --- kinds -------------------------------------------------------------------------
+# A graph is AutoGPT's (no `kind` on its items) or a MAG graph (`kind: "mag"`), whose nodes
+# are display copies of its agent nodes: `mag_config` is what runs, checked by stratus.mag.
+MAG = "mag"
+AUTOGPT = "autogpt"
+_MAG_INPUT_SCHEMA = {"type": "object", "properties": {"start": {"type": "string", "title": "start"}},
+                     "required": ["start"]}
+_MAG_OUTPUT_SCHEMA = {"type": "object", "required": [], "properties": {
+    "final_result": {"title": "final_result"}, "execution_chain": {"title": "execution_chain"}}}
+
+
+def kind_of(item: dict[str, Any]) -> str:
+    return item.get("kind") or AUTOGPT
+
+
+def _validate(graph: Graph, kind: str) -> None:
+    if kind == AUTOGPT:
+        validate_graph(graph)  # errors name the caller's node ids
+    else:
+        check_limits(graph)
 
 
 # --- ids ---------------------------------------------------------------------------
@@ -81,14 +104,22 @@ def _encode_body(graph: Graph) -> str:
     return encoded
 
 
-def _version_item(graph: Graph, user_id: str, created_at: str) -> dict[str, Any]:
-    return {
+def _version_item(graph: Graph, user_id: str, created_at: str,
+                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The version item; `extra` holds a MAG graph's kind, mag_config and mag_subgraphs."""
+    body = _encode_body(graph)
+    if extra:
+        size = len(body.encode()) + len(json.dumps(extra, separators=(",", ":")).encode())
+        if size > MAX_BODY_BYTES:
+            raise GraphTooLarge(f"Graph version is {size // 1024} KB; a stored version must fit "
+                                f"in one DynamoDB item (400 KB).")
+    return {**(extra or {}),
         **version_key(graph.id, graph.version),
         "id": graph.id, "version": graph.version, "user_id": user_id, "name": graph.name,
         "description": graph.description, "instructions": graph.instructions,
         "recommended_schedule_cron": graph.recommended_schedule_cron,
         "forked_from_id": graph.forked_from_id, "forked_from_version": graph.forked_from_version,
-        "created_at": created_at, "updated_at": now_iso(), "body": _encode_body(graph),
+        "created_at": created_at, "updated_at": now_iso(), "body": body,
     }
 
 
@@ -121,6 +152,14 @@ def to_model(graph: Graph, item: dict[str, Any], for_export: bool = False) -> Gr
         copy.input_links = [link for link in graph.links if link.sink_id == node.id]
         copy.output_links = [link for link in graph.links if link.source_id == node.id]
         nodes.append(copy)
+    if kind_of(item) == MAG:
+        return MagGraphModel(
+            **graph.model_dump(exclude={"nodes", "links", "sub_graphs"}),
+            user_id="" if for_export else item["user_id"], created_at=item["created_at"],
+            updated_at=item.get("updated_at"), nodes=nodes, links=graph.links,
+            input_schema=_MAG_INPUT_SCHEMA, output_schema=_MAG_OUTPUT_SCHEMA,
+            credentials_input_schema={"type": "object", "properties": {}, "required": []},
+            mag_config=item["mag_config"], mag_subgraphs=item.get("mag_subgraphs") or {})
     return GraphModel(
         **graph.model_dump(exclude={"nodes", "links", "sub_graphs"}),
         user_id="" if for_export else item["user_id"], created_at=item["created_at"],
@@ -140,15 +179,19 @@ def _strip_secrets(node: Node) -> dict[str, Any]:
 
 
 # --- operations ----------------------------------------------------------------------
-def create_graph(user_id: str, request: CreateGraph) -> GraphModel:
-    validate_graph(request.graph)  # errors name the caller's node ids
-    graph = reassign_ids(request.graph)
+def create_graph(user_id: str, request: CreateGraph, extra: dict[str, Any] | None = None,
+                 extra_ops: list[dict[str, Any]] | None = None, keep_id: bool = False) -> GraphModel:
+    """Version 1 of a new graph. For stratus.mag: `extra` (a MAG graph's attributes), `extra_ops`
+    (more writes in the same transaction, after the two graph items) and `keep_id` (the caller
+    chose the graph id, so its own items can name it)."""
+    _validate(request.graph, kind_of(extra or {}))
+    graph = reassign_ids(request.graph, new_graph_id=not keep_id)
     graph.version, graph.is_active = 1, True
     _force_static_links(graph)
-    item = _version_item(graph, user_id, now_iso())
+    item = _version_item(graph, user_id, now_iso(), extra)
     table = graphs_table()
     table.transact([table.put_op(item, condition="attribute_not_exists(PK)"),
-                    table.put_op(_active_item(item, 1), condition="attribute_not_exists(PK)")])
+                    table.put_op(_active_item(item, 1), condition="attribute_not_exists(PK)"), *(extra_ops or [])])
     return to_model(graph, item)
 
 
@@ -205,16 +248,21 @@ def list_versions(user_id: str, graph_id: str) -> list[GraphModel]:
                                                                                 reverse=True)]
 
 
-def update_graph(user_id: str, graph_id: str, graph: Graph) -> GraphModel:
-    """Store the body as version max+1; when `is_active`, it becomes the only active version."""
+def update_graph(user_id: str, graph_id: str, graph: Graph, extra: dict[str, Any] | None = None) -> GraphModel:
+    """Store the body as version max+1; when `is_active`, it becomes the only active version.
+    `extra`: a MAG graph's attributes (stratus.mag); a graph never changes kind."""
     active = _active(graph_id, user_id)
-    validate_graph(graph)
+    if kind_of(active) != kind_of(extra or {}):
+        if kind_of(active) == MAG:
+            raise BadRequest(f"Graph {graph_id} is a MAG graph: update it with PUT /api/mag/graphs/{active['name']}.")
+        raise BadRequest(f"Graph {graph_id} is an AutoGPT graph: update it with PUT /api/graphs/{graph_id}.")
+    _validate(graph, kind_of(active))
     latest = int(active["latest_version"])
     new = reassign_ids(graph, new_graph_id=False)
     new.id, new.version = graph_id, latest + 1
     new.forked_from_id, new.forked_from_version = active.get("forked_from_id"), active.get("forked_from_version")
     _force_static_links(new)
-    item = _version_item(new, user_id, now_iso())
+    item = _version_item(new, user_id, now_iso(), extra)
     table = graphs_table()
     if new.is_active:
         pointer = table.put_op(_active_item(item, new.version), condition="latest_version = :latest AND user_id = :me",
@@ -245,9 +293,15 @@ def set_active_version(user_id: str, graph_id: str, version: int) -> GraphModel:
 
 
 def delete_graph(user_id: str, graph_id: str) -> int:
-    """Delete every version; returns how many versions there were."""
-    _active(graph_id, user_id)
+    """Delete every version (and a MAG graph's name); returns how many versions there were."""
+    active = _active(graph_id, user_id)
     table = graphs_table()
+    if kind_of(active) == MAG:  # free the name first: a half-done delete leaves no dangling name
+        try:
+            table.transact([table.delete_op(mag_name_key(user_id, active["name"]), condition="graph_id = :id",
+                                            values={":id": graph_id})])
+        except TransactionCancelled:
+            pass  # the name already points elsewhere (or nowhere)
     items, start_key = [], None
     while True:
         page, start_key = table.query("PK = :pk", {":pk": graph_pk(graph_id)}, start_key=start_key, consistent=True)
