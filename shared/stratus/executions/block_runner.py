@@ -6,15 +6,14 @@ retried invocation never stores a second result.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from stratus.blocks.registry import get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
 from stratus.db.executions_table import executions_table, meta_key, node_key
-from stratus.engine.execute import run_node
 from stratus.executions import values
+from stratus.executions.block_context import run_block_node
 from stratus.executions.models import ExecutionStatus as S
 
 
@@ -31,19 +30,21 @@ def run(graph_exec_id: str, node_exec_id: str) -> dict[str, Any]:
     block = get_block(item["block_id"])
     run_input = values.resolve_map(item.get("run_input") or {})
     if block is None:
-        outputs, failed = [("error", f"Unknown block {item['block_id']}")], True
+        outputs, failed, stats = [("error", f"Unknown block {item['block_id']}")], True, None
     else:
-        outputs, failed = asyncio.run(run_node(block, run_input, user_id=item["user_id"],
-                                               graph_exec_id=graph_exec_id, graph_id=meta.get("graph_id")))
+        node_run = run_block_node(meta, node_exec_id, block, run_input)  # charges usage costs (TOKEN, SECOND)
+        outputs, failed, stats = node_run.outputs, node_run.failed, node_run.stats
     output_data: dict[str, list[Any]] = {}
     for name, value in outputs:
         output_data.setdefault(name, []).append(value)
     status = S.FAILED.value if failed else S.COMPLETED.value
     try:
         table.update(node_key(graph_exec_id, node_exec_id),
-                     "SET #status = :status, output_data = :outputs, end_time = :now, routed = :false",
+                     "SET #status = :status, output_data = :outputs, end_time = :now, routed = :false"
+                     + (", stats = :stats" if stats else ""),
                      names={"#status": "status"},
                      values={":status": status, ":now": now_iso(), ":false": False, ":running": S.RUNNING.value,
+                             **({":stats": stats} if stats else {}),
                              ":outputs": values.store_outputs(output_data, f"{graph_exec_id}/{node_exec_id}")},
                      condition="#status = :running")
     except ConditionFailed:
