@@ -130,7 +130,9 @@ def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user
     steps = drive(execution.id)
     assert len(steps[0]["batch"]) == 1
     assert steps[0]["batch"][0]["function_arn"].endswith(":function:BlockCoreFunction")
-    assert set(steps[0]["batch"][0]) == {"graph_exec_id", "node_exec_id", "function_arn"}  # ids only
+    # ids only, and whether the Map waits on a task token (a sub-agent) instead of the Lambda
+    assert set(steps[0]["batch"][0]) == {"graph_exec_id", "node_exec_id", "function_arn", "callback"}
+    assert steps[0]["batch"][0]["callback"] is False
     meta = store.get_meta(execution.id)
     assert meta["status"] == "COMPLETED" and meta["outputs"] == {"response": [{"path": "/echo", "echo": {"n": 1}}]}
 

@@ -1,5 +1,6 @@
 """BlockCoreFunction: runs one node execution of a core block that does not run inline
-(network or clock bound), invoked by the state machine's Map state with ids only."""
+(network or clock bound), invoked by the state machine's Map state with ids only, plus the
+task token for a block the state machine waits on (the AgentExecutor starts its child)."""
 
 from __future__ import annotations
 
@@ -13,4 +14,4 @@ from stratus.observability import observed
 
 @observed("node_exec_id")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return block_runner.run(event["graph_exec_id"], event["node_exec_id"])
+    return block_runner.run(event["graph_exec_id"], event["node_exec_id"], event.get("task_token"))

@@ -46,7 +46,6 @@ class BlockCostType(str, Enum):
     RUN = "run"  # per run
     BYTE = "byte"  # per byte of input
     SECOND = "second"  # per second of run time
-    TOKEN = "token"  # per 1,000 model tokens (input + output), charged after the run
 
 
 class BlockCost(BaseModel):
@@ -103,6 +102,9 @@ class Block:
     # Cheap blocks run inside the orchestrator's advance step; blocks that wait on the
     # network or the clock get a Lambda invocation of their group each.
     runs_inline: ClassVar[bool] = True
+    # Blocks that finish later, from elsewhere (the AgentExecutor: its child execution's
+    # finalizer): the state machine waits on a task token instead of a running Lambda.
+    waits_for_callback: ClassVar[bool] = False
     # (inputs, expected outputs) pairs; outputs are (name, value) in yield order.
     test_input: ClassVar[dict[str, Any] | list[dict[str, Any]]] = {}
     test_output: ClassVar[list[tuple[str, Any]] | tuple[str, Any]] = []
@@ -153,6 +155,11 @@ class Block:
             "contributors": [],
             "costs": [cost.model_dump(mode="json") for cost in self.costs],
         }
+
+    def node_pins(self, input_default: dict[str, Any]) -> tuple[set[str], set[str]]:
+        """(input pins, output pins) a node of this block adds to its schemas' own: none,
+        except for blocks whose pins depend on the node (the AgentExecutor's child graph)."""
+        return set(), set()
 
     def has_error_pin(self) -> bool:
         return self.block_type not in (BlockType.INPUT, BlockType.OUTPUT)

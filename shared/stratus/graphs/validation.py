@@ -43,12 +43,12 @@ def _pin_type(schema: dict[str, Any], pin: str) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def input_pins(block: Block) -> set[str]:
-    return block.input_schema.field_names()
+def input_pins(block: Block, input_default: dict[str, Any] | None = None) -> set[str]:
+    return block.input_schema.field_names() | block.node_pins(input_default or {})[0]
 
 
-def output_pins(block: Block) -> set[str]:
-    pins = block.output_schema.field_names()
+def output_pins(block: Block, input_default: dict[str, Any] | None = None) -> set[str]:
+    pins = block.output_schema.field_names() | block.node_pins(input_default or {})[1]
     return pins | {"error"} if block.has_error_pin() else pins
 
 
@@ -75,9 +75,9 @@ def validate_graph(graph: Graph, for_run: bool = False) -> None:
             continue
         source_block, sink_block = blocks.get(source.id), blocks.get(sink.id)
         source_pin, sink_pin = base_name(link.source_name), base_name(link.sink_name)
-        if source_block and source_pin not in output_pins(source_block):
+        if source_block and source_pin not in output_pins(source_block, source.input_default):
             errors[source.id][link.source_name] = f"{source_block.name} has no output pin {source_pin!r}."
-        if sink_block and sink_pin not in input_pins(sink_block):
+        if sink_block and sink_pin not in input_pins(sink_block, sink.input_default):
             errors[sink.id][link.sink_name] = f"{sink_block.name} has no input pin {sink_pin!r}."
         linked_inputs[sink.id].add(sink_pin)
         if source_block and sink_block and source_pin == link.source_name and sink_pin == link.sink_name:

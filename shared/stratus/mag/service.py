@@ -25,8 +25,10 @@ from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, Link, MagGraphModel, Node
 from stratus.mag import packages
-# MAG_AGENT_BLOCK_ID: the agent node block (stratus.blocks.ai.agent_node), the display nodes' block.
-from stratus.mag.models import END, MAG_AGENT_BLOCK_ID, START, GraphConfig, McpServerConfig, ModelConfig
+from stratus.mag.models import END, START, GraphConfig, McpServerConfig, ModelConfig
+
+# The agent node block (stratus.blocks.ai.agent_node) runs each display node.
+MAG_AGENT_BLOCK_ID = "6c3b2a9e-4f1d-4e8a-9b7c-2d5e8f1a3b4c"
 MAX_MCP_SERVERS = 200
 _BATCH_GET_LIMIT = 100
 
