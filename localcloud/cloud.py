@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from localcloud import discovery, moto_fidelity, provision, snapshot
+from localcloud import discovery, local_keys, moto_fidelity, provision, snapshot
 from localcloud.event_sources import RateSchedule, StepFunctionsStatusWatcher, StreamPoller, sources_for
 from localcloud.lambda_runner import REPO_ROOT, LambdaRunner
 from localcloud.scheduler import LocalScheduler
@@ -203,6 +203,9 @@ class LocalCloud:
         provision.create_tables(self.stack, self.client("dynamodb"))
         provision.create_buckets(self.stack, self.client("s3"))
         provision.create_schedule_groups(self.stack, self.client("scheduler"))
+        local_keys.restore(self.state_dir)  # before the aliases are looked up: same ids, same material
+        provision.create_kms_keys(self.stack, self.client("kms"))
+        local_keys.save(self.state_dir, self.stack.kms_aliases())
         register_functions(self.stack, self.runner, self.client)
 
     def _start_event_sources(self) -> None:

@@ -1,4 +1,4 @@
-"""Create the template's resources in moto: tables (GSIs, LSIs, TTL, streams) and buckets.
+"""Create the template's resources in moto: tables (GSIs, LSIs, TTL, streams), buckets and KMS keys.
 Works against an in-process mock or the local moto server alike."""
 
 from __future__ import annotations
@@ -42,3 +42,14 @@ def create_schedule_groups(stack: Stack, scheduler: Any) -> None:
             name = child.physical_name(logical_id)
             if name not in existing:  # moto's create replaces a group (and drops its schedules)
                 scheduler.create_schedule_group(Name=name)
+
+
+def create_kms_keys(stack: Stack, kms: Any) -> None:
+    """One symmetric key per AWS::KMS::Key, reachable by its local name `alias/<LogicalId>`."""
+    existing = {alias["AliasName"] for page in kms.get_paginator("list_aliases").paginate()
+                for alias in page.get("Aliases", [])}
+    for alias in stack.kms_aliases():
+        if alias not in existing:
+            key = kms.create_key(Description=f"Stratus local {alias}", KeySpec="SYMMETRIC_DEFAULT",
+                                 KeyUsage="ENCRYPT_DECRYPT")
+            kms.create_alias(AliasName=alias, TargetKeyId=key["KeyMetadata"]["KeyId"])

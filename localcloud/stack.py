@@ -115,6 +115,8 @@ class Stack:
         kind = resource["Type"]
         if kind == "AWS::S3::Bucket":
             return f"{self.name}-{logical_id}".lower()
+        if kind == "AWS::KMS::Key":
+            return f"alias/{logical_id}"  # KMS accepts an alias wherever AWS's !Ref gives the key id
         if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
             name = resource.get("Properties", {}).get("Name")
             if isinstance(name, dict) and "Fn::Sub" in name and isinstance(name["Fn::Sub"], str):
@@ -138,6 +140,8 @@ class Stack:
                     "Name": name}[attribute]
         if kind == "AWS::S3::Bucket":
             return {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}[attribute]
+        if kind == "AWS::KMS::Key":
+            return {"Arn": f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:{name}", "KeyId": name}[attribute]
         if kind == "AWS::SQS::Queue":
             return {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"}[attribute]
         return f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{logical_id}"
@@ -186,6 +190,10 @@ class Stack:
             for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
                 found[stack.physical_name(logical_id)] = stack.resolver.resolve(resource["Properties"])
         return found
+
+    def kms_aliases(self) -> list[str]:
+        return [stack.physical_name(logical_id) for stack in self.all_stacks()
+                for logical_id in stack.of_type("AWS::KMS::Key")]
 
     def buckets(self) -> list[str]:
         return [stack.physical_name(logical_id) for stack in self.all_stacks()

@@ -31,13 +31,14 @@ os.environ.update({
     "EXECUTIONS_TABLE": "ExecutionsTable",
     "VALUES_BUCKET": "stratus-valuesbucket",
     "BLOCK_FUNCTION_CORE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockCoreFunction",
+    "CREDENTIALS_KEY_ID": "alias/CredentialsKey",  # what the local Stack's !Ref CredentialsKey gives
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from localcloud import moto_fidelity  # noqa: E402
 from localcloud.apigw import HttpRouter, http_event  # noqa: E402
 from localcloud.lambda_runner import LambdaRunner  # noqa: E402
-from localcloud.provision import create_buckets, create_tables  # noqa: E402
+from localcloud.provision import create_buckets, create_kms_keys, create_tables  # noqa: E402
 from localcloud.stack import Stack  # noqa: E402
 
 moto_fidelity.apply()
@@ -50,7 +51,7 @@ def stack() -> Stack:
 
 @pytest.fixture()
 def aws(stack: Stack):
-    """A fresh moto account with the template's tables."""
+    """A fresh moto account with the template's tables, buckets and KMS keys."""
     from moto import mock_aws
 
     from stratus.aws import client
@@ -62,6 +63,7 @@ def aws(stack: Stack):
     with mock_aws():
         create_tables(stack, client("dynamodb"))
         create_buckets(stack, client("s3"))
+        create_kms_keys(stack, client("kms"))
         yield
     client.cache_clear()
 

@@ -85,7 +85,8 @@ def execute_graph(user_id: UserId, graph_id: str, graph_version: int,
                   body: Annotated[ExecuteGraphRequest, Body()] = ExecuteGraphRequest(),
                   preset_id: str | None = None,
                   idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
-    execution = launcher.start_execution(user_id, graph_id, graph_version, body.inputs, preset_id, idempotency_key)
+    execution = launcher.start_execution(user_id, graph_id, graph_version, body.inputs, preset_id, idempotency_key,
+                                         credentials_inputs=body.credentials_inputs)
     metrics.add_metric(name="GraphExecutionsStarted", unit="Count", value=1)
     return json_response({**execution.model_dump(mode="json"), "graph_exec_id": execution.id})
 

@@ -232,7 +232,8 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(api):
         assert status == expected, (body, answer)
         assert answer["detail"]
     for payload, expected in [(b"not a graph", 400), (b"PK\x03\x04broken", 400),
-                              (package({"name": "../x"}), 422)]:
+                              (package({"name": "../x"}), 422),
+                              (package(config(), models=[{"name": "a/b", "base_url": "http://x", "model": "m"}]), 422)]:
         status, answer = import_zip(api, "alice", payload)
         assert status == expected and answer["detail"], answer
     status, answer = api.request("PUT", "/api/mag/mcp", user="alice",
@@ -272,3 +273,14 @@ def test_run_starts_an_execution_with_the_input_text_as_start(api, monkeypatch):
                                   user="alice")
     assert status == 200 and fetched["inputs"] == {"start": "solar panels"}
     assert api.request("POST", "/api/mag/graphs/research/run", user="alice", json_body={})[0] == 422
+
+
+def test_by_name_reads_are_getitems_and_listing_is_one_query(api, dynamodb_calls):
+    for name in ("one", "two"):
+        api.request("POST", "/api/mag/graphs", user="alice", json_body=config(name))
+    dynamodb_calls.clear()
+    assert [g["name"] for g in api.request("GET", "/api/mag/graphs", user="alice")[1]] == ["one", "two"]
+    assert dynamodb_calls == ["Query", "BatchGetItem"]
+    dynamodb_calls.clear()
+    assert api.request("GET", "/api/mag/graphs/two", user="alice")[0] == 200
+    assert dynamodb_calls == ["GetItem", "GetItem"]

@@ -201,13 +201,14 @@ def test_execution_events_fan_out_to_both_channels_in_stream_order(api, manageme
         "event_type": "graph_execution_update", "id": EXEC, "user_id": "alice", "graph_id": GRAPH,
         "graph_version": 3, "status": "COMPLETED", "inputs": {"x": 1}, "outputs": {"result": [2]},
         "started_at": "2026-01-01T00:00:01+00:00", "ended_at": "2026-01-01T00:00:03+00:00",
-        "stats": {"cost": 3, "duration": 2.5, "node_exec_count": 1, "node_error_count": 0, "error": None},
+        "stats": {"cost": 3, "duration": 2.5, "node_exec_count": 1, "node_error_count": 0, "error": None,
+                  "input_token_count": 0, "output_token_count": 0, "llm_call_count": 0},
     }
     assert watch_exec[2]["data"] == {
         "event_type": "node_execution_update", "graph_exec_id": EXEC, "node_exec_id": "n1",
         "node_id": "calc", "block_id": "b1", "status": "COMPLETED", "input_data": {"a": 1},
         "output_data": {"result": [2]}, "add_time": "2026-01-01T00:00:01+00:00", "queue_time": None,
-        "start_time": "2026-01-01T00:00:02+00:00", "end_time": "2026-01-01T00:00:03+00:00",
+        "start_time": "2026-01-01T00:00:02+00:00", "end_time": "2026-01-01T00:00:03+00:00", "stats": None,
     }
     assert isinstance(watch_exec[3]["data"]["graph_version"], int)
 

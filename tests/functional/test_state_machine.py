@@ -22,7 +22,7 @@ def sfn_api(stack, monkeypatch):
     from moto import mock_aws
     from moto.awslambda.models import LambdaFunction
 
-    from localcloud.provision import create_buckets, create_tables
+    from localcloud.provision import create_buckets, create_kms_keys, create_tables
 
     monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
     monkeypatch.setattr(LambdaFunction, "_invoke_lambda", LambdaFunction._invoke_lambda)  # restored after
@@ -30,6 +30,7 @@ def sfn_api(stack, monkeypatch):
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         create_tables(stack, client("dynamodb"))
         create_buckets(stack, client("s3"))
+        create_kms_keys(stack, client("kms"))
         api = Api(stack)
         route_lambda_to(api.runner)
         register_functions(stack, api.runner, client)

@@ -1,12 +1,18 @@
-"""What running a block costs, in credits (cents): AutoGPT's RUN / BYTE / SECOND costs,
-the first cost whose cost_filter matches the inputs wins."""
+"""What running a block costs, in credits (cents): AutoGPT's RUN / BYTE / SECOND costs and
+TOKEN (per 1,000 model tokens); the first cost whose cost_filter matches the inputs wins.
+
+RUN and BYTE are known before the run and charged before it; SECOND and TOKEN are known
+only after it (run time, token usage) and charged then."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from stratus.blocks.sdk import Block, BlockCost, BlockCostType
+
+TOKENS_PER_UNIT = 1_000
 
 
 def _matches(cost_filter: dict[str, Any], data: dict[str, Any]) -> bool:
@@ -25,7 +31,7 @@ def matching_cost(block: Block, data: dict[str, Any]) -> BlockCost | None:
 
 
 def cost_before_run(block: Block, data: dict[str, Any]) -> int:
-    """RUN and BYTE costs are known before running; SECOND costs are charged after."""
+    """RUN and BYTE costs are known before running; SECOND and TOKEN costs are charged after."""
     cost = matching_cost(block, data)
     if cost is None:
         return 0
@@ -36,8 +42,13 @@ def cost_before_run(block: Block, data: dict[str, Any]) -> int:
     return 0
 
 
-def cost_after_run(block: Block, data: dict[str, Any], seconds: float) -> int:
+def cost_after_run(block: Block, data: dict[str, Any], seconds: float, tokens: int = 0) -> int:
+    """SECOND: whole seconds, rounded up. TOKEN: `cost_amount` per 1,000 tokens, rounded up."""
     cost = matching_cost(block, data)
-    if cost is None or cost.cost_type is not BlockCostType.SECOND:
+    if cost is None:
         return 0
-    return int(cost.cost_amount * max(seconds, 0.0) + 0.999)  # whole seconds, rounded up
+    if cost.cost_type is BlockCostType.SECOND:
+        return int(cost.cost_amount * max(seconds, 0.0) + 0.999)
+    if cost.cost_type is BlockCostType.TOKEN:
+        return math.ceil(cost.cost_amount * max(tokens, 0) / TOKENS_PER_UNIT)
+    return 0

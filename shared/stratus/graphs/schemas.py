@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockType
@@ -54,16 +54,47 @@ def output_schema(graph: Graph) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": []}
 
 
+class CredentialsField(NamedTuple):
+    key: str  # the graph-level input name
+    providers: list[str]
+    types: list[str]
+
+
+def block_credentials_fields(block: Any) -> dict[str, CredentialsField]:
+    """The credential inputs of a block, by input field name.
+
+    The graph-level key is AutoGPT's aggregated name `<provider>_<type>_credentials` (e.g.
+    `openai_api_key_credentials`): every node of that provider shares one graph input.
+    """
+    fields: dict[str, CredentialsField] = {}
+    for name, field in block.input_schema.model_fields.items():
+        if name != "credentials" and not name.endswith("_credentials"):
+            continue
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        providers = sorted(extra.get("credentials_provider") or [extra.get("provider") or "unknown"])
+        types = sorted(extra.get("credentials_types") or ["api_key"])
+        fields[name] = CredentialsField(f"{'_'.join(providers)}_{'_'.join(types)}_credentials", providers, types)
+    return fields
+
+
 def credentials_input_schema(graph: Graph) -> dict[str, Any]:
-    """Credential fields of the graph's blocks (none among core blocks; AI blocks add them)."""
+    """Credential inputs of the graph's blocks, one per provider and type (AI blocks add them).
+
+    Executions take them as `credentials_inputs` {key: {id, provider, type, title}}; nodes
+    whose own `credentials` are empty use them.
+    """
     properties: dict[str, Any] = {}
     for node in graph.nodes:
         block = get_block(node.block_id)
         if block is None:
             continue
-        for name, field in block.input_schema.model_fields.items():
-            if name == "credentials" or name.endswith("_credentials"):
-                provider = (field.json_schema_extra or {}).get("provider", "unknown") \
-                    if isinstance(field.json_schema_extra, dict) else "unknown"
-                properties[f"{provider}_api_key_credentials"] = {"type": "object", "title": name}
-    return {"type": "object", "properties": properties, "required": sorted(properties)}
+        for name, field in block_credentials_fields(block).items():
+            properties[field.key] = {
+                "type": "object", "title": name, "credentials_provider": field.providers,
+                "credentials_types": field.types,
+                "properties": {"id": {"type": "string"}, "title": {"type": "string"},
+                               "provider": {"type": "string"}, "type": {"type": "string"}},
+                "required": ["id", "provider", "type"],
+            }
+    # None is required: a node without credentials runs on the platform's key.
+    return {"type": "object", "properties": properties, "required": []}

@@ -25,10 +25,8 @@ from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, Link, MagGraphModel, Node
 from stratus.mag import packages
-from stratus.mag.models import END, START, GraphConfig, McpServerConfig, ModelConfig
-
-# The agent node block (stratus.blocks.ai.agent_node) runs each display node.
-MAG_AGENT_BLOCK_ID = "6c3b2a9e-4f1d-4e8a-9b7c-2d5e8f1a3b4c"
+# MAG_AGENT_BLOCK_ID: the agent node block (stratus.blocks.ai.agent_node), the display nodes' block.
+from stratus.mag.models import END, MAG_AGENT_BLOCK_ID, START, GraphConfig, McpServerConfig, ModelConfig
 MAX_MCP_SERVERS = 200
 _BATCH_GET_LIMIT = 100
 
@@ -210,7 +208,13 @@ def import_package(user_id: str, payload: bytes) -> dict[str, Any]:
     """Import a MAG graph (JSON or zip package). The graph is written first, so a name conflict
     (409) or a bad subgraph (422) writes nothing; then the servers and models the user lacks
     are added (existing ones are kept, as in MAG)."""
+    from stratus.integrations.model_configs import check_name
+
     package = packages.read_upload(payload)
+    for model_config in package.models:  # refused now, not after the graph is written
+        check_name(model_config.name)
+    if len(package.mcp_servers) > MAX_MCP_SERVERS:
+        raise Unprocessable(f"At most {MAX_MCP_SERVERS} MCP servers can be registered.")
     model = create_graph(user_id, package.config)
     added_servers = put_mcp_servers(user_id, package.mcp_servers, merge=True) if package.mcp_servers else []
     added_models = [model_config.name for model_config in package.models if _add_model(user_id, model_config)]

@@ -118,6 +118,9 @@ def graph_execution_data(execution: dict[str, Any]) -> dict[str, Any]:
             "node_exec_count": stats.get("node_exec_count", 0),
             "node_error_count": stats.get("node_error_count", 0),
             "error": stats.get("error"),
+            "input_token_count": stats.get("input_token_count", 0),
+            "output_token_count": stats.get("output_token_count", 0),
+            "llm_call_count": stats.get("llm_call_count", 0),
         },
     }
 
@@ -137,6 +140,7 @@ def node_execution_data(node: dict[str, Any]) -> dict[str, Any]:
         "queue_time": node.get("queue_time"),
         "start_time": node.get("start_time"),
         "end_time": node.get("end_time"),
+        "stats": node.get("stats"),
     }
 
 

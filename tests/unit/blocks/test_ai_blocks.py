@@ -70,7 +70,7 @@ def test_ids_pins_group_and_costs(cls: Any, block_id: str, pins: set[str]) -> No
     assert {"model", "credentials"} <= block.input_schema.field_names()
     assert BlockCategory.AI in block.categories
     assert block.group == "ai" and block.runs_inline is False
-    assert block.costs and all(c.cost_type == BlockCostType.RUN and set(c.cost_filter) == {"model"}
+    assert block.costs and all(c.cost_type == BlockCostType.TOKEN and set(c.cost_filter) == {"model", "credentials"}
                                for c in block.costs)
     block.to_dict()  # the schema serializes
 

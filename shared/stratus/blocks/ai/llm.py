@@ -11,8 +11,9 @@ Retries are the blocks' own (`retry` / `max_retries` inputs): the client is buil
 model) end the block at once. Structured output is parsed as JSON and must have exactly the
 `expected_format` keys; a bad reply is sent back to the model with the complaint and retried.
 
-Costs: a flat per-run price per model (AutoGPT's LLM_COST is also per run and model). A
-per-token (TOKEN) cost type is not in the SDK yet and is out of scope here.
+Costs: TOKEN costs per model (credits per 1,000 tokens, charged after the run from the
+recorded usage) instead of AutoGPT's flat per-run LLM_COST, so a long summary costs more
+than a one-line answer. Like AutoGPT, only runs on the platform's key are charged.
 
 Differences from AutoGPT, on purpose: `model` is any model name string (an OpenAI-compatible
 endpoint decides what exists), `ollama_host` and `compress_prompt_to_fit` are accepted for
@@ -44,23 +45,28 @@ from stratus.blocks.sdk import (
 DEFAULT_LLM_MODEL = "gpt-4o"
 DEFAULT_TIMEOUT_SECONDS = 120.0
 
-# Credits per run, by model. Unlisted models run without a RUN cost entry.
-MODEL_RUN_COSTS: dict[str, int] = {
+# Credits (cents) per 1,000 tokens (prompt + completion), by model: about each model's output
+# price, rounded up. Charged after the run, and only when the platform's key ran it (the
+# node had no credentials of its own), as AutoGPT charges only runs on its system keys.
+# Unlisted models run free.
+MODEL_TOKEN_COSTS: dict[str, int] = {
     "gpt-4o-mini": 1,
     "gpt-4.1-mini-2025-04-14": 1,
     "gpt-5-nano-2025-08-07": 1,
     "gpt-5-mini-2025-08-07": 1,
-    "gpt-4.1-2025-04-14": 2,
-    "gpt-5-2025-08-07": 2,
-    "gpt-4o": 3,
-    "o3-mini": 3,
-    "o3-2025-04-16": 4,
-    "gpt-4-turbo": 10,
-    "o1": 16,
+    "gpt-4.1-2025-04-14": 1,
+    "gpt-5-2025-08-07": 1,
+    "gpt-4o": 1,
+    "o3-mini": 1,
+    "o3-2025-04-16": 1,
+    "gpt-4-turbo": 3,
+    "o1": 6,
 }
+PLATFORM_KEY_FILTER: dict[str, Any] = {"id": None}  # effective credentials without an id
 LLM_COSTS: list[BlockCost] = [
-    BlockCost(cost_amount=amount, cost_filter={"model": model}, cost_type=BlockCostType.RUN)
-    for model, amount in MODEL_RUN_COSTS.items()
+    BlockCost(cost_amount=amount, cost_filter={"model": model, "credentials": PLATFORM_KEY_FILTER},
+              cost_type=BlockCostType.TOKEN)
+    for model, amount in MODEL_TOKEN_COSTS.items()
 ]
 
 # 4xx statuses worth retrying; any other 4xx is the caller's problem (key, model, request).
