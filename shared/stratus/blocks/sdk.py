@@ -46,6 +46,7 @@ class BlockCostType(str, Enum):
     RUN = "run"  # per run
     BYTE = "byte"  # per byte of input
     SECOND = "second"  # per second of run time
+    TOKEN = "token"  # per 1,000 model tokens (input + output), charged after the run
 
 
 class BlockCost(BaseModel):

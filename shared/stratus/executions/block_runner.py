@@ -10,15 +10,14 @@ this invocation itself ends the node (or finds it ended), it completes the token
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from stratus.blocks.registry import get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
 from stratus.db.executions_table import executions_table, meta_key, node_key
-from stratus.engine.execute import run_node
 from stratus.executions import values
+from stratus.executions.block_context import run_block_node
 from stratus.executions.models import ExecutionStatus as S
 
 
@@ -48,27 +47,29 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
 
         return subagents.start_child(meta, item, block, run_input, task_token)
     if block is None:
-        outputs, failed = [("error", f"Unknown block {item['block_id']}")], True
+        outputs, failed, stats = [("error", f"Unknown block {item['block_id']}")], True, None
     else:
-        outputs, failed = asyncio.run(run_node(block, run_input, user_id=item["user_id"],
-                                               graph_exec_id=graph_exec_id, graph_id=meta.get("graph_id")))
+        node_run = run_block_node(meta, node_exec_id, block, run_input)
+        outputs, failed, stats = node_run.outputs, node_run.failed, node_run.stats
     output_data: dict[str, list[Any]] = {}
     for name, value in outputs:
         output_data.setdefault(name, []).append(value)
-    return record_result(graph_exec_id, node_exec_id, output_data, S.FAILED.value if failed else S.COMPLETED.value)
+    return record_result(graph_exec_id, node_exec_id, output_data, S.FAILED.value if failed else S.COMPLETED.value,
+                         stats)
 
 
 def record_result(graph_exec_id: str, node_exec_id: str, output_data: dict[str, list[Any]],
-                  status: str) -> dict[str, Any]:
-    """Store a RUNNING node's final status and outputs, left for the orchestrator to route.
-    Only once: a node that already ended keeps its result, and its status is returned."""
+                  status: str, stats: dict[str, int] | None = None) -> dict[str, Any]:
+    """Store a RUNNING node's final status, outputs and token stats, left for the orchestrator
+    to route. Only once: a node that already ended keeps its result, and its status is returned."""
     table = executions_table()
+    update = "SET #status = :status, output_data = :outputs, end_time = :now, routed = :false"
+    changes = {":status": status, ":now": now_iso(), ":false": False, ":running": S.RUNNING.value,
+               ":outputs": values.store_outputs(output_data, f"{graph_exec_id}/{node_exec_id}")}
+    if stats:
+        update, changes[":stats"] = update + ", stats = :stats", stats
     try:
-        table.update(node_key(graph_exec_id, node_exec_id),
-                     "SET #status = :status, output_data = :outputs, end_time = :now, routed = :false",
-                     names={"#status": "status"},
-                     values={":status": status, ":now": now_iso(), ":false": False, ":running": S.RUNNING.value,
-                             ":outputs": values.store_outputs(output_data, f"{graph_exec_id}/{node_exec_id}")},
+        table.update(node_key(graph_exec_id, node_exec_id), update, names={"#status": "status"}, values=changes,
                      condition="#status = :running")
     except ConditionFailed:
         current = table.get(node_key(graph_exec_id, node_exec_id), consistent=True) or {}

@@ -30,6 +30,18 @@ class ExecutionStats(_Model):
     node_exec_count: int = 0
     node_error_count: int = 0
     error: str | None = None
+    # Model usage of every node execution, summed at finalize.
+    input_token_count: int = 0
+    output_token_count: int = 0
+    llm_call_count: int = 0
+
+
+class NodeExecutionStats(_Model):
+    """One node execution's model usage (AutoGPT's NodeExecutionStats token fields)."""
+
+    input_token_count: int = 0
+    output_token_count: int = 0
+    llm_call_count: int = 0
 
 
 class NodeExecution(_Model):
@@ -45,6 +57,7 @@ class NodeExecution(_Model):
     queue_time: str | None = None
     start_time: str | None = None
     end_time: str | None = None
+    stats: NodeExecutionStats | None = None
     child_graph_exec_id: str | None = None  # the sub-agent execution an AgentExecutor node started
 
 

@@ -9,7 +9,6 @@ network or the clock go back to the state machine as a batch for its Map state.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from typing import Any, Callable
@@ -19,12 +18,12 @@ from stratus.blocks.registry import get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
 from stratus.engine import scheduler
-from stratus.engine.execute import run_node
 from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
 from stratus.executions import flows
 from stratus.executions import store, subagents, values
-from stratus.executions.models import ExecutionStats, ExecutionStatus as S
+from stratus.executions.block_context import run_block_node
+from stratus.executions.models import ExecutionStats, ExecutionStatus as S, NodeExecutionStats
 from stratus.observability import logger
 from stratus.users import credits
 
@@ -157,13 +156,11 @@ def _run_inline(meta: dict[str, Any], state: EngineState, node_exec: Any) -> boo
     if not _charge(meta, state, node_exec, block):
         return False
     scheduler.mark_running(state, node_exec)
-    outputs, failed = asyncio.run(run_node(block, scheduler.run_input(state, node_exec), **_context(meta, state)))
-    scheduler.complete(state, node_exec, outputs, failed)
+    node_run = run_block_node(meta, node_exec.node_exec_id, block, scheduler.run_input(state, node_exec))
+    if node_run.stats:
+        node_exec.stats = NodeExecutionStats.model_validate(node_run.stats)
+    scheduler.complete(state, node_exec, node_run.outputs, node_run.failed)
     return True
-
-
-def _context(meta: dict[str, Any], state: EngineState) -> dict[str, Any]:
-    return {"user_id": meta["user_id"], "graph_exec_id": state.graph_exec_id, "graph_id": meta["graph_id"]}
 
 
 def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> list[dict[str, Any]]:
@@ -206,12 +203,16 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
     execs = list(state.node_execs.values())
     started = meta.get("started_at") or meta["created_at"]
     ended = meta.get("ended_at") or now_iso()
+    usage = [e.stats for e in execs if e.stats]
     stats = ExecutionStats(
         cost=_cost(meta["user_id"], execs),
         duration=_seconds_between(started, ended),
         node_exec_count=sum(1 for e in execs if e.status in (S.COMPLETED, S.FAILED)),
         node_error_count=sum(1 for e in execs if e.status is S.FAILED),
         error=failure or meta.get("error"),
+        input_token_count=sum(u.input_token_count for u in usage),
+        output_token_count=sum(u.output_token_count for u in usage),
+        llm_call_count=sum(u.llm_call_count for u in usage),
     )
     updated = store.update_meta(graph_exec_id, {
         "status": status, "outputs": values.store_outputs(flow.outputs(state), f"{graph_exec_id}/graph"),
@@ -225,7 +226,9 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
 def _cost(user_id: str, execs: list[Any]) -> int:
     from stratus.db.users_table import transaction_key, users_table
 
-    keys = [transaction_key(user_id, e.node_exec_id) for e in execs if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)]
+    # Each node's charge before its run, and its usage charge after it (TOKEN, SECOND).
+    keys = [transaction_key(user_id, key) for e in execs if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)
+            for key in (e.node_exec_id, f"{e.node_exec_id}#usage")]
     total = 0
     for start in range(0, len(keys), 100):
         total += sum(-int(i["amount"]) for i in users_table().batch_get(keys[start:start + 100], consistent=True))

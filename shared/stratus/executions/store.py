@@ -80,7 +80,8 @@ def node_from_item(item: dict[str, Any]) -> NodeExecution:
         input_data=values.resolve_map(item.get("input_data") or {}),
         output_data=values.resolve_outputs(item.get("output_data") or {}),
         add_time=item.get("add_time"), queue_time=item.get("queue_time"), start_time=item.get("start_time"),
-        end_time=item.get("end_time"), child_graph_exec_id=item.get("child_graph_exec_id"))
+        end_time=item.get("end_time"), stats=item.get("stats"),
+        child_graph_exec_id=item.get("child_graph_exec_id"))
 
 
 def node_item(user_id: str, node_exec: NodeExecution, **extra: Any) -> dict[str, Any]:
