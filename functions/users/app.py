@@ -1,4 +1,5 @@
-"""UsersFunction: /api/auth/*, /api/credits*, /api/api-keys*, /external-api/v1/me.
+"""UsersFunction: /api/auth/*, /api/credits*, /api/api-keys*, /api/integrations/*, /api/mag/models*,
+/external-api/v1/me.
 
 Thin handlers: parse, call the domain in `stratus.users`, shape the response.
 """
@@ -19,8 +20,10 @@ from stratus.users import service as users
 from stratus.users.models import NotificationPreference, NotificationPreferenceUpdate, User
 from stratus.web.app import create_app, lambda_handler
 from stratus.web.auth import admin_user_id, api_key_with, current_claims, current_user_id
+from stratus.web.integrations_routes import router as integrations_router
 
 app = create_app("Stratus users")
+app.include_router(integrations_router)
 UserId = Annotated[str, Depends(current_user_id)]
 
 

@@ -63,7 +63,7 @@ def test_function_timeout_is_enforced(fixture_cloud):
     assert "timed out" in json.loads(response["Payload"].read())["errorMessage"]
 
 
-def test_restart_keeps_users_and_keys(tmp_path):
+def test_restart_keeps_users_and_keys(tmp_path, monkeypatch):
     first = CloudProcess(tmp_path / "state").start()
     try:
         with httpx.Client(base_url=first.http, timeout=30) as http:
@@ -71,6 +71,10 @@ def test_restart_keeps_users_and_keys(tmp_path):
             http.post("/api/auth/user/timezone", headers=auth("durable"), json={"timezone": "Asia/Tokyo"})
             key = http.post("/api/api-keys", headers=auth("durable"),
                             json={"name": "keep", "permissions": ["IDENTITY"]}).json()["plain_text_key"]
+            sealed = http.post("/api/integrations/openai/credentials", headers=auth("durable"),
+                               json={"type": "api_key", "title": "kept", "api_key": DURABLE_SECRET})
+            assert sealed.status_code == 201, sealed.text
+        local_key = first.client("kms").describe_key(KeyId="alias/CredentialsKey")["KeyMetadata"]["KeyId"]
     finally:
         first.stop()
     assert (tmp_path / "state" / "snapshot.json").exists()
@@ -81,5 +85,30 @@ def test_restart_keeps_users_and_keys(tmp_path):
             assert http.get("/api/credits", headers=auth("durable")).json() == {"credits": 1000}
             me = http.get("/external-api/v1/me", headers={"X-API-Key": key})
             assert me.status_code == 200 and me.json()["user_id"] == "durable"
+        # The local KMS key came back (same id, same material): sealed credentials still open,
+        # as a block Lambda of this cloud opens them at run time.
+        assert second.client("kms").describe_key(KeyId="alias/CredentialsKey")["KeyMetadata"]["KeyId"] == local_key
+        assert _resolve_against(second, monkeypatch, "durable", sealed.json()["id"]) == DURABLE_SECRET
     finally:
         second.stop()
+
+
+DURABLE_SECRET = "sk-durable-0123456789abcdef0123456789"
+
+
+def _resolve_against(cloud, monkeypatch, user_id: str, credentials_id: str) -> str | None:
+    from stratus.aws import client
+    from stratus.integrations import secrets
+    from stratus.integrations.credentials import resolve_api_key
+
+    with monkeypatch.context() as patched:
+        patched.setenv("AWS_ENDPOINT_URL", cloud.aws)
+        patched.setenv("AWS_ACCESS_KEY_ID", "local")
+        patched.setenv("AWS_SECRET_ACCESS_KEY", "local")
+        client.cache_clear()
+        secrets.clear_cache()
+        try:
+            return resolve_api_key(user_id, {"id": credentials_id, "provider": "openai"})
+        finally:
+            client.cache_clear()
+            secrets.clear_cache()

@@ -40,3 +40,29 @@ def api_key_key(lookup_digest: str) -> dict[str, str]:
 
 def api_key_owner_keys(user_id: str, key_id: str) -> dict[str, str]:
     return {"GSI1PK": f"USER#{user_id}#APIKEYS", "GSI1SK": f"APIKEY#{key_id}"}
+
+
+CREDENTIALS_PREFIX = "CRED#"
+MODEL_CONFIG_PREFIX = "MODEL#"
+
+
+def credentials_key(user_id: str, credentials_id: str) -> dict[str, str]:
+    return {"PK": f"USER#{user_id}", "SK": f"{CREDENTIALS_PREFIX}{credentials_id}"}
+
+
+def model_config_key(user_id: str, name: str) -> dict[str, str]:
+    return {"PK": f"USER#{user_id}", "SK": f"{MODEL_CONFIG_PREFIX}{name}"}
+
+
+def user_items(user_id: str, sk_prefix: str) -> list[dict]:
+    """Every item of one kind in a user's partition (credentials, model configs), all pages."""
+    items: list[dict] = []
+    start_key = None
+    while True:
+        page, start_key = users_table().query(
+            "PK = :pk AND begins_with(SK, :prefix)", {":pk": f"USER#{user_id}", ":prefix": sk_prefix},
+            start_key=start_key, consistent=True,
+        )
+        items.extend(page)
+        if not start_key:
+            return items

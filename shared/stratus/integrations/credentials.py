@@ -1,0 +1,127 @@
+"""A user's integration credentials (AutoGPT's API-key credentials), stored sealed.
+
+Items live in the user's partition (`USER#<id> / CRED#<id>`), so another user's id is simply
+not found. Responses carry metadata and a masked hint, never the key; blocks get the key at
+run time through `resolve_api_key`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from stratus.clock import now_iso
+from stratus.db.users_table import CREDENTIALS_PREFIX, credentials_key, user_items, users_table
+from stratus.errors import NotFound, Unprocessable
+from stratus.integrations.secrets import mask, seal, unseal
+
+PROVIDER_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}$")
+
+
+def check_provider(provider: str) -> str:
+    if not PROVIDER_PATTERN.match(provider):
+        raise Unprocessable(f"Invalid provider {provider!r}: use 1-64 lowercase letters, digits, '_' or '-'.")
+    return provider
+
+
+class CreateAPIKeyCredentials(BaseModel):
+    """POST body (AutoGPT's APIKeyCredentials without an id)."""
+
+    type: Literal["api_key"] = "api_key"
+    title: str | None = Field(default=None, max_length=200)
+    api_key: str = Field(min_length=1, max_length=4096)
+    expires_at: int | None = Field(default=None, gt=0, description="Unix time (seconds) after which the key is refused.")
+
+    @field_validator("api_key")
+    @classmethod
+    def _not_blank(cls, api_key: str) -> str:
+        if not api_key.strip():
+            raise ValueError("api_key is blank")
+        return api_key.strip()
+
+
+class CredentialsMeta(BaseModel):
+    """What a response shows of stored credentials: never the key."""
+
+    id: str
+    provider: str
+    type: str
+    title: str | None = None
+    expires_at: int | None = None
+    hint: str = Field(description="The key masked: its first 3 and last 4 characters at most.")
+    created_at: str
+
+
+def _context(user_id: str, credentials_id: str) -> str:
+    # Bound into the ciphertext: the sealed key opens only in this user's item of this id.
+    return f"USER#{user_id}#CRED#{credentials_id}"
+
+
+def _meta(item: dict[str, Any]) -> CredentialsMeta:
+    return CredentialsMeta(id=item["id"], provider=item["provider"], type=item["type"], title=item.get("title"),
+                           expires_at=item.get("expires_at"), hint=item["hint"], created_at=item["created_at"])
+
+
+def create_credentials(user_id: str, provider: str, body: CreateAPIKeyCredentials) -> CredentialsMeta:
+    check_provider(provider)
+    credentials_id = str(uuid.uuid4())
+    item = {
+        **credentials_key(user_id, credentials_id),
+        "id": credentials_id,
+        "user_id": user_id,
+        "provider": provider,
+        "type": body.type,
+        "title": body.title or f"{provider} API key",
+        "expires_at": body.expires_at,
+        "hint": mask(body.api_key),
+        "secret": seal(body.api_key, _context(user_id, credentials_id)),
+        "created_at": now_iso(),
+    }
+    users_table().put(item, condition="attribute_not_exists(PK)")
+    return _meta(item)
+
+
+def list_credentials(user_id: str, provider: str | None = None) -> list[CredentialsMeta]:
+    items = user_items(user_id, CREDENTIALS_PREFIX)
+    if provider is not None:
+        items = [item for item in items if item["provider"] == check_provider(provider)]
+    items.sort(key=lambda item: item["created_at"])
+    return [_meta(item) for item in items]
+
+
+def _item(user_id: str, credentials_id: str, provider: str | None) -> dict[str, Any]:
+    item = users_table().get(credentials_key(user_id, credentials_id), consistent=True) if credentials_id else None
+    if not item or (provider is not None and item["provider"] != provider):
+        suffix = f" for provider {provider}" if provider else ""
+        raise NotFound(f"Credentials {credentials_id} not found{suffix}.")
+    return item
+
+
+def get_credentials(user_id: str, provider: str | None, credentials_id: str) -> CredentialsMeta:
+    """This user's credentials of that id (and provider, when one is given), else NotFound."""
+    return _meta(_item(user_id, credentials_id, check_provider(provider) if provider else None))
+
+
+def delete_credentials(user_id: str, provider: str, credentials_id: str) -> None:
+    item = _item(user_id, credentials_id, check_provider(provider))
+    users_table().delete({"PK": item["PK"], "SK": item["SK"]})
+
+
+def resolve_api_key(user_id: str, credentials: dict | None) -> str | None:
+    """The plain API key a block's `credentials` field {id, provider, type, title} points at.
+
+    None when no credentials are given (the block falls back to the platform's key); NotFound
+    when the id is not one of this user's credentials or names another provider; Unprocessable
+    when the stored key has expired.
+    """
+    if not credentials or not credentials.get("id"):
+        return None
+    credentials_id = str(credentials["id"])
+    item = _item(user_id, credentials_id, credentials.get("provider") or None)
+    if item.get("expires_at") and int(item["expires_at"]) <= time.time():
+        raise Unprocessable(f"Credentials {credentials_id} ({item.get('title')}) have expired.")
+    return unseal(item["secret"], _context(user_id, credentials_id))
