@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from localcloud import discovery, local_keys, moto_fidelity, provision, snapshot
+from localcloud import discovery, local_keys, moto_fidelity, provision, settings, snapshot
 from localcloud.event_sources import RateSchedule, StepFunctionsStatusWatcher, StreamPoller, sources_for
 from localcloud.lambda_runner import REPO_ROOT, LambdaRunner
 from localcloud.scheduler import LocalScheduler
@@ -52,6 +52,7 @@ class LocalCloud:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self.mcp_server: Any = None  # the demo MCP server (localcloud.mcp_server), if started
+        self.model_server: Any = None  # localcloud.fake_openai, unless STRATUS_OPENAI_BASE_URL is set
 
     # --- start / stop ---------------------------------------------------------------
     def start(self) -> "LocalCloud":
@@ -67,8 +68,11 @@ class LocalCloud:
             # The HTTP gateway is bound first: the management endpoint lives on its port.
             self.http = HttpGateway(None, self.stack.http_routes(), http_port)  # type: ignore[arg-type]
             http_port = self.http.port
+        model_environment = self._start_model_server()
         for spec in functions.values():
             spec.environment = {k: self._local_value(v, http_port) for k, v in spec.environment.items()}
+            if "OPENAI_BASE_URL" in spec.environment:  # the functions that run AI blocks
+                spec.environment.update(model_environment)
             if "timeout" in self.faults.get(spec.logical_id, {}):
                 spec.timeout = float(self.faults[spec.logical_id]["timeout"])  # type: ignore[assignment]
         self.runner = LambdaRunner(functions, self._base_environment())
@@ -102,6 +106,8 @@ class LocalCloud:
             self.http.stop()
         if self.mcp_server:
             self.mcp_server.stop()
+        if self.model_server:
+            self.model_server.stop()
         for thread in self._threads:
             thread.join(5)
         self.save()
@@ -131,6 +137,8 @@ class LocalCloud:
         line = f"Stratus local cloud ready: {self.http_url} {self.ws_url}"
         if self.mcp_server:  # after the two urls the e2e harness reads
             line += f" | demo MCP server: {self.mcp_url} (SSE: {self.mcp_server.sse_url})"
+        if self.model_server:
+            line += f" | loopback model server: {self.model_server.url}"
         return line
 
     def client(self, service: str) -> Any:
@@ -157,6 +165,17 @@ class LocalCloud:
         self.mcp_server = start_mcp_server(lazy=True)
         os.environ["STRATUS_DEMO_MCP_URL"] = self.mcp_server.streamable_http_url
         os.environ["STRATUS_DEMO_MCP_SSE_URL"] = self.mcp_server.sse_url
+
+    def _start_model_server(self) -> dict[str, str]:
+        """The AI blocks' model endpoint: the deterministic loopback server (offline by
+        default) or STRATUS_OPENAI_BASE_URL. Only the endpoint and the key change locally."""
+        base_url = settings.openai_base_url()
+        if base_url is None:
+            from localcloud.fake_openai import FakeOpenAI
+
+            self.model_server = FakeOpenAI().start()
+            base_url = self.model_server.url
+        return {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": settings.openai_api_key()}
 
     def _start_moto(self) -> None:
         moto_fidelity.apply()

@@ -2,7 +2,9 @@
 
 Starts the local cloud on free loopback ports, signs in a demo user over HTTP, walks the
 user, credits and API-key flows, and proves live delivery over the WebSocket. It grows with
-each feature: graphs and executions join it as they land.
+each feature: graphs and executions join it as they land. The AutoGPT exports in examples/
+include an LLM-only agent: it runs offline against the local cloud's loopback model server
+and shows its token usage and cost.
 """
 
 from __future__ import annotations
@@ -139,6 +141,10 @@ async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: di
                             and data.get("status") in FINAL:
                         break
             console.print(f"  → {data['status']}: outputs {data.get('outputs')}")
+            stats = data.get("stats") or {}
+            if stats.get("llm_call_count"):  # an AI agent: what the model calls used and cost
+                console.print(f"    {stats['llm_call_count']} model calls, {stats['input_token_count']} input + "
+                              f"{stats['output_token_count']} output tokens, cost {stats['cost']} credits")
             if data["status"] != "COMPLETED":
                 raise SystemExit(f"{graph['name']} ended {data['status']}")
 

@@ -23,3 +23,16 @@ def ws_port() -> int:
 
 def state_dir() -> Path:
     return Path(os.environ.get("STRATUS_STATE_DIR", ".stratus"))
+
+
+# The AI blocks' model endpoint. Unset: the local cloud starts localcloud.fake_openai on
+# loopback (offline, deterministic). Set it (and the key) to use a real OpenAI-compatible API.
+LOCAL_MODEL_KEY = "stratus-local-model-key"  # the loopback server accepts any key
+
+
+def openai_base_url() -> str | None:
+    return os.environ.get("STRATUS_OPENAI_BASE_URL") or None
+
+
+def openai_api_key() -> str:
+    return os.environ.get("STRATUS_OPENAI_API_KEY") or LOCAL_MODEL_KEY

@@ -1,0 +1,68 @@
+"""An AutoGPT LLM-only export through the local cloud, offline: HTTP import and execute,
+WebSocket progress, the LLM nodes in BlockAiFunction against the cloud's loopback model
+server, token usage and TOKEN cost in the execution stats and the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+from websockets.asyncio.client import connect
+
+from tests.e2e.conftest import ROOT, auth, e2e_token
+
+FINAL = {"COMPLETED", "FAILED", "TERMINATED"}
+TEXT_GENERATOR = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
+
+
+def test_an_autogpt_llm_export_runs_offline_with_token_stats_and_cost(cloud):
+    user = "ai-alice"
+    export = json.loads((ROOT / "examples" / "ai_blog_writer.json").read_text())
+    assert all("credentials" not in node["input_default"] for node in export["nodes"])  # stripped on export
+    with httpx.Client(base_url=cloud.http, timeout=30) as http:
+        http.post("/api/auth/user", headers=auth(user))
+        balance_before = http.get("/api/credits", headers=auth(user)).json()["credits"]
+        created = http.post("/api/graphs", headers=auth(user), json={"graph": export})
+        assert created.status_code == 200, created.text
+        graph = created.json()
+    assert list(graph["credentials_input_schema"]["properties"]) == ["openai_api_key_credentials"]
+
+    async def follow() -> tuple[dict, list[dict]]:
+        async with connect(f"{cloud.ws}?token={e2e_token(user)}") as socket, \
+                httpx.AsyncClient(base_url=cloud.http, timeout=30) as http:
+            started = await http.post(f"/api/graphs/{graph['id']}/execute/{graph['version']}", headers=auth(user),
+                                      json={"inputs": {"topic": "serverless agents"}, "credentials_inputs": {}})
+            assert started.status_code == 200, started.text
+            execution = started.json()
+            await socket.send(json.dumps({"method": "subscribe_graph_execution",
+                                          "data": {"graph_exec_id": execution["id"]}}))
+            events = []
+            while True:
+                message = json.loads(await asyncio.wait_for(socket.recv(), 60))
+                if message.get("method") in ("node_execution_event", "graph_execution_event"):
+                    events.append(message["data"])
+                    if message["method"] == "graph_execution_event" and message["data"]["status"] in FINAL:
+                        return execution, events
+
+    execution, events = asyncio.run(follow())
+    final = events[-1]
+    assert final["status"] == "COMPLETED", final
+    assert final["outputs"]["post"] == ["Echo: Write a short paragraph for a blog post about serverless agents."]
+    assert final["outputs"]["summary"][0].startswith("Summary: ")
+    assert set(final["outputs"]["metadata"][0]) == {"title", "tags"}
+    stats = final["stats"]
+    assert stats["llm_call_count"] == 4  # writer 1, summarizer 2 (chunk + final), tagger 1
+    assert stats["input_token_count"] > 0 and stats["output_token_count"] > 0
+    assert stats["cost"] == 3  # gpt-4o-mini: 1 credit per started 1,000 tokens, per LLM node
+    writer_done = [e for e in events if e.get("block_id") == TEXT_GENERATOR and e["status"] == "COMPLETED"]
+    assert writer_done and writer_done[-1]["stats"]["llm_call_count"] == 1  # node events carry their usage
+
+    with httpx.Client(base_url=cloud.http, timeout=30) as http:
+        detail = http.get(f"/api/graphs/{graph['id']}/executions/{execution['id']}", headers=auth(user)).json()
+        assert detail["stats"] == {**detail["stats"], **{k: stats[k] for k in (
+            "cost", "input_token_count", "output_token_count", "llm_call_count")}}
+        usage = [tx for tx in http.get("/api/credits/transactions", headers=auth(user)).json()["transactions"]
+                 if tx["transaction_key"].endswith("#usage")]
+        assert len(usage) == 3 and sum(tx["amount"] for tx in usage) == -3
+        assert http.get("/api/credits", headers=auth(user)).json()["credits"] == balance_before - 3
