@@ -155,3 +155,23 @@ def test_another_users_credentials_on_a_node_fail_that_node_only(ai_api, model_s
     assert "cannot be used" in nodes["tagger"]["output_data"]["error"][0]
     assert nodes["writer"]["status"] == nodes["summarizer"]["status"] == "COMPLETED"
     assert result["outputs"]["summary"] and "metadata" not in result["outputs"]
+
+
+def test_a_preset_runs_with_its_stored_credentials(ai_api, model_server):
+    _, stored = ai_api.request("POST", "/api/integrations/openai/credentials", user="alice",
+                               json_body={"api_key": USER_KEY, "title": "Alice's OpenAI key"})
+    created = _upload_blog_writer(ai_api)
+    credentials = {"id": stored["id"], "provider": "openai", "type": "api_key", "title": stored["title"]}
+    status, preset = ai_api.request("POST", "/api/library/presets", user="alice", json_body={
+        "name": "Writer on my key", "description": "", "graph_id": created["id"], "graph_version": created["version"],
+        "inputs": {"topic": "presets"}, "credentials": {"openai_api_key_credentials": credentials}})
+    assert status == 200, preset
+    status, execution = ai_api.request("POST", f"/api/library/presets/{preset['id']}/execute", user="alice",
+                                       json_body={})
+    assert status == 200, execution
+    assert _wait(execution["id"])["status"] == "SUCCEEDED"
+    _, result = ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
+    assert result["status"] == "COMPLETED" and result["stats"]["llm_call_count"] == 4
+    assert result["stats"]["cost"] == 0  # the user's own key
+    meta = executions_table().get(meta_key(execution["id"]), consistent=True)
+    assert meta["credentials_inputs"] == {"openai_api_key_credentials": credentials}

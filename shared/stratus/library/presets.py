@@ -151,10 +151,13 @@ def delete_preset(user_id: str, preset_id: str) -> None:
 
 
 def execute_preset(user_id: str, preset_id: str, inputs: dict[str, Any] | None = None,
-                   idempotency_key: str | None = None) -> GraphExecution:
-    """Run the preset's graph version with its inputs, overridden by `inputs` (AutoGPT's merge)."""
+                   idempotency_key: str | None = None,
+                   credentials: dict[str, Any] | None = None) -> GraphExecution:
+    """Run the preset's graph version with its inputs and credentials, overridden by `inputs`
+    and `credentials` (AutoGPT's merge)."""
     preset = get_preset(user_id, preset_id)
     merged = {**preset.inputs, **(inputs or {})}
     # The launcher reads the graph again for this user: a store agent unapproved since is a 404.
     return launcher.start_execution(user_id, preset.graph_id, preset.graph_version, merged,
-                                    preset_id=preset_id, idempotency_key=idempotency_key)
+                                    preset_id=preset_id, idempotency_key=idempotency_key,
+                                    credentials_inputs={**preset.credentials, **(credentials or {})})

@@ -284,7 +284,8 @@ def run_scheduled(event: dict[str, Any]) -> dict[str, Any]:
         return {**summary, "status": "skipped", "reason": "schedule not found"}
     try:
         execution = start_execution(user_id, item["graph_id"], item["graph_version"], item.get("input_data") or {},
-                                    idempotency_key=f"schedule:{schedule_id}:{scheduled_time}")
+                                    idempotency_key=f"schedule:{schedule_id}:{scheduled_time}",
+                                    credentials_inputs=item.get("input_credentials"))
     except StratusError as error:
         # The graph is gone, its inputs no longer fit or credits ran out: a retry cannot help,
         # so the error is recorded on the schedule and the invocation succeeds.

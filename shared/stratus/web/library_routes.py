@@ -105,12 +105,12 @@ def delete_preset(user_id: UserId, preset_id: str) -> Response:
 
 class ExecutePreset(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict, description="override the preset's inputs")
-    credential_inputs: dict[str, Any] = Field(default_factory=dict)  # accepted; credentials are not wired yet
+    credential_inputs: dict[str, Any] = Field(default_factory=dict, description="override the preset's credentials")
 
 
 @router.post("/api/library/presets/{preset_id}/execute", tags=["presets"])
 def execute_preset(user_id: UserId, preset_id: str,
                    body: Annotated[ExecutePreset, Body()] = ExecutePreset(),
                    idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
-    execution = presets.execute_preset(user_id, preset_id, body.inputs, idempotency_key)
+    execution = presets.execute_preset(user_id, preset_id, body.inputs, idempotency_key, body.credential_inputs)
     return json_response({**execution.model_dump(mode="json"), "graph_exec_id": execution.id})
