@@ -14,7 +14,7 @@ from stratus.clock import now_iso
 from stratus.db.dynamo import TransactionCancelled
 from stratus.db.executions_table import executions_table, meta_key, user_index_keys
 from stratus.engine.scheduler import EngineState
-from stratus.errors import InsufficientBalance
+from stratus.errors import BadRequest, InsufficientBalance
 from stratus.executions import flows, store
 from stratus.executions.models import ExecutionStatus, GraphExecution
 from stratus.graphs import service as graphs
@@ -51,6 +51,30 @@ def validate_for_run(graph: Graph, inputs: dict[str, Any]) -> None:
         raise GraphValidationError(f"Graph cannot run: {count} problem(s).", node_errors)
 
 
+def checked_credentials_inputs(user_id: str, schema: dict[str, Any],
+                               credentials_inputs: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """AutoGPT's execute-time `credentials_inputs` {graph credentials field: {id, provider, type,
+    title}}, checked against the graph's credentials_input_schema and the user's stored
+    credentials (another user's id is a 404). Nodes without credentials of their own use them."""
+    from stratus.integrations.credentials import get_credentials  # only graphs with credentials need it
+
+    fields = schema.get("properties") or {}
+    checked: dict[str, dict[str, Any]] = {}
+    for name, value in (credentials_inputs or {}).items():
+        if name not in fields:
+            raise BadRequest(f"Unknown credentials input {name!r}; this graph takes "
+                             f"{sorted(fields) or 'no credentials'}.")
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+            raise BadRequest(f"Credentials input {name!r} needs {{id, provider, type, title}} of stored credentials.")
+        providers = fields[name].get("credentials_provider") or []
+        provider = value.get("provider") or (providers[0] if providers else "")
+        if providers and provider not in providers:
+            raise BadRequest(f"Credentials input {name!r} takes {providers} credentials, not {provider!r}.")
+        stored = get_credentials(user_id, provider, value["id"])
+        checked[name] = {"id": stored.id, "provider": stored.provider, "type": stored.type, "title": stored.title}
+    return checked
+
+
 def execution_from_item(item: dict[str, Any]) -> GraphExecution:
     return GraphExecution.model_validate(item)
 
@@ -62,12 +86,16 @@ def idempotent_execution_id(user_id: str, idempotency_key: str) -> str:
 
 def start_execution(user_id: str, graph_id: str, version: int | None, inputs: dict[str, Any],
                     preset_id: str | None = None, idempotency_key: str | None = None,
-                    extra_meta: dict[str, Any] | None = None) -> GraphExecution:
-    """`extra_meta`: more attributes for the META item (a sub-agent's parent and depth)."""
+                    extra_meta: dict[str, Any] | None = None,
+                    credentials_inputs: dict[str, Any] | None = None) -> GraphExecution:
+    """`extra_meta`: more attributes for the META item (a sub-agent's parent and depth).
+    `credentials_inputs`: AutoGPT's execute-time credentials (see checked_credentials_inputs)."""
     model = graphs.get_graph(user_id, graph_id, version)
     graph = Graph.model_validate(model.model_dump())
     flow = flows.for_graph(model, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
     flow.validate(graph, inputs)
+    credentials = checked_credentials_inputs(user_id, model.credentials_input_schema, credentials_inputs) \
+        if credentials_inputs else {}
     balance = credits.get_balance(user_id)
     if balance <= 0:
         raise InsufficientBalance(balance, 1)
@@ -79,6 +107,7 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
         "kind": "graph", "id": graph_exec_id, "user_id": user_id, "graph_id": graph_id,
         "graph_version": model.version, "status": ExecutionStatus.QUEUED.value, "inputs": inputs,
         "outputs": {}, "stats": {}, "preset_id": preset_id, "created_at": created_at, **(extra_meta or {}),
+        "credentials_inputs": credentials or None,  # ids only: the keys are resolved at run time
     }
     # The first node executions are written with the record (as AutoGPT does), so progress
     # shows at once; the state machine's Start step finds them and goes on from there.
