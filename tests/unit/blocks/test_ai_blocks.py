@@ -307,3 +307,17 @@ def test_list_generator_errors_after_max_retries(fake: FakeOpenAI) -> None:
     out = outputs(run(fake, AIListGeneratorBlock(), {"focus": "x", "model": "wrong-keys-always", "max_retries": 2}))
     assert "list" in out["error"] and "generated_list" not in out
     assert len(fake.requests) == 2
+
+
+# --- the blocks' own test_input / test_output, against the fake server ---------------------
+@pytest.mark.parametrize("cls", [AITextGeneratorBlock, AIStructuredResponseGeneratorBlock, AITextSummarizerBlock,
+                                 AIConversationBlock, AIListGeneratorBlock], ids=lambda cls: cls.__name__)
+def test_llm_block_self_test(fake: FakeOpenAI, cls: Any) -> None:
+    from tests.unit.test_block_self_tests import _matches
+
+    block, usage = cls(), Usage()
+    produced = run(fake, block, block.test_input, usage)
+    assert len(produced) == len(block.test_output), produced
+    for (name, value), (want_name, want_value) in zip(produced, block.test_output):
+        assert name == want_name and _matches(want_value, value), ((name, value), (want_name, want_value))
+    assert usage.calls and all(prompt > 0 and completion > 0 for prompt, completion in usage.calls)

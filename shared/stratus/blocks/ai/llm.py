@@ -342,6 +342,9 @@ class AIStructuredResponseGeneratorBlock(_LLMBlock):
         prompt: list = Field(description="The prompt sent to the language model.")
 
     input_schema, output_schema = Input, Output
+    # Self-tests: replies of localcloud.fake_openai (tests/unit/blocks run them against it).
+    test_input = {"prompt": "Describe Paris", "expected_format": {"city": "The city"}, "model": "gpt-4o-mini"}
+    test_output = [("response", {"city": "city: Describe Paris"}), ("prompt", list)]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
         messages: list[dict[str, Any]] = [dict(m) for m in input_data.conversation_history or [] if m]
@@ -418,6 +421,8 @@ class AITextGeneratorBlock(_LLMBlock):
         prompt: list = Field(description="The prompt sent to the language model.")
 
     input_schema, output_schema = Input, Output
+    test_input = {"prompt": "Hello {{name}}", "prompt_values": {"name": "Ada"}, "model": "gpt-4o-mini"}
+    test_output = [("response", "Echo: Hello Ada"), ("prompt", [{"role": "user", "content": "Hello Ada"}])]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
         try:
@@ -477,6 +482,8 @@ class AITextSummarizerBlock(_LLMBlock):
         prompt: list = Field(description="The prompt sent to the language model.")
 
     input_schema, output_schema = Input, Output
+    test_input = {"text": "The quick brown fox jumps over the lazy dog.", "model": "gpt-4o-mini"}
+    test_output = [("summary", "Summary: Summary: The quick brown fox jumps over the lazy dog."), ("prompt", list)]
 
     @staticmethod
     def split_text(text: str, max_tokens: int, overlap: int) -> list[str]:
@@ -550,6 +557,8 @@ class AIConversationBlock(_LLMBlock):
         prompt: list = Field(description="The prompt sent to the language model.")
 
     input_schema, output_schema = Input, Output
+    test_input = {"messages": [{"role": "user", "content": "Hi there"}], "model": "gpt-4o-mini"}
+    test_output = [("response", "Echo: Hi there"), ("prompt", [{"role": "user", "content": "Hi there"}])]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
         messages = [dict(m) for m in input_data.messages or [] if isinstance(m, dict) and m]
@@ -600,6 +609,9 @@ class AIListGeneratorBlock(_LLMBlock):
         prompt: list = Field(description="The prompt sent to the language model.")
 
     input_schema, output_schema = Input, Output
+    test_input = {"focus": "planets", "model": "gpt-4o-mini"}
+    test_output = [("generated_list", ["planets 1", "planets 2", "planets 3"]), ("prompt", list),
+                   ("list_item", "planets 1"), ("list_item", "planets 2"), ("list_item", "planets 3")]
 
     @staticmethod
     def build_prompt(focus: str | None, source_data: str | None) -> str:
