@@ -77,6 +77,13 @@ def test_mcp_tool_calls_run_in_parallel_and_feed_back(fake, mcp):
     assert {t["function"]["name"] for t in fake.requests[0]["tools"]} >= {"add", "lookup_fact"}
 
 
+def test_a_tool_timeout_goes_back_to_the_model(fake, mcp):
+    server = McpServerConfig(url=mcp.streamable_http_url, transportType="streamable_http", timeout=0.5)
+    result, _ = agent(fake, 'Wait.\nCALL_TOOL slow {"seconds": 3}', [server])
+    assert result.tool_results[0]["tool_name"] == "slow" and "error" in result.tool_results[0]
+    assert result.output.startswith("Tool results: Error: ")  # the node completes; the model saw the error
+
+
 def test_output_disabled_gives_the_joined_tool_results(fake, mcp):
     server = McpServerConfig(url=mcp.sse_url, transportType="sse")
     result, _ = agent(fake, 'CALL_TOOL echo {"text": "one"}\nCALL_TOOL add {"a": 1, "b": 1}', [server],

@@ -5,7 +5,7 @@ prompts, the node's model config name, its MCP server names and the handoff targ
 The block calls the model with the MCP tools of those servers plus one `transfer_to_<node>` tool
 per handoff target, runs each reply's tool calls in parallel, feeds the results back, and stops
 when a reply has no tool calls, a transfer tool was chosen, or `max_iterations` replies were
-made. A tool error goes back to the model as the tool's result; it does not fail the node.
+made. A tool error or timeout goes back to the model as the tool's result; it does not fail the node.
 
 Model: the user's model config `model_name` (stratus.integrations.model_configs): base_url,
 api_key, model and request parameters. MCP servers: the user's registry (stratus.mag.service).
@@ -116,11 +116,11 @@ async def _call_tool(toolbox: Any, handoffs: dict[str, str], chosen: str | None,
     if toolbox is None:
         error = f"Unknown tool {name!r}: this node has no MCP servers."
         return error, {"tool_name": name, "arguments": arguments, "error": error}
-    from stratus.mcp.client import McpToolError
+    from stratus.mcp.client import McpError
 
     try:
         text = await toolbox.call(name, arguments)
-    except McpToolError as exc:  # the model sees the error and may try again
+    except McpError as exc:  # a tool error or timeout: the model sees it and may try again
         return f"Error: {exc}", {"tool_name": name, "arguments": arguments, "error": str(exc)}
     return text, {"tool_name": name, "arguments": arguments, "result": text}
 
