@@ -31,6 +31,7 @@ os.environ.update({
     "EXECUTIONS_TABLE": "ExecutionsTable",
     "VALUES_BUCKET": "stratus-valuesbucket",
     "BLOCK_FUNCTION_CORE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockCoreFunction",
+    "BLOCK_FUNCTION_AI_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockAiFunction",
     "CREDENTIALS_KEY_ID": "alias/CredentialsKey",  # what the local Stack's !Ref CredentialsKey gives
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)

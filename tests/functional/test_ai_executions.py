@@ -39,7 +39,6 @@ def model_server() -> Iterator[FakeOpenAI]:
 @pytest.fixture()
 def ai_api(sfn_api, model_server, monkeypatch):  # noqa: F811
     model_server.reset()
-    monkeypatch.setenv("BLOCK_FUNCTION_AI_ARN", "arn:aws:lambda:us-east-1:123456789012:function:BlockAiFunction")
     monkeypatch.setenv("OPENAI_BASE_URL", model_server.url)
     monkeypatch.setenv("OPENAI_API_KEY", PLATFORM_KEY)
     sfn_api.request("POST", "/api/auth/user", user="alice")

@@ -24,11 +24,6 @@ WRITER_CRITIC = {
 }
 
 
-@pytest.fixture(autouse=True)
-def ai_function(monkeypatch):
-    monkeypatch.setenv("BLOCK_FUNCTION_AI_ARN", "arn:aws:lambda:us-east-1:123456789012:function:BlockAiFunction")
-
-
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
@@ -78,8 +73,33 @@ def test_a_handoff_loop_runs_to_its_bound(sfn_api, fake):  # noqa: F811
         ["writer"], ["writer"], None]
     assert nodes[1]["input_data"]["handoff_targets"] == ["writer"] and nodes[1]["input_data"]["level"] == 1
     assert result["stats"]["node_exec_count"] == 6
-    if "llm_call_count" in result["stats"]:  # token stats (AI blocks in execution)
-        assert result["stats"]["llm_call_count"] == 6 and result["stats"]["input_token_count"] > 0
+    assert result["stats"]["llm_call_count"] == 6 and result["stats"]["input_token_count"] > 0
+    assert result["stats"]["output_token_count"] > 0
+
+
+def test_a_subgraph_node_runs_its_graph_between_the_parents_nodes(sfn_api, fake):  # noqa: F811
+    fake.reset()
+    inner = {"name": "polish", "nodes": [
+        {"name": "editor", "model_name": "fake", "input_nodes": ["start"], "output_nodes": ["end"],
+         "user_prompt": "Polish: {{start}}"}]}
+    _setup(sfn_api, fake, inner)
+    outer = {"name": "pipeline", "nodes": [
+        {"name": "draft", "model_name": "fake", "input_nodes": ["start"], "output_nodes": ["polish_step"],
+         "user_prompt": "Draft {{start}}"},
+        {"name": "polish_step", "is_subgraph": True, "subgraph_name": "polish", "input_nodes": ["draft"],
+         "output_nodes": ["final"], "user_prompt": "{{draft}}"},
+        {"name": "final", "model_name": "fake", "input_nodes": ["polish_step"], "output_nodes": ["end"],
+         "user_prompt": "Publish: {{polish_step}}"}],
+        "end_template": "{{final}}"}
+    status, body = sfn_api.request("POST", "/api/mag/graphs", user="alice", json_body=outer)
+    assert status == 201, body
+    result = _run(sfn_api, "pipeline", "rain")
+
+    assert result["status"] == "COMPLETED", result
+    assert [n["node_id"] for n in sorted(result["node_executions"], key=lambda n: n["add_time"] or "")] == [
+        "draft", "polish_step/editor", "final"]
+    assert result["outputs"]["final_result"] == ["Echo: Publish: Echo: Polish: Echo: Draft rain"]
+    assert result["stats"]["llm_call_count"] == 3
 
 
 def test_a_failing_node_fails_the_run_with_its_error(sfn_api, fake):  # noqa: F811
