@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -189,9 +190,9 @@ def echo_server():
     server.shutdown()
 
 
-@pytest.fixture()
-def dynamodb_calls():
-    """The DynamoDB operations the code under test sends, in order (access-pattern budgets)."""
+@contextlib.contextmanager
+def recorded_calls(service: str) -> Iterator[list[str]]:
+    """The operations the code under test sends to one AWS service, in order."""
     from stratus.aws import client
 
     calls: list[str] = []
@@ -199,7 +200,16 @@ def dynamodb_calls():
     def count(event_name, **kwargs):
         calls.append(event_name.split(".")[-1])
 
-    events = client("dynamodb").meta.events
-    events.register("before-call.dynamodb", count)
-    yield calls
-    events.unregister("before-call.dynamodb", count)
+    events = client(service).meta.events
+    events.register(f"before-call.{service}", count)
+    try:
+        yield calls
+    finally:
+        events.unregister(f"before-call.{service}", count)
+
+
+@pytest.fixture()
+def dynamodb_calls():
+    """The DynamoDB operations the code under test sends, in order (access-pattern budgets)."""
+    with recorded_calls("dynamodb") as calls:
+        yield calls

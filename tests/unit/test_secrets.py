@@ -6,22 +6,15 @@ import base64
 
 import pytest
 
-from stratus.aws import client
 from stratus.integrations import secrets
+from tests.conftest import recorded_calls
 
 
 @pytest.fixture()
 def kms_calls(aws):
     secrets.clear_cache()
-    calls: list[str] = []
-
-    def count(event_name, **kwargs):
-        calls.append(event_name.split(".")[-1])
-
-    events = client("kms").meta.events
-    events.register("before-call.kms", count)
-    yield calls
-    events.unregister("before-call.kms", count)
+    with recorded_calls("kms") as calls:
+        yield calls
     secrets.clear_cache()
 
 
