@@ -1,5 +1,6 @@
 """BlockAiFunction: runs one node execution of an AI block (LLM calls, MCP tools, agent
-nodes), invoked by the state machine's Map state with ids only."""
+nodes), invoked by the state machine's Map state with ids only; and one-off runs of the
+blocks API (a `direct` event from GraphsFunction, see stratus.executions.direct_run)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from stratus.executions import block_runner
+from stratus.executions import block_runner, direct_run
 from stratus.observability import observed
 
 
-@observed("node_exec_id")
+@observed("node_exec_id || direct.idempotency_key")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if direct_run.DIRECT_EVENT in event:
+        return direct_run.handle_direct_event(event[direct_run.DIRECT_EVENT])
     return block_runner.run(event["graph_exec_id"], event["node_exec_id"])

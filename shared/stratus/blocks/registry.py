@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import pkgutil
 from functools import lru_cache
 
@@ -38,3 +39,8 @@ def group_of(block_id: str) -> str:
     if block is None:
         raise KeyError(block_id)
     return block.group
+
+
+def block_function_arn(group: str) -> str:
+    """The Lambda that runs a group's blocks (its ARN from the template's environment)."""
+    return os.environ[f"BLOCK_FUNCTION_{group.upper()}_ARN"]

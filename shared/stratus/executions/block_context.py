@@ -144,7 +144,7 @@ def charge_after_run(meta: dict[str, Any], node_exec_id: str, block: Block, data
         try:
             credits.charge(user_id, charged, f"{node_exec_id}#usage", description=f"Block {block.name} usage",
                            metadata={"graph_exec_id": meta.get("id"), "graph_id": meta.get("graph_id"),
-                                     "node_exec_id": node_exec_id, "tokens": tokens,
+                                     "node_exec_id": node_exec_id, "block_id": block.id, "tokens": tokens,
                                      "uncharged": amount - charged})
             return charged
         except InsufficientBalance as exc:

@@ -9,12 +9,11 @@ network or the clock go back to the state machine as a batch for its Map state.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Callable
 
 from stratus.blocks.costs import cost_before_run
-from stratus.blocks.registry import get_block
+from stratus.blocks.registry import block_function_arn, get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
 from stratus.engine import scheduler
@@ -37,10 +36,6 @@ SAFETY_MS = 15_000  # leave the step before its Lambda timeout
 # execution they touched, so a re-run step redoes at most one group of pure, cheap blocks.
 COMMIT_ITEMS = 40
 COMMIT_SECONDS = 0.2
-
-
-def _function_arn(group: str) -> str:
-    return os.environ[f"BLOCK_FUNCTION_{group.upper()}_ARN"]
 
 
 def _response(graph_exec_id: str, history: int, batch: list[dict[str, Any]] | None = None,
@@ -175,7 +170,7 @@ def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> li
         run_inputs[node_exec.node_exec_id] = {"run_input": flows.for_execution(meta).run_input(state, node_exec),
                                               "routed": False}
         batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
-                      "function_arn": _function_arn(block.group), "callback": block.waits_for_callback})
+                      "function_arn": block_function_arn(block.group), "callback": block.waits_for_callback})
     store.commit(meta["user_id"], state, run_inputs)
     return batch
 
