@@ -133,5 +133,20 @@ def wait_for(predicate, timeout: float = 15, interval: float = 0.05):
     raise AssertionError("condition not met in time")
 
 
+FINAL_STATUSES = ("COMPLETED", "FAILED", "TERMINATED")
+
+
+async def events_until_final(socket, timeout: float = 60) -> list[dict]:
+    """Every message on a subscribed WebSocket up to the execution's final graph_execution_event."""
+    import asyncio
+
+    messages = []
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), timeout))
+        messages.append(message)
+        if message.get("method") == "graph_execution_event" and message["data"]["status"] in FINAL_STATUSES:
+            return messages
+
+
 def pretty(value) -> str:
     return json.dumps(value, indent=1, default=str)

@@ -10,9 +10,8 @@ import json
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.e2e.conftest import ROOT, auth, e2e_token
+from tests.e2e.conftest import ROOT, auth, e2e_token, events_until_final
 
-FINAL = {"COMPLETED", "FAILED", "TERMINATED"}
 TEXT_GENERATOR = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
 
 
@@ -37,13 +36,8 @@ def test_an_autogpt_llm_export_runs_offline_with_token_stats_and_cost(cloud):
             execution = started.json()
             await socket.send(json.dumps({"method": "subscribe_graph_execution",
                                           "data": {"graph_exec_id": execution["id"]}}))
-            events = []
-            while True:
-                message = json.loads(await asyncio.wait_for(socket.recv(), 60))
-                if message.get("method") in ("node_execution_event", "graph_execution_event"):
-                    events.append(message["data"])
-                    if message["method"] == "graph_execution_event" and message["data"]["status"] in FINAL:
-                        return execution, events
+            return execution, [m["data"] for m in await events_until_final(socket)
+                               if m.get("method") in ("node_execution_event", "graph_execution_event")]
 
     execution, events = asyncio.run(follow())
     final = events[-1]

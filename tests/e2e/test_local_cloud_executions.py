@@ -9,11 +9,10 @@ import json
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.e2e.conftest import ROOT, auth, e2e_token, node_items, wait_final
+from tests.e2e.conftest import ROOT, auth, e2e_token, events_until_final, node_items, wait_final
 
 TIMER = "d67a9c52-5e4e-11e2-bcfd-0800200c9a71"
 OUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
-FINAL = {"COMPLETED", "FAILED", "TERMINATED"}
 
 
 def _upload(http: httpx.Client, user: str, name: str) -> dict:
@@ -41,14 +40,8 @@ def test_execute_and_follow_progress_over_the_websocket(cloud):
             execution = started.json()
             await socket.send(json.dumps({"method": "subscribe_graph_execution",
                                           "data": {"graph_exec_id": execution["id"]}}))
-            events = []
-            while True:
-                message = json.loads(await asyncio.wait_for(socket.recv(), 30))
-                if message.get("method") in ("node_execution_event", "graph_execution_event"):
-                    events.append(message)
-                    data = message["data"]
-                    if message["method"] == "graph_execution_event" and data["status"] in FINAL:
-                        return execution, events
+            return execution, [m for m in await events_until_final(socket, timeout=30)
+                               if m.get("method") in ("node_execution_event", "graph_execution_event")]
 
     execution, events = asyncio.run(follow())
     graph_events = [e["data"] for e in events if e["method"] == "graph_execution_event"]

@@ -14,10 +14,9 @@ from websockets.asyncio.client import connect
 from localcloud import discovery
 from localcloud.fake_openai import FakeOpenAI
 from stratus.executions.launcher import idempotent_execution_id
-from tests.e2e.conftest import auth, e2e_token, wait_final
+from tests.e2e.conftest import auth, e2e_token, events_until_final, wait_final
 
 USER = "mag-erin"
-FINAL = ("COMPLETED", "FAILED", "TERMINATED")
 FACT = "Mount Everest is 8,849 metres high."
 
 
@@ -63,12 +62,7 @@ def test_an_imported_mag_graph_runs_with_handoffs_and_mcp_tools(cloud):
                     http.post, f"/api/graphs/{graph_id}/execute/1", json={"inputs": {"start": "How high?"}},
                     headers={**auth(USER), "Idempotency-Key": "mag-e2e-1"})
                 assert started.status_code == 200 and started.json()["id"] == graph_exec_id, started.text
-                events = []
-                while True:
-                    message = json.loads(await asyncio.wait_for(socket.recv(), 60))
-                    events.append(message)
-                    if message["method"] == "graph_execution_event" and message["data"]["status"] in FINAL:
-                        return events
+                return await events_until_final(socket)
 
         events = asyncio.run(follow())
         requests = list(model.requests)
