@@ -4,34 +4,16 @@ FakeOpenAI; credentials, TOKEN charges and the API's 4xx / 402 as for in-process
 
 from __future__ import annotations
 
-from typing import Iterator
 
-import pytest
 
-from localcloud.fake_openai import FakeOpenAI
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockCost
+from tests.functional.test_ai_executions import ai_api, model_server  # noqa: F401 - the fixtures
 from tests.functional.test_state_machine import sfn_api  # noqa: F401 - the fixture
 
 TEXT_GENERATOR = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
 PATH = f"/api/blocks/{TEXT_GENERATOR}/execute"
 PROMPT = {"prompt": "Hello {{name}}", "prompt_values": {"name": "Ada"}, "model": "gpt-4o-mini"}
-
-
-@pytest.fixture(scope="module")
-def model_server() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def ai_api(sfn_api, model_server, monkeypatch):  # noqa: F811
-    model_server.reset()
-    monkeypatch.setenv("OPENAI_BASE_URL", model_server.url)
-    monkeypatch.setenv("OPENAI_API_KEY", "platform-test-key")
-    sfn_api.request("POST", "/api/auth/user", user="alice")
-    return sfn_api
 
 
 def _usage(api, user: str = "alice") -> list[dict]:
