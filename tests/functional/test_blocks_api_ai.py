@@ -4,8 +4,6 @@ FakeOpenAI; credentials, TOKEN charges and the API's 4xx / 402 as for in-process
 
 from __future__ import annotations
 
-
-
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockCost
 from tests.functional.test_ai_executions import ai_api, model_server  # noqa: F401 - the fixtures
