@@ -4,13 +4,16 @@ Starts the local cloud on free loopback ports, signs in a demo user over HTTP, w
 user, credits and API-key flows, and proves live delivery over the WebSocket. It grows with
 each feature: graphs and executions join it as they land. The AutoGPT exports in examples/
 include an LLM-only agent: it runs offline against the local cloud's loopback model server
-and shows its token usage and cost.
+and shows its token usage and cost. Then the agent-graph features: an AutoGPT agent that runs
+the Calculator as a sub-agent (AgentExecutorBlock), and a MAG graph (examples/mag/) whose agent
+nodes call the demo MCP server's tools and hand work back to each other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +23,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from localcloud import settings
 from localcloud.cloud import LocalCloud
 from localcloud.lambda_runner import REPO_ROOT
 from localcloud.sample_events import CALCULATOR_BLOCK_ID
@@ -31,6 +35,12 @@ console = Console(file=sys.__stdout__)
 DEMO_USER = "demo-user"
 EXAMPLES = REPO_ROOT / "examples"
 NOTE_BLOCK_ID = "cc10ff7b-7753-4ff2-9af6-9399b1a7eddc"
+AGENT_EXECUTOR_BLOCK_ID = "e189baac-8c20-45a1-94a7-55177ea42565"
+SUBAGENT_EXAMPLE = "calculator_subagent.json"  # runs calculator.json as its child
+SUBAGENT_INPUTS = {"x": 4, "y": 5}
+MAG_EXAMPLE = EXAMPLES / "mag" / "fact_check.json"
+# The MAG example's model and MCP server names, registered by the demo before the import.
+MAG_MODEL, MAG_MCP_SERVER = "loopback", "demo"
 FINISHED = {"COMPLETED", "FAILED", "TERMINATED"}
 FINAL = FINISHED
 
@@ -141,12 +151,77 @@ async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: di
                             and data.get("status") in FINAL:
                         break
             console.print(f"  → {data['status']}: outputs {data.get('outputs')}")
-            stats = data.get("stats") or {}
-            if stats.get("llm_call_count"):  # an AI agent: what the model calls used and cost
-                console.print(f"    {stats['llm_call_count']} model calls, {stats['input_token_count']} input + "
-                              f"{stats['output_token_count']} output tokens, cost {stats['cost']} credits")
+            _print_stats(data.get("stats") or {})
             if data["status"] != "COMPLETED":
                 raise SystemExit(f"{graph['name']} ended {data['status']}")
+
+
+def _print_stats(stats: dict) -> None:
+    if stats.get("llm_call_count"):  # an AI agent: what the model calls used and cost
+        console.print(f"    {stats['llm_call_count']} model calls, {stats['input_token_count']} input + "
+                      f"{stats['output_token_count']} output tokens, cost {stats.get('cost', 0)} credits")
+
+
+def _subagent_flow(http: httpx.Client, headers: dict[str, str], uploaded: list[dict]) -> dict:
+    """Upload the parent agent with its AgentExecutor node pointed at the uploaded child: an
+    export names the child by the id it had where it was exported."""
+    parent = json.loads((EXAMPLES / SUBAGENT_EXAMPLE).read_text())
+    children = {json.loads((EXAMPLES / name).read_text())["id"]: entry["graph"]
+                for name, entry in zip(json.loads((EXAMPLES / "inputs.json").read_text()), uploaded)}
+    for node in parent["nodes"]:
+        if node["block_id"] == AGENT_EXECUTOR_BLOCK_ID:
+            child = children[node["input_default"]["graph_id"]]
+            node["input_default"].update(graph_id=child["id"], graph_version=child["version"])
+    graph = _check(http.post("/api/graphs", headers=headers, json={"graph": parent, "source": "upload"}))
+    console.print(f"Sub-agent: uploaded '{graph['name']}' ({graph['id'][:8]}…), whose AgentExecutor node runs "
+                  f"'{child['name']}' ({child['id'][:8]}…) as a child execution")
+    return graph
+
+
+async def _mag_flow(ws_url: str, token: str, http_url: str, headers: dict[str, str], cloud: LocalCloud) -> None:
+    """Register a model and the demo MCP server, import the MAG example and follow its run."""
+    from stratus.executions.launcher import idempotent_execution_id
+    from websockets.asyncio.client import connect
+
+    base_url = cloud.model_server.url if cloud.model_server else settings.openai_base_url()
+    async with connect(f"{ws_url}?token={token}") as socket, httpx.AsyncClient(base_url=http_url,
+                                                                                 timeout=60) as http:
+        _check(await http.post("/api/mag/models", headers=headers, json={
+            "name": MAG_MODEL, "base_url": base_url, "api_key": settings.openai_api_key(), "model": "gpt-4o-mini"}))
+        _check(await http.put("/api/mag/mcp", headers=headers, json={"mcpServers": {MAG_MCP_SERVER: {
+            "url": cloud.mcp_url, "transportType": "streamable_http", "timeout": 30}}}))
+        imported = _check(await http.post("/api/mag/graphs/import", headers=headers, content=MAG_EXAMPLE.read_bytes()))
+        console.print(f"MAG: model '{MAG_MODEL}' ({base_url}) and MCP server '{MAG_MCP_SERVER}' ({cloud.mcp_url}) "
+                      f"registered; imported examples/mag/{MAG_EXAMPLE.name} as graph {imported['graph_id'][:8]}…")
+        # The id an Idempotency-Key names is known before the run starts: subscribe first.
+        key = "demo-mag-run"
+        graph_exec_id = idempotent_execution_id(DEMO_USER, key)
+        await socket.send(json.dumps({"method": "subscribe_graph_execution", "data": {"graph_exec_id": graph_exec_id}}))
+        ack = await _reply(socket, "subscribe_graph_execution")
+        if not ack.get("success"):
+            raise SystemExit(f"subscribe failed: {ack}")
+        question = "What is Stratus?"
+        _check(await http.post(f"/api/graphs/{imported['graph_id']}/execute/{imported['version']}",
+                               headers={**headers, "Idempotency-Key": key}, json={"inputs": {"start": question}}))
+        console.print(f"  running '{imported['name']}' with start = {question!r}")
+        while True:
+            message = json.loads(await asyncio.wait_for(socket.recv(), 60))
+            data = message.get("data") or {}
+            if message.get("method") == "node_start":
+                console.print(f"  node_start {data['node_name']} (level {data['level']})")
+            elif message.get("method") == "node_end":
+                console.print(f"  node_end   {data['node_name']} → {data['status']}")
+            elif message.get("method") == "graph_execution_event" and data.get("id") == graph_exec_id \
+                    and data.get("status") in FINAL:
+                break
+    outputs = data.get("outputs") or {}
+    # Each output pin holds a list of values: MAG's run yields one of each.
+    final_result, chain = (outputs.get("final_result") or [None])[0], (outputs.get("execution_chain") or [[]])[0]
+    console.print(f"  → {data['status']}: final_result {final_result!r}")
+    console.print(f"    execution_chain {' → '.join('+'.join(level) for level in chain)}")
+    _print_stats(data.get("stats") or {})
+    if data["status"] != "COMPLETED":
+        raise SystemExit(f"{imported['name']} ended {data['status']}")
 
 
 def run(state_dir: Path) -> int:
@@ -181,11 +256,15 @@ def run(state_dir: Path) -> int:
             console.print(f"External API /me with that key → user [bold]{me['user_id']}[/], "
                           f"timezone {me['timezone']}")
             uploaded = _graph_flows(http, user_headers)
+            subagent = _subagent_flow(http, user_headers, uploaded)
         reply = asyncio.run(_websocket_round_trip(cloud.ws_url, _token(DEMO_USER)))
         console.print(f"WebSocket heartbeat → {reply}")
         if reply.get("data") != "pong":
             raise SystemExit("WebSocket heartbeat failed")
-        asyncio.run(_run_with_progress(cloud.ws_url, _token(DEMO_USER), cloud.http_url, user_headers, uploaded))
+        asyncio.run(_run_with_progress(cloud.ws_url, _token(DEMO_USER), cloud.http_url, user_headers,
+                                       uploaded + [{"graph": subagent, "inputs": SUBAGENT_INPUTS}]))
+        if cloud.mcp_server:  # STRATUS_DEMO_MCP=0 leaves the demo MCP server out
+            asyncio.run(_mag_flow(cloud.ws_url, _token(DEMO_USER), cloud.http_url, user_headers, cloud))
         with httpx.Client(base_url=cloud.http_url, timeout=30) as http:
             _store_flow(http, user_headers, admin_headers, uploaded[0]["graph"])
         console.print("[bold green]Demo finished.[/]")
@@ -198,6 +277,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="stratus-demo-") as state_dir:
         with open(Path(state_dir) / "functions.log", "w") as function_log:
             sys.stdout = function_log
+            # Python logging goes there too (before the MCP SDK's basicConfig would send it to stderr).
+            logging.basicConfig(level=logging.WARNING, stream=function_log,
+                                format="%(asctime)s %(name)s %(levelname)s %(message)s")
             try:
                 return run(Path(state_dir))
             finally:
