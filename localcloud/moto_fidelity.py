@@ -7,6 +7,9 @@ guarantee our conditional writes and transactions rely on. moto's TransactWriteI
 deep-copies every table it touches (for rollback), which makes a transaction cost O(table
 size); ours checks every condition first, then writes, and only backs up the items it
 changes. Used by the local cloud and by the tests that run moto in-process.
+
+It also spares the start-up the import of moto's EC2 models, which the ASL parser pulls in
+through `moto.batch` for nothing we use.
 """
 
 from __future__ import annotations
@@ -92,10 +95,34 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             raise
 
 
+def _light_batch_utils() -> None:
+    """moto's ASL parser imports `moto.batch.utils` for one enum; importing it through the
+    `moto.batch` package loads moto's EC2 models (about 1.6 s of JSON). Load the two small
+    modules it needs on their own, so a state machine is created without EC2."""
+    import importlib.util
+    import os
+    import sys
+
+    import moto
+
+    for name in ("exceptions", "utils"):
+        qualified = f"moto.batch.{name}"
+        if qualified in sys.modules:
+            continue
+        spec = importlib.util.spec_from_file_location(qualified, os.path.join(os.path.dirname(moto.__file__),
+                                                                              "batch", f"{name}.py"))
+        if spec is None or spec.loader is None:
+            return
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module
+        spec.loader.exec_module(module)
+
+
 def apply() -> None:
     global _applied
     if _applied:
         return
+    _light_batch_utils()
     from moto.dynamodb.models import DynamoDBBackend
 
     for name in _ITEM_OPERATIONS:
