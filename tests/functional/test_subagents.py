@@ -130,6 +130,24 @@ def test_a_child_that_cannot_start_fails_the_node_and_the_parent_completes(api):
     assert "could not start" in node["output_data"]["error"][0] and "topic" in node["output_data"]["error"][0]
 
 
+def test_the_childs_cost_and_usage_roll_up_into_the_parents_stats(api, monkeypatch):
+    from stratus.blocks.registry import get_block
+    from stratus.blocks.sdk import BlockCost
+
+    monkeypatch.setattr(type(get_block(TEMPLATE)), "costs", [BlockCost(cost_amount=2)])
+    child = _create(api, _child_graph())
+    parent = _create(api, _parent_graph(child))
+    graph_exec_id = _execute(api, parent, {"name": "Di"})
+    assert _wait(graph_exec_id)["status"] == "SUCCEEDED"
+
+    result = _result(api, parent, graph_exec_id)
+    node = _agent_node_exec(result)
+    child_meta = executions_table().get(meta_key(child_execution_id(USER, node["node_exec_id"])), consistent=True)
+    assert child_meta["stats"]["cost"] == 2 and child_meta["stats"]["node_exec_count"] == 3
+    assert node["stats"]["extra_cost"] == 2 and node["stats"]["extra_steps"] == 3
+    assert result["stats"]["cost"] == 2  # the parent's own nodes are free; the child's fill cost 2
+
+
 def test_a_stopped_child_fails_the_parent_node_with_its_error(api):
     child = _create(api, _child_graph(timer_seconds=3))
     parent = _create(api, _parent_graph(child))

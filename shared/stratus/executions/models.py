@@ -37,11 +37,15 @@ class ExecutionStats(_Model):
 
 
 class NodeExecutionStats(_Model):
-    """One node execution's model usage (AutoGPT's NodeExecutionStats token fields)."""
+    """One node execution's model usage (AutoGPT's NodeExecutionStats token fields); for an
+    AgentExecutor node, its child execution's usage, and the child's cost and node count as
+    AutoGPT's `extra_cost` / `extra_steps`."""
 
     input_token_count: int = 0
     output_token_count: int = 0
     llm_call_count: int = 0
+    extra_cost: int = 0
+    extra_steps: int = 0
 
 
 class NodeExecution(_Model):

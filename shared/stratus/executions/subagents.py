@@ -28,7 +28,7 @@ from stratus.db.executions_table import executions_table, meta_key, node_key
 from stratus.errors import StratusError
 from stratus.executions import values
 from stratus.executions.block_runner import record_result
-from stratus.executions.models import ExecutionStatus as S
+from stratus.executions.models import ExecutionStatus as S, NodeExecutionStats
 from stratus.observability import logger
 
 # A graph that runs itself (directly or not) stops here instead of looping forever.
@@ -101,11 +101,24 @@ def deliver(child_meta: dict[str, Any]) -> dict[str, Any]:
     if parent is None or parent["status"] in (S.TERMINATED.value, S.FAILED.value):
         return record_result(parent_exec_id, parent_node_id, {}, S.TERMINATED.value)
     outputs = values.resolve_outputs(child_meta.get("outputs") or {})
+    usage = _rolled_up_usage(child_meta.get("stats") or {})
     if child_meta["status"] == S.COMPLETED.value:
-        return record_result(parent_exec_id, parent_node_id, outputs, S.COMPLETED.value)
+        return record_result(parent_exec_id, parent_node_id, outputs, S.COMPLETED.value, usage)
     reason = (child_meta.get("stats") or {}).get("error") or child_meta.get("error") or "no error recorded"
     error = f"Sub-agent execution {child_meta['id']} ended {child_meta['status']}: {reason}"
-    return record_result(parent_exec_id, parent_node_id, {**outputs, "error": [error]}, S.FAILED.value)
+    return record_result(parent_exec_id, parent_node_id, {**outputs, "error": [error]}, S.FAILED.value, usage)
+
+
+def _rolled_up_usage(child_stats: dict[str, Any]) -> dict[str, int]:
+    """The child's spend as its parent node's stats, so the parent's stats include it (AutoGPT
+    rolls a sub-agent's cost up as `extra_cost`)."""
+    usage = NodeExecutionStats(
+        input_token_count=int(child_stats.get("input_token_count") or 0),
+        output_token_count=int(child_stats.get("output_token_count") or 0),
+        llm_call_count=int(child_stats.get("llm_call_count") or 0),
+        extra_cost=int(child_stats.get("cost") or 0),
+        extra_steps=int(child_stats.get("node_exec_count") or 0))
+    return usage.model_dump()
 
 
 def complete_task(task_token: str, result: dict[str, Any]) -> None:
