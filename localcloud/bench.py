@@ -118,7 +118,7 @@ def cloud_ready_seconds(starts: int = 3) -> list[float]:
                     samples.append(time.monotonic() - started)
                     break
             process.terminate()
-            process.wait(30)
+            process.communicate(timeout=60)  # drain stdout: a full pipe would block its shutdown
     return samples
 
 
