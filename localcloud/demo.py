@@ -35,8 +35,7 @@ console = Console(file=sys.__stdout__)
 DEMO_USER = "demo-user"
 EXAMPLES = REPO_ROOT / "examples"
 NOTE_BLOCK_ID = "cc10ff7b-7753-4ff2-9af6-9399b1a7eddc"
-AGENT_EXECUTOR_BLOCK_ID = "e189baac-8c20-45a1-94a7-55177ea42565"
-SUBAGENT_EXAMPLE = "calculator_subagent.json"  # runs calculator.json as its child
+SUBAGENT_EXAMPLE = "calculator_subagent.json"  # bundles calculator.json as its sub-graph
 SUBAGENT_INPUTS = {"x": 4, "y": 5}
 MAG_EXAMPLE = EXAMPLES / "mag" / "fact_check.json"
 # The MAG example's model and MCP server names, registered by the demo before the import.
@@ -162,19 +161,14 @@ def _print_stats(stats: dict) -> None:
                       f"{stats['output_token_count']} output tokens, cost {stats.get('cost', 0)} credits")
 
 
-def _subagent_flow(http: httpx.Client, headers: dict[str, str], uploaded: list[dict]) -> dict:
-    """Upload the parent agent with its AgentExecutor node pointed at the uploaded child: an
-    export names the child by the id it had where it was exported."""
-    parent = json.loads((EXAMPLES / SUBAGENT_EXAMPLE).read_text())
-    children = {json.loads((EXAMPLES / name).read_text())["id"]: entry["graph"]
-                for name, entry in zip(json.loads((EXAMPLES / "inputs.json").read_text()), uploaded)}
-    for node in parent["nodes"]:
-        if node["block_id"] == AGENT_EXECUTOR_BLOCK_ID:
-            child = children[node["input_default"]["graph_id"]]
-            node["input_default"].update(graph_id=child["id"], graph_version=child["version"])
-    graph = _check(http.post("/api/graphs", headers=headers, json={"graph": parent, "source": "upload"}))
-    console.print(f"Sub-agent: uploaded '{graph['name']}' ({graph['id'][:8]}…), whose AgentExecutor node runs "
-                  f"'{child['name']}' ({child['id'][:8]}…) as a child execution")
+def _subagent_flow(http: httpx.Client, headers: dict[str, str]) -> dict:
+    """Upload an AutoGPT export that bundles its sub-agent: the upload creates the Calculator in
+    its `sub_graphs` too and points the AgentExecutor node at it."""
+    graph = _check(http.post("/api/graphs", headers=headers,
+                             json={"graph": json.loads((EXAMPLES / SUBAGENT_EXAMPLE).read_text()), "source": "upload"}))
+    child = graph["sub_graphs"][0]
+    console.print(f"Sub-agent: uploaded '{graph['name']}' ({graph['id'][:8]}…) with its bundled sub-graph "
+                  f"'{child['name']}' ({child['id'][:8]}…), which its AgentExecutor node runs as a child execution")
     return graph
 
 
@@ -256,7 +250,7 @@ def run(state_dir: Path) -> int:
             console.print(f"External API /me with that key → user [bold]{me['user_id']}[/], "
                           f"timezone {me['timezone']}")
             uploaded = _graph_flows(http, user_headers)
-            subagent = _subagent_flow(http, user_headers, uploaded)
+            subagent = _subagent_flow(http, user_headers)
         reply = asyncio.run(_websocket_round_trip(cloud.ws_url, _token(DEMO_USER)))
         console.print(f"WebSocket heartbeat → {reply}")
         if reply.get("data") != "pong":

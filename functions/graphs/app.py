@@ -33,9 +33,14 @@ UserId = Annotated[str, Depends(current_user_id)]
 @app.post("/api/graphs", response_model=GraphModel)
 def create_graph(user_id: UserId, body: CreateGraph) -> Response:
     metrics.add_metric(name="GraphsCreated", unit="Count", value=1)
-    graph = graphs.create_graph(user_id, body)
-    add_created_graph(user_id, graph)  # the graph's entry in the user's library
-    return json_response(graph)
+    return json_response(_created(user_id, graphs.create_graph(user_id, body)))
+
+
+def _created(user_id: str, graph: GraphModel) -> GraphModel:
+    """Library entries for a new graph and the sub-graphs its upload bundled (AutoGPT adds both)."""
+    for each in (graph, *graph.sub_graphs):
+        add_created_graph(user_id, each)
+    return graph
 
 
 @app.get("/api/graphs", response_model=list[GraphMeta])
@@ -136,9 +141,7 @@ async def external_execute_block(
 @app.post("/external-api/v1/graphs", response_model=GraphModel)
 def external_create_graph(key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.WRITE_GRAPH))],
                           body: CreateGraph) -> Response:
-    graph = graphs.create_graph(key.user_id, body)
-    add_created_graph(key.user_id, graph)
-    return json_response(graph)
+    return json_response(_created(key.user_id, graphs.create_graph(key.user_id, body)))
 
 
 app.include_router(executions_router)

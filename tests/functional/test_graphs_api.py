@@ -172,3 +172,82 @@ def test_get_graph_is_one_getitem_and_list_is_one_query(api, dynamodb_calls):
     dynamodb_calls.clear()
     api.request("GET", "/api/graphs", user="alice")
     assert dynamodb_calls == ["Query"]
+
+
+AGENT = "e189baac-8c20-45a1-94a7-55177ea42565"
+
+
+def _agent(node_id: str, graph: dict) -> dict:
+    """An unlinked AgentExecutor node running `graph` (no pins, so no schemas needed)."""
+    return _node(node_id, AGENT, graph_id=graph["id"], graph_version=graph["version"], user_id="", inputs={})
+
+
+def _agent_targets(graph: dict) -> list[tuple[str, int]]:
+    return sorted((n["input_default"]["graph_id"], n["input_default"]["graph_version"])
+                  for n in graph["nodes"] if n["block_id"] == AGENT)
+
+
+def test_importing_an_export_with_sub_graphs_creates_them_and_points_the_agent_nodes_at_them(api):
+    exported = example("calculator_subagent.json")
+    bundled = exported["sub_graphs"][0]
+    assert _agent_targets(exported) == [(bundled["id"], bundled["version"])]  # the Calculator, v3 where exported
+    status, graph = create(api, "alice", exported)
+    assert status == 200, graph
+    [child] = graph["sub_graphs"]
+    assert child["id"] not in (bundled["id"], graph["id"]) and child["version"] == 1 and child["user_id"] == "alice"
+    assert child["name"] == "Calculator" and child["input_schema"]["required"] == ["a", "b"]
+    assert _agent_targets(graph) == [(child["id"], 1)]
+    status, stored = api.request("GET", f"/api/graphs/{child['id']}", user="alice")
+    assert status == 200 and {n["id"] for n in stored["nodes"]} == {n["id"] for n in child["nodes"]}
+    status, listed = api.request("GET", "/api/graphs", user="alice")
+    assert sorted(g["id"] for g in listed) == sorted([graph["id"], child["id"]])
+    status, library = api.request("GET", "/api/library/agents", user="alice")
+    assert sorted(a["graph_id"] for a in library["agents"]) == sorted([graph["id"], child["id"]])
+    assert api.request("GET", f"/api/graphs/{graph['id']}", user="alice")[1]["sub_graphs"] == []  # export only
+
+
+def test_an_export_bundles_the_owners_sub_graphs_once_each_and_an_import_remaps_them_all(api):
+    _, bobs = create(api, "bob", example("calculator.json"))
+    _, grandchild = create(api, "alice", example("calculator.json"))
+    child_graph = {"name": "child", "nodes": [
+        _agent("g1", grandchild), _agent("g2", grandchild), _agent("b", bobs),
+        _node("secret", INP, name="token", value="s3cr3t", secret=True)], "links": []}
+    _, child = create(api, "alice", child_graph)
+    parent_graph = {"name": "parent", "nodes": [_agent("c", child), _agent("g", grandchild)], "links": []}
+    _, parent = create(api, "alice", parent_graph)
+    itself = api.request("PUT", f"/api/graphs/{parent['id']}", user="alice", json_body={
+        **parent_graph, "nodes": [*parent_graph["nodes"], _agent("self", parent)]})[1]
+    assert itself["version"] == 2
+
+    status, exported = api.request("GET", f"/api/graphs/{parent['id']}", user="alice", query="for_export=true")
+    assert status == 200
+    # Breadth-first, each graph once; bob's graph and the graph itself are not bundled.
+    assert [s["id"] for s in exported["sub_graphs"]] == [child["id"], grandchild["id"]]
+    assert all(s["user_id"] == "" for s in exported["sub_graphs"]) and "s3cr3t" not in json.dumps(exported)
+
+    status, imported = create(api, "carol", exported)
+    assert status == 200, imported
+    new_child, new_grandchild = imported["sub_graphs"]
+    new_ids = {imported["id"], new_child["id"], new_grandchild["id"]}
+    assert len(new_ids) == 3 and not new_ids & {parent["id"], child["id"], grandchild["id"]}
+    assert _agent_targets(imported) == sorted([(new_child["id"], 1), (new_grandchild["id"], 1), (imported["id"], 1)])
+    assert _agent_targets(new_child) == sorted([(new_grandchild["id"], 1)] * 2 + [(bobs["id"], 1)])
+    status, listed = api.request("GET", "/api/graphs", user="carol")
+    assert sorted(g["id"] for g in listed) == sorted(new_ids)
+
+
+def test_an_invalid_sub_graph_rejects_the_whole_upload_and_names_it(api):
+    exported = example("calculator_subagent.json")
+    bundled = exported["sub_graphs"][0]
+    bundled["nodes"].append(_node("ghost", "00000000-0000-0000-0000-000000000000"))
+    status, body = create(api, "alice", exported)
+    assert status == 400, body
+    detail = body["detail"]
+    assert detail["type"] == "validation_error" and "Sub-graph 'Calculator'" in detail["message"]
+    assert "Unknown block" in detail["node_errors"][f"{bundled['id']}/ghost"]["block_id"]
+    assert api.request("GET", "/api/graphs", user="alice") == (200, [])
+    assert api.request("GET", "/api/library/agents", user="alice")[1]["agents"] == []
+    twice = {**exported, "sub_graphs": [example("calculator.json")] * 2}
+    status, body = create(api, "alice", twice)
+    assert status == 400 and "bundled twice" in body["detail"]
+    assert api.request("GET", "/api/graphs", user="alice") == (200, [])

@@ -54,21 +54,21 @@ def _parent_graph(child: dict) -> dict:
     ]}
 
 
-def _create(api, graph: dict) -> dict:
-    status, created = api.request("POST", "/api/graphs", user=USER, json_body={"graph": graph})
+def _create(api, graph: dict, user: str = USER) -> dict:
+    status, created = api.request("POST", "/api/graphs", user=user, json_body={"graph": graph})
     assert status == 200, created
     return created
 
 
-def _execute(api, graph: dict, inputs: dict) -> str:
-    status, execution = api.request("POST", f"/api/graphs/{graph['id']}/execute/{graph['version']}", user=USER,
+def _execute(api, graph: dict, inputs: dict, user: str = USER) -> str:
+    status, execution = api.request("POST", f"/api/graphs/{graph['id']}/execute/{graph['version']}", user=user,
                                     json_body={"inputs": inputs})
     assert status == 200, execution
     return execution["id"]
 
 
-def _result(api, graph: dict, graph_exec_id: str) -> dict:
-    status, result = api.request("GET", f"/api/graphs/{graph['id']}/executions/{graph_exec_id}", user=USER)
+def _result(api, graph: dict, graph_exec_id: str, user: str = USER) -> dict:
+    status, result = api.request("GET", f"/api/graphs/{graph['id']}/executions/{graph_exec_id}", user=user)
     assert status == 200, result
     return result
 
@@ -114,6 +114,32 @@ def test_the_parent_gets_the_childs_outputs_by_name_without_holding_a_lambda(api
     assert len(durations) == 2
     assert durations[0] < 2000 <= durations[1]
     assert waited >= 2
+
+
+def test_an_exported_parent_imports_with_its_child_for_another_user_and_runs_unchanged(api):
+    child = _create(api, _child_graph())
+    parent = _create(api, _parent_graph(child))
+    status, exported = api.request("GET", f"/api/graphs/{parent['id']}", user=USER, query="for_export=true")
+    assert status == 200 and [s["id"] for s in exported["sub_graphs"]] == [child["id"]]
+
+    other = "sub-bob"
+    api.request("POST", "/api/auth/user", user=other)
+    imported = _create(api, exported, user=other)
+    [own_child] = imported["sub_graphs"]
+    assert own_child["id"] != child["id"] and own_child["version"] == 1
+    assert _agent_node_of(imported)["input_default"]["graph_id"] == own_child["id"]
+    graph_exec_id = _execute(api, imported, {"name": "Eve"}, user=other)
+    assert _wait(graph_exec_id)["status"] == "SUCCEEDED"
+
+    result = _result(api, imported, graph_exec_id, user=other)
+    assert result["status"] == "COMPLETED" and result["outputs"] == {"result": ["Hello Eve"]}
+    child_meta = executions_table().get(
+        meta_key(child_execution_id(other, _agent_node_exec(result)["node_exec_id"])), consistent=True)
+    assert child_meta["user_id"] == other and child_meta["graph_id"] == own_child["id"]
+
+
+def _agent_node_of(graph: dict) -> dict:
+    return next(n for n in graph["nodes"] if n["block_id"] == AGENT)
 
 
 def test_a_child_that_cannot_start_fails_the_node_and_the_parent_completes(api):

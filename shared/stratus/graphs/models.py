@@ -45,6 +45,8 @@ class Graph(_Model):
     forked_from_version: int | None = None
     nodes: list[Node] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
+    # AutoGPT's export bundles the graphs its AgentExecutor nodes run (flattened); creating
+    # the graph creates them too. Their own `sub_graphs` are ignored.
     sub_graphs: list["Graph"] = Field(default_factory=list)
 
 
@@ -77,7 +79,8 @@ class GraphModel(GraphMeta):
 
     nodes: list[Node]
     links: list[Link]
-    sub_graphs: list[dict[str, Any]] = Field(default_factory=list)
+    # Filled by an export (for_export) and by a create that made bundled sub-graphs.
+    sub_graphs: list["GraphModel"] = Field(default_factory=list)
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
     credentials_input_schema: dict[str, Any]

@@ -26,11 +26,16 @@ from stratus.db.graphs_table import (
 from stratus.errors import BadRequest, Conflict, NotFound
 from stratus.graphs import schemas
 from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, Link, MagGraphModel, Node
-from stratus.graphs.validation import GraphTooLarge, check_limits, validate_graph
+from stratus.graphs.validation import GraphTooLarge, GraphValidationError, check_limits, validate_graph
+from stratus.blocks.core.agent import AGENT_EXECUTOR_BLOCK_ID
 from stratus.blocks.registry import get_block
 
 # DynamoDB items are at most 400 KB; keep room for the key and meta attributes.
 MAX_BODY_BYTES = 380_000
+# An upload and its bundled sub-graphs are written in one transaction (two items a graph):
+# DynamoDB takes at most 100 items and 4 MB in one TransactWriteItems.
+MAX_TRANSACTION_ITEMS = 100
+MAX_TRANSACTION_BYTES = 4_000_000
 _META_FIELDS = ("id", "version", "name", "description", "instructions", "recommended_schedule_cron",
                 "forked_from_id", "forked_from_version", "user_id", "created_at", "updated_at")
 
@@ -61,24 +66,74 @@ def _validate(graph: Graph, kind: str) -> None:
         check_limits(graph)
 
 
+def _validate_upload(graph: Graph) -> None:
+    """The graph and every bundled sub-graph, all problems in one 400. A sub-graph's node
+    errors are keyed `<sub-graph id>/<node id>` (its ids as sent), so they name it."""
+    seen = {graph.id} if graph.id else set()
+    for sub in graph.sub_graphs:
+        if sub.id and sub.id in seen:
+            raise BadRequest(f"sub_graphs: graph {sub.id} is bundled twice (or is the graph itself).")
+        seen.add(sub.id)
+    node_errors: dict[str, dict[str, str]] = {}
+    invalid: list[str] = []
+    for sub in [graph, *graph.sub_graphs]:
+        label = "The graph" if sub is graph else f"Sub-graph {sub.name!r} ({sub.id or 'no id'})"
+        try:
+            validate_graph(sub)
+        except GraphTooLarge as too_large:
+            raise GraphTooLarge(f"{label}: {too_large.detail}") from None
+        except GraphValidationError as error:
+            prefix = "" if sub is graph else f"{sub.id}/"
+            node_errors.update({prefix + node_id: pins for node_id, pins in error.node_errors.items()})
+            invalid.append(f"{label} has {sum(len(pins) for pins in error.node_errors.values())} "
+                           f"validation error(s)")
+    if invalid:
+        raise GraphValidationError("; ".join(invalid) + ".", node_errors)
+
+
+def _agent_refs(graph: Graph) -> list[tuple[str, int]]:
+    """(graph_id, graph_version) named by each AgentExecutor node, in node order."""
+    refs = []
+    for node in graph.nodes:
+        graph_id, version = node.input_default.get("graph_id"), node.input_default.get("graph_version")
+        if node.block_id == AGENT_EXECUTOR_BLOCK_ID and isinstance(graph_id, str) and graph_id \
+                and isinstance(version, int) and not isinstance(version, bool):
+            refs.append((graph_id, version))
+    return refs
+
+
 # --- ids ---------------------------------------------------------------------------
 def reassign_ids(graph: Graph, new_graph_id: bool = True) -> Graph:
-    """New ids for the graph (optionally), every node and every link; links remapped."""
+    """New ids for the graph (optionally), its bundled sub-graphs (always), every node and every
+    link; links remapped. As AutoGPT's reassign_ids, AgentExecutor nodes that name a renamed
+    graph name its new id, at version 1: the version a created graph gets."""
     copy = graph.model_copy(deep=True)
+    graph_ids = {sub.id: str(uuid.uuid4()) for sub in copy.sub_graphs if sub.id}
     if new_graph_id or not copy.id:
-        copy.id = str(uuid.uuid4())
-    mapping = {node.id: str(uuid.uuid4()) for node in copy.nodes}
-    for node in copy.nodes:
+        new_id = str(uuid.uuid4())
+        if copy.id:
+            graph_ids[copy.id] = new_id  # an agent that runs itself
+        copy.id = new_id
+    for sub in copy.sub_graphs:
+        sub.id = graph_ids.get(sub.id) or str(uuid.uuid4())
+        sub.version, sub.is_active, sub.sub_graphs = 1, True, []
+    for each in [copy, *copy.sub_graphs]:
+        _reassign_node_ids(each)
+        for node in each.nodes:
+            if node.block_id == AGENT_EXECUTOR_BLOCK_ID and node.input_default.get("graph_id") in graph_ids:
+                node.input_default["graph_id"] = graph_ids[node.input_default["graph_id"]]
+                node.input_default["graph_version"] = 1
+    return copy
+
+
+def _reassign_node_ids(graph: Graph) -> None:
+    mapping = {node.id: str(uuid.uuid4()) for node in graph.nodes}
+    for node in graph.nodes:
         node.id = mapping[node.id]
         node.input_links, node.output_links = [], []
-    links = []
-    for link in copy.links:
-        links.append(Link(id=str(uuid.uuid4()), source_id=mapping.get(link.source_id, link.source_id),
-                          sink_id=mapping.get(link.sink_id, link.sink_id), source_name=link.source_name,
-                          sink_name=link.sink_name, is_static=link.is_static))
-    copy.links = links
-    copy.sub_graphs = [reassign_ids(sub, new_graph_id=True) for sub in copy.sub_graphs]
-    return copy
+    graph.links = [Link(id=str(uuid.uuid4()), source_id=mapping.get(link.source_id, link.source_id),
+                        sink_id=mapping.get(link.sink_id, link.sink_id), source_name=link.source_name,
+                        sink_name=link.sink_name, is_static=link.is_static) for link in graph.links]
 
 
 def _force_static_links(graph: Graph) -> None:
@@ -91,10 +146,10 @@ def _force_static_links(graph: Graph) -> None:
 
 # --- items -------------------------------------------------------------------------
 def _encode_body(graph: Graph) -> str:
+    # No sub_graphs: bundled sub-graphs are created as graphs of their own.
     body = {
         "nodes": [n.model_dump(exclude={"input_links", "output_links"}) for n in graph.nodes],
         "links": [link.model_dump() for link in graph.links],
-        "sub_graphs": [s.model_dump() for s in graph.sub_graphs],
     }
     # allow_nan: a Calculator default of inf must survive storage (JSON's Infinity token).
     encoded = json.dumps(body, separators=(",", ":"), allow_nan=True)
@@ -136,11 +191,11 @@ def _graph_from_item(item: dict[str, Any], active_version: int) -> Graph:
         instructions=item.get("instructions"), recommended_schedule_cron=item.get("recommended_schedule_cron"),
         forked_from_id=item.get("forked_from_id"), forked_from_version=item.get("forked_from_version"),
         nodes=[Node.model_validate(n) for n in body["nodes"]], links=[Link.model_validate(x) for x in body["links"]],
-        sub_graphs=[Graph.model_validate(s) for s in body.get("sub_graphs", [])],
     )
 
 
-def to_model(graph: Graph, item: dict[str, Any], for_export: bool = False) -> GraphModel:
+def to_model(graph: Graph, item: dict[str, Any], for_export: bool = False,
+             sub_graphs: list[GraphModel] | None = None) -> GraphModel:
     if for_export:
         graph = graph.model_copy(deep=True)
         for node in graph.nodes:
@@ -164,7 +219,7 @@ def to_model(graph: Graph, item: dict[str, Any], for_export: bool = False) -> Gr
         **graph.model_dump(exclude={"nodes", "links", "sub_graphs"}),
         user_id="" if for_export else item["user_id"], created_at=item["created_at"],
         updated_at=item.get("updated_at"), nodes=nodes, links=graph.links,
-        sub_graphs=[s.model_dump() for s in graph.sub_graphs],
+        sub_graphs=sub_graphs or [],
         input_schema=schemas.input_schema(graph), output_schema=schemas.output_schema(graph),
         credentials_input_schema=schemas.credentials_input_schema(graph),
     )
@@ -183,16 +238,35 @@ def create_graph(user_id: str, request: CreateGraph, extra: dict[str, Any] | Non
                  extra_ops: list[dict[str, Any]] | None = None, keep_id: bool = False) -> GraphModel:
     """Version 1 of a new graph. For stratus.mag: `extra` (a MAG graph's attributes), `extra_ops`
     (more writes in the same transaction, after the two graph items) and `keep_id` (the caller
-    chose the graph id, so its own items can name it)."""
-    _validate(request.graph, kind_of(extra or {}))
-    graph = reassign_ids(request.graph, new_graph_id=not keep_id)
+    chose the graph id, so its own items can name it).
+
+    An AutoGPT graph's bundled `sub_graphs` are created too, in the same transaction, after
+    the same validation (nothing is written if any is invalid); the response lists them."""
+    if kind_of(extra or {}) == AUTOGPT:
+        _validate_upload(request.graph)
+        source = request.graph
+    else:
+        check_limits(request.graph)
+        source = request.graph.model_copy(update={"sub_graphs": []})
+    graph = reassign_ids(source, new_graph_id=not keep_id)
     graph.version, graph.is_active = 1, True
-    _force_static_links(graph)
-    item = _version_item(graph, user_id, now_iso(), extra)
+    created_at = now_iso()
+    items = []
+    for each in [graph, *graph.sub_graphs]:
+        _force_static_links(each)
+        items.append(_version_item(each, user_id, created_at, extra if each is graph else None))
     table = graphs_table()
-    table.transact([table.put_op(item, condition="attribute_not_exists(PK)"),
-                    table.put_op(_active_item(item, 1), condition="attribute_not_exists(PK)"), *(extra_ops or [])])
-    return to_model(graph, item)
+    operations = [op for item in items for op in (table.put_op(item, condition="attribute_not_exists(PK)"),
+                                                  table.put_op(_active_item(item, 1),
+                                                               condition="attribute_not_exists(PK)"))]
+    operations += extra_ops or []
+    size = 2 * sum(len(json.dumps(item, separators=(",", ":"), default=str).encode()) for item in items)
+    if len(operations) > MAX_TRANSACTION_ITEMS or size > MAX_TRANSACTION_BYTES:
+        raise GraphTooLarge(f"The graph and its {len(graph.sub_graphs)} sub-graph(s) are {size // 1024} KB in "
+                            f"{len(operations)} writes; one upload must fit in one DynamoDB transaction "
+                            f"({MAX_TRANSACTION_ITEMS} writes, 4 MB).")
+    table.transact(operations)
+    return to_model(graph, items[0], sub_graphs=[to_model(sub, item) for sub, item in zip(graph.sub_graphs, items[1:])])
 
 
 def _active(graph_id: str, user_id: str) -> dict[str, Any]:
@@ -203,10 +277,11 @@ def _active(graph_id: str, user_id: str) -> dict[str, Any]:
 
 
 def get_graph(user_id: str, graph_id: str, version: int | None = None, for_export: bool = False) -> GraphModel:
-    """The owner's graph (active or a version), or a version approved in the store (anyone)."""
+    """The owner's graph (active or a version), or a version approved in the store (anyone).
+    An export (`for_export`) bundles its sub-graphs, as AutoGPT's does."""
     if version is None:
         item = _active(graph_id, user_id)
-        return to_model(_graph_from_item(item, item["version"]), item, for_export)
+        return _stored_model(item, item["version"], for_export, others=False)
     items = {i["SK"]: i for i in graphs_table().batch_get([active_key(graph_id), version_key(graph_id, version)],
                                                           consistent=True)}
     active, item = items.get(ACTIVE_SK), items.get(version_key(graph_id, version)["SK"])
@@ -217,8 +292,52 @@ def get_graph(user_id: str, graph_id: str, version: int | None = None, for_expor
 
         if not is_approved(graph_id, version):
             raise NotFound(f"Graph {graph_id} version {version} not found.")
-        return to_model(_graph_from_item(item, active["version"]), item, for_export=True)
-    return to_model(_graph_from_item(item, active["version"]), item, for_export)
+        return _stored_model(item, active["version"], for_export, others=True)
+    return _stored_model(item, active["version"], for_export, others=False)
+
+
+def _stored_model(item: dict[str, Any], active_version: int, for_export: bool, others: bool) -> GraphModel:
+    """`others`: read by another user (an approved store version), so always stripped."""
+    graph = _graph_from_item(item, active_version)
+    sub_graphs = _export_sub_graphs(item["user_id"], graph, others) if for_export and kind_of(item) == AUTOGPT \
+        else None
+    return to_model(graph, item, for_export or others, sub_graphs)
+
+
+def _export_sub_graphs(owner_id: str, graph: Graph, approved_only: bool) -> list[GraphModel]:
+    """AutoGPT's get_sub_graphs: the owner's AutoGPT graphs reachable through AgentExecutor
+    nodes, at the version each node names, each graph once (the first version met), read
+    breadth-first with one BatchGetItem a level. For another user's store graph only versions
+    approved in the store are bundled. Secrets are stripped like the graph's own."""
+    seen, bundled, level = {graph.id}, [], [graph]
+    while level:
+        wanted: dict[str, int] = {}
+        for each in level:
+            for graph_id, version in _agent_refs(each):
+                if graph_id not in seen:
+                    wanted.setdefault(graph_id, version)
+        seen.update(wanted)
+        keys = [key for graph_id, version in wanted.items()
+                for key in (active_key(graph_id), version_key(graph_id, version))]
+        items: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(keys), 100):  # BatchGetItem's limit
+            items.update({(i["PK"], i["SK"]): i for i in graphs_table().batch_get(keys[start:start + 100],
+                                                                                 consistent=True)})
+        level = []
+        for graph_id, version in wanted.items():
+            active = items.get((graph_pk(graph_id), ACTIVE_SK))
+            item = items.get((graph_pk(graph_id), version_key(graph_id, version)["SK"]))
+            if not active or not item or item["user_id"] != owner_id or kind_of(item) != AUTOGPT:
+                continue
+            if approved_only:
+                from stratus.store.access import is_approved  # lazy: only for other users' graphs
+
+                if not is_approved(graph_id, version):
+                    continue
+            sub = _graph_from_item(item, active["version"])
+            bundled.append(to_model(sub, item, for_export=True))
+            level.append(sub)
+    return bundled
 
 
 def get_graph_for_run(user_id: str, graph_id: str, version: int | None = None) -> Graph:
@@ -258,7 +377,8 @@ def update_graph(user_id: str, graph_id: str, graph: Graph, extra: dict[str, Any
         raise BadRequest(f"Graph {graph_id} is an AutoGPT graph: update it with PUT /api/graphs/{graph_id}.")
     _validate(graph, kind_of(active))
     latest = int(active["latest_version"])
-    new = reassign_ids(graph, new_graph_id=False)
+    # Bundled sub-graphs are created only with a new graph (POST), as in AutoGPT's builder.
+    new = reassign_ids(graph.model_copy(update={"sub_graphs": []}), new_graph_id=False)
     new.id, new.version = graph_id, latest + 1
     new.forked_from_id, new.forked_from_version = active.get("forked_from_id"), active.get("forked_from_version")
     _force_static_links(new)
