@@ -21,12 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=state_dir())
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    cloud = LocalCloud(args.template, args.http_port, args.ws_port, args.state_dir).start()
-    print(cloud.ready_line(), flush=True)
-    stopped = threading.Event()
+    stopped = threading.Event()  # handlers first: a signal during start-up is not lost
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
-    stopped.wait()
+    cloud = LocalCloud(args.template, args.http_port, args.ws_port, args.state_dir).start()
+    print(cloud.ready_line(), flush=True)
+    # Wake up now and then: Linux may deliver the signal to another thread, and Python runs the
+    # handler only when the main thread wakes (an untimed wait could sleep through it forever).
+    while not stopped.wait(0.5):
+        pass
     cloud.stop()
     print("Stratus local cloud stopped; data saved to", args.state_dir / "snapshot.json", flush=True)
     return 0
