@@ -7,6 +7,7 @@ from __future__ import annotations
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockCost
 from tests.functional.test_ai_executions import ai_api, model_server  # noqa: F401 - the fixtures
+from tests.functional.test_blocks_api import _key
 from tests.functional.test_state_machine import sfn_api  # noqa: F401 - the fixture
 
 TEXT_GENERATOR = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
@@ -74,10 +75,3 @@ def test_a_before_run_cost_the_balance_cannot_pay_is_402_from_the_ai_lambda(ai_a
     assert status == 402 and "Insufficient balance" in error["detail"]
     assert _ai_runs(ai_api) == 1 and model_server.requests == []
     assert ai_api.request("GET", "/api/credits", user="alice") == (200, {"credits": 1000})
-
-
-def _key(api, user: str, permissions: list[str]) -> str:
-    status, created = api.request("POST", "/api/api-keys", user=user,
-                                  json_body={"name": "k", "permissions": permissions})
-    assert status == 200
-    return created["plain_text_key"]
