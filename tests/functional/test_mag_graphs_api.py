@@ -257,6 +257,20 @@ def test_the_mcp_server_registry_is_per_user_and_replaced_by_put(api):
     assert get_mcp_servers("alice")["search"].url == SERVER["url"]
 
 
+def test_mcp_servers_are_sealed_at_rest(api):
+    secret_url = "https://mcp.example.com/mcp?token=sk-mcp-0123456789abcdef"
+    servers = {"remote": {"url": secret_url}, "local": {"command": "uvx", "env": {"API_KEY": "sk-env-secret"}}}
+    assert api.request("PUT", "/api/mag/mcp", user="alice", json_body={"mcpServers": servers})[0] == 200
+    from stratus.db.graphs_table import graphs_table, mag_servers_key
+
+    item = graphs_table().get(mag_servers_key("alice"), consistent=True)
+    stored = json.dumps(item, default=str)
+    assert "sk-mcp-0123456789abcdef" not in stored and "sk-env-secret" not in stored
+    assert item["names"] == ["local", "remote"]
+    served = api.request("GET", "/api/mag/mcp", user="alice")[1]["mcpServers"]  # the owner reads them back
+    assert served["remote"]["url"] == secret_url and served["local"]["env"] == {"API_KEY": "sk-env-secret"}
+
+
 def test_run_starts_an_execution_with_the_input_text_as_start(api, monkeypatch):
     from stratus.executions import launcher
 

@@ -8,6 +8,7 @@ A name item (`USER#<id>#MAG` / `NAME#<name>` → graph_id) makes names unique pe
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -257,7 +258,24 @@ def export_package(user_id: str, name: str) -> bytes:
 def get_mcp_servers(user_id: str) -> dict[str, McpServerConfig]:
     """The user's MCP servers by name (one GetItem)."""
     item = graphs_table().get(mag_servers_key(user_id), consistent=True)
-    return {name: McpServerConfig.model_validate(config) for name, config in ((item or {}).get("servers") or {}).items()}
+    return {name: McpServerConfig.model_validate(config) for name, config in _stored_servers(user_id, item).items()}
+
+
+def _stored_servers(user_id: str, item: dict[str, Any] | None) -> dict[str, Any]:
+    """The registry item's servers. They are sealed at rest (URLs and env values may hold
+    tokens); an item written before sealing holds them in `servers`."""
+    if not item:
+        return {}
+    if "sealed_servers" in item:
+        from stratus.integrations.secrets import unseal
+
+        return json.loads(unseal(item["sealed_servers"], _servers_context(user_id)))
+    return item.get("servers") or {}
+
+
+def _servers_context(user_id: str) -> str:
+    key = mag_servers_key(user_id)
+    return f"{key['PK']}#{key['SK']}"
 
 
 def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bool) -> list[str]:
@@ -267,7 +285,7 @@ def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bo
     table = graphs_table()
     for _ in range(5):  # optimistic: a concurrent writer makes us read again
         item = table.get(mag_servers_key(user_id), consistent=True) or {}
-        current = item.get("servers") or {}
+        current = _stored_servers(user_id, item)
         if merge:
             added = sorted(name for name in servers if name not in current)
             stored = {**current, **{name: _stored_server(servers[name]) for name in added}}
@@ -280,8 +298,10 @@ def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bo
             return []
         revision = int(item.get("revision", 0))
         try:
-            table.put({**mag_servers_key(user_id), "servers": stored, "revision": revision + 1,
-                       "updated_at": now_iso()},
+            from stratus.integrations.secrets import seal
+
+            table.put({**mag_servers_key(user_id), "sealed_servers": seal(json.dumps(stored), _servers_context(user_id)),
+                       "names": sorted(stored), "revision": revision + 1, "updated_at": now_iso()},
                       condition="attribute_not_exists(PK) OR revision = :seen", values={":seen": revision})
             return added
         except ConditionFailed:
