@@ -206,6 +206,23 @@ def test_importing_an_export_with_sub_graphs_creates_them_and_points_the_agent_n
     assert api.request("GET", f"/api/graphs/{graph['id']}", user="alice")[1]["sub_graphs"] == []  # export only
 
 
+def test_a_secret_input_value_is_not_in_the_schema_nor_in_an_exported_sub_agent_node(api):
+    child_graph = {"name": "child", "nodes": [_node("secret", INP, name="token", value="s3cr3t", secret=True)],
+                   "links": []}
+    _, child = create(api, "alice", child_graph)
+    assert child["input_schema"]["properties"]["token"]["secret"] is True
+    assert "s3cr3t" not in json.dumps(child["input_schema"]) and child["input_schema"]["required"] == []
+    # A node written with an older schema copy still holding the default: export drops it.
+    schema = {**child["input_schema"], "properties": {"token": {"type": "string", "secret": True,
+                                                               "default": "s3cr3t"}}}
+    node = {**_agent("c", child), "input_default": {**_agent("c", child)["input_default"], "input_schema": schema}}
+    _, parent = create(api, "alice", {"name": "parent", "nodes": [node], "links": []})
+    status, exported = api.request("GET", f"/api/graphs/{parent['id']}", user="alice", query="for_export=true")
+    assert status == 200 and "s3cr3t" not in json.dumps(exported)
+    exported_node = next(n for n in exported["nodes"] if n["block_id"] == AGENT)
+    assert exported_node["input_default"]["input_schema"]["properties"]["token"] == {"type": "string", "secret": True}
+
+
 def test_an_export_bundles_the_owners_sub_graphs_once_each_and_an_import_remaps_them_all(api):
     _, bobs = create(api, "bob", example("calculator.json"))
     _, grandchild = create(api, "alice", example("calculator.json"))

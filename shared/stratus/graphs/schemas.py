@@ -32,7 +32,8 @@ def input_schema(graph: Graph) -> dict[str, Any]:
         prop["secret"] = bool(node.input_default.get("secret", False))
         prop["advanced"] = bool(node.input_default.get("advanced", False))
         if node.input_default.get("value") is not None:
-            prop["default"] = node.input_default["value"]
+            if not prop["secret"]:  # a secret's value is never shown (nor copied into sub-agent nodes)
+                prop["default"] = node.input_default["value"]
         else:
             required.append(name)
         properties[name] = prop

@@ -230,6 +230,11 @@ def _strip_secrets(node: Node) -> dict[str, Any]:
                if k != "credentials" and not k.endswith("_credentials")}
     if cleaned.get("secret"):
         cleaned.pop("value", None)
+    schema = cleaned.get("input_schema")  # an AgentExecutor's copy of its child's inputs
+    if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+        cleaned["input_schema"] = {**schema, "properties": {
+            name: {k: v for k, v in prop.items() if not (k == "default" and prop.get("secret"))}
+            if isinstance(prop, dict) else prop for name, prop in schema["properties"].items()}}
     return cleaned
 
 
