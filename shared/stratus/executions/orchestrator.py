@@ -71,8 +71,7 @@ def advance_step(graph_exec_id: str, results: list[dict[str, Any]], remaining_ms
         if node_exec.node_exec_id in failures:
             scheduler.complete(state, node_exec, [("error", _short(failures[node_exec.node_exec_id]))], True)
             store.commit(meta["user_id"], state)
-            block = get_block(node_exec.block_id)
-            if block is not None and block.waits_for_callback:  # its wait timed out: stop its child
+            if subagents.waits_for_callback(node_exec.block_id):  # its wait timed out: stop its child
                 subagents.stop_children(meta["user_id"], [node_exec.node_exec_id])
     _route_lambda_results(meta, state)
     return _drive(meta, state, remaining_ms, history)

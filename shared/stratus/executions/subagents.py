@@ -144,10 +144,11 @@ def on_finalized(meta: dict[str, Any], node_execs: list[Any]) -> None:
             complete_task(meta["task_token"], result)
     if meta["status"] in (S.TERMINATED.value, S.FAILED.value):
         stop_children(meta["user_id"], [e.node_exec_id for e in node_execs
-                                        if _waits(e.block_id) and e.status not in (S.COMPLETED, S.FAILED)])
+                                        if waits_for_callback(e.block_id) and e.status not in (S.COMPLETED, S.FAILED)])
 
 
-def _waits(block_id: str) -> bool:
+def waits_for_callback(block_id: str) -> bool:
+    """Whether nodes of this block run a child execution the state machine waits on."""
     block = get_block(block_id)
     return block is not None and block.waits_for_callback
 
