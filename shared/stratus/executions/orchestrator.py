@@ -126,9 +126,10 @@ def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], 
                 break
 
 
-def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any) -> bool:
+def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any,
+            run_input: dict[str, Any]) -> bool:
     """Charge the node's cost; running out fails the whole graph (AutoGPT semantics)."""
-    amount = cost_before_run(block, flows.for_execution(meta).run_input(state, node_exec))
+    amount = cost_before_run(block, run_input)
     if not amount:
         return True
     try:
@@ -147,10 +148,11 @@ def _run_inline(meta: dict[str, Any], state: EngineState, node_exec: Any) -> boo
         scheduler.complete(state, node_exec, [("error", f"Unknown block {node_exec.block_id}")], True)
         store.commit(meta["user_id"], state)
         return True
-    if not _charge(meta, state, node_exec, block):
+    run_input = flows.for_execution(meta).run_input(state, node_exec)
+    if not _charge(meta, state, node_exec, block, run_input):
         return False
     scheduler.mark_running(state, node_exec)
-    node_run = run_block_node(meta, node_exec.node_exec_id, block, scheduler.run_input(state, node_exec))
+    node_run = run_block_node(meta, node_exec.node_exec_id, block, run_input)
     if node_run.stats:
         node_exec.stats = NodeExecutionStats.model_validate(node_run.stats)
     scheduler.complete(state, node_exec, node_run.outputs, node_run.failed)
@@ -160,14 +162,14 @@ def _run_inline(meta: dict[str, Any], state: EngineState, node_exec: Any) -> boo
 def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> list[dict[str, Any]]:
     """Mark Lambda-run nodes RUNNING with their full input stored, and return the Map batch.
     `callback`: the block finishes later (a sub-agent): the Map waits on a task token."""
-    batch, run_inputs = [], {}
+    batch, run_inputs, flow = [], {}, flows.for_execution(meta)
     for node_exec in queued:
         block = get_block(node_exec.block_id)
-        if not _charge(meta, state, node_exec, block):
+        run_input = flow.run_input(state, node_exec)
+        if not _charge(meta, state, node_exec, block, run_input):
             return []
         scheduler.mark_running(state, node_exec)
-        run_inputs[node_exec.node_exec_id] = {"run_input": flows.for_execution(meta).run_input(state, node_exec),
-                                              "routed": False}
+        run_inputs[node_exec.node_exec_id] = {"run_input": run_input, "routed": False}
         batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
                       "function_arn": block_function_arn(block.group), "callback": block.waits_for_callback})
     store.commit(meta["user_id"], state, run_inputs)
