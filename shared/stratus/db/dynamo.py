@@ -16,6 +16,8 @@ from typing import Any, Iterable, Iterator
 
 from stratus.aws import client
 
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem request
+
 
 class ConditionFailed(Exception):
     """A conditional write found the item not as expected."""
@@ -139,13 +141,15 @@ class Table:
             return deserialize(self._client.update_item(**kwargs)["Attributes"])
 
     def batch_get(self, keys: list[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any]]:
-        """Up to 100 items in one request (unprocessed keys are retried)."""
-        pending: dict[str, Any] = {self.name: {"Keys": [serialize(k) for k in keys], "ConsistentRead": consistent}}
+        """The items of `keys` that exist, BATCH_GET_LIMIT keys a request (unprocessed keys are retried)."""
         found: list[dict[str, Any]] = []
-        while pending:
-            response = self._client.batch_get_item(RequestItems=pending)
-            found.extend(deserialize(item) for item in response.get("Responses", {}).get(self.name, []))
-            pending = response.get("UnprocessedKeys") or {}
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            chunk = [serialize(k) for k in keys[start:start + BATCH_GET_LIMIT]]
+            pending: dict[str, Any] = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
+            while pending:
+                response = self._client.batch_get_item(RequestItems=pending)
+                found.extend(deserialize(item) for item in response.get("Responses", {}).get(self.name, []))
+                pending = response.get("UnprocessedKeys") or {}
         return found
 
     def delete(self, key: dict[str, Any]) -> None:

@@ -324,10 +324,7 @@ def _export_sub_graphs(owner_id: str, graph: Graph, approved_only: bool) -> list
         seen.update(wanted)
         keys = [key for graph_id, version in wanted.items()
                 for key in (active_key(graph_id), version_key(graph_id, version))]
-        items: dict[tuple[str, str], dict[str, Any]] = {}
-        for start in range(0, len(keys), 100):  # BatchGetItem's limit
-            items.update({(i["PK"], i["SK"]): i for i in graphs_table().batch_get(keys[start:start + 100],
-                                                                                 consistent=True)})
+        items = {(i["PK"], i["SK"]): i for i in graphs_table().batch_get(keys, consistent=True)}
         level = []
         for graph_id, version in wanted.items():
             active = items.get((graph_pk(graph_id), ACTIVE_SK))

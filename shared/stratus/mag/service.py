@@ -29,7 +29,6 @@ from stratus.mag import packages
 # MAG_AGENT_BLOCK_ID: the agent node block (stratus.blocks.ai.agent_node), the display nodes' block.
 from stratus.mag.models import END, MAG_AGENT_BLOCK_ID, START, GraphConfig, McpServerConfig, ModelConfig
 MAX_MCP_SERVERS = 200
-_BATCH_GET_LIMIT = 100
 
 
 def _not_found(name: str) -> NotFound:
@@ -188,10 +187,8 @@ def list_graphs(user_id: str) -> list[dict[str, Any]]:
         pointers.extend(page)
         if not start_key:
             break
-    actives: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(pointers), _BATCH_GET_LIMIT):
-        keys = [active_key(p["graph_id"]) for p in pointers[start:start + _BATCH_GET_LIMIT]]
-        actives.update({item["id"]: item for item in table.batch_get(keys, consistent=True)})
+    actives = {item["id"]: item for item in table.batch_get([active_key(p["graph_id"]) for p in pointers],
+                                                            consistent=True)}
     listed = []
     for pointer in pointers:
         item = actives.get(pointer["graph_id"])
