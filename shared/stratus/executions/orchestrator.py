@@ -225,10 +225,7 @@ def _cost(user_id: str, execs: list[Any]) -> int:
     # Each node's charge before its run, and its usage charge after it (TOKEN, SECOND).
     keys = [transaction_key(user_id, key) for e in execs if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)
             for key in (e.node_exec_id, f"{e.node_exec_id}#usage")]
-    total = 0
-    for start in range(0, len(keys), 100):
-        total += sum(-int(i["amount"]) for i in users_table().batch_get(keys[start:start + 100], consistent=True))
-    return total
+    return sum(-int(i["amount"]) for i in users_table().batch_get(keys, consistent=True))
 
 
 def _seconds_between(start: str, end: str) -> float:

@@ -29,7 +29,6 @@ from stratus.graphs.models import CreateGraph, Graph, GraphModel
 if TYPE_CHECKING:
     from stratus.store.submissions import StoreListingVersionInfo
 
-BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 MAX_PAGE_SIZE = 100
 MAX_GRAPH_NAME = 500  # Graph.name's limit
 _GRAPH_FIELDS = ("id", "version", "name", "description", "instructions", "recommended_schedule_cron",
@@ -180,9 +179,8 @@ def _graphs_for(user_id: str, entries: Iterable[dict[str, Any]]) -> dict[str, Gr
     keys = {(k["PK"], k["SK"]): k for k in map(_graph_key, entries)}
     unique = list(keys.values())
     items: dict[tuple[str, str], dict[str, Any]] = {}
-    for start in range(0, len(unique), BATCH_GET_LIMIT):
-        for item in graphs_table().batch_get(unique[start:start + BATCH_GET_LIMIT], consistent=True):
-            items[(item["PK"], item["SK"])] = item
+    for item in graphs_table().batch_get(unique, consistent=True):
+        items[(item["PK"], item["SK"])] = item
     models: dict[str, GraphModel] = {}
     for entry in entries:
         key = _graph_key(entry)

@@ -16,15 +16,6 @@ from stratus.store.models import StoreListingsWithVersionsAdminViewResponse, Sto
 from stratus.store.search import Sort, fingerprint, sorted_page
 from stratus.store.submissions import pagination, to_submission
 
-BATCH_GET_LIMIT = 100
-
-
-def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
-    table, found = store_table(), []
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        found += table.batch_get(keys[start:start + BATCH_GET_LIMIT])
-    return found
-
 
 def admin_listings(status: str | None, page: int, page_size: int, cursor: str | None
                    ) -> StoreListingsWithVersionsAdminViewResponse:
@@ -33,7 +24,7 @@ def admin_listings(status: str | None, page: int, page_size: int, cursor: str | 
     if status:
         result = sorted_page(table, status_pk(status), "", Sort(BY_STATUS, False), page, page_size, cursor, query_id)
         owners = list(dict.fromkeys((v["owner_id"], v["slug"]) for v in result.items))
-        listings = _batch_get([listing_key(owner, slug) for owner, slug in owners])
+        listings = table.batch_get([listing_key(owner, slug) for owner, slug in owners])
         order = {pair: position for position, pair in enumerate(owners)}
         listings.sort(key=lambda item: order[(item["owner_id"], item["slug"])])
     else:
@@ -41,7 +32,7 @@ def admin_listings(status: str | None, page: int, page_size: int, cursor: str | 
         listings = result.items
     keys = [version_key(item["owner_id"], item["slug"], int(n)) for item in listings for n in item.get("versions", [])]
     versions: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for version in _batch_get(keys):
+    for version in table.batch_get(keys):
         versions.setdefault((version["owner_id"], version["slug"]), []).append(version)
     views = []
     for listing in listings:

@@ -23,7 +23,6 @@ from stratus.db.store_keys import COUNT_SK
 from stratus.errors import Unprocessable
 
 MAX_WALK = 1000
-BATCH_GET_LIMIT = 100
 MAX_CANDIDATES_PER_QUERY = 400
 
 
@@ -119,10 +118,7 @@ def sorted_page(table: Table, list_pk: str, prefix: str, sort: Sort, page: int, 
 
 
 def _present(table: Table, keys: list[dict[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        found |= {(i["PK"], i["SK"]) for i in table.batch_get(keys[start:start + BATCH_GET_LIMIT])}
-    return found
+    return {(i["PK"], i["SK"]) for i in table.batch_get(keys)}
 
 
 def intersect_page(table: Table, lists: list[str], card_lists: set[str], card_pk: str, prefix: str,
