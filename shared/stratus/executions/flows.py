@@ -17,9 +17,7 @@ from typing import Any, Protocol
 from stratus.engine import scheduler
 from stratus.engine.scheduler import EngineState
 from stratus.executions.models import NodeExecution
-from stratus.graphs.models import Graph
-
-MAG_KIND = "mag"
+from stratus.graphs.models import MAG, Graph, kind_of
 
 
 class Flow(Protocol):
@@ -71,7 +69,7 @@ DATAFLOW = Dataflow()
 
 def for_graph(graph: Any, inputs: dict[str, Any]) -> Flow:
     """The flow of a graph model (the launcher's GraphModel / MagGraphModel)."""
-    if getattr(graph, "kind", None) == MAG_KIND:
+    if getattr(graph, "kind", None) == MAG:
         from stratus.executions.mag_flow import mag_flow  # only MAG runs pay for its imports
 
         return mag_flow(graph.mag_config, graph.mag_subgraphs, inputs)
@@ -83,7 +81,7 @@ def for_execution(meta: dict[str, Any]) -> Flow:
     from stratus.executions.store import version_item
 
     item = version_item(meta["graph_id"], int(meta["graph_version"]))
-    if item.get("kind") == MAG_KIND:
+    if kind_of(item) == MAG:
         from stratus.executions.mag_flow import mag_flow
 
         return mag_flow(item["mag_config"], item.get("mag_subgraphs"), meta.get("inputs") or {})

@@ -6,6 +6,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# A graph is AutoGPT's (no `kind` on its items) or a MAG graph (`kind: "mag"`), whose nodes are
+# display copies of its agent nodes: `mag_config` is what runs, checked by stratus.mag.
+MAG = "mag"
+AUTOGPT = "autogpt"
+
+
+def kind_of(item: dict[str, Any]) -> str:
+    """The kind of a stored graph version item."""
+    return item.get("kind") or AUTOGPT
+
 
 class _Model(BaseModel):
     # Unknown fields of an AutoGPT export are ignored; inf/nan stay numbers in JSON output.
@@ -90,6 +100,6 @@ class MagGraphModel(GraphModel):
     """A stored MAG graph version (kind "mag"): its MAG config and the subgraph configs it runs.
     AutoGPT graphs are plain GraphModels, so their JSON is unchanged."""
 
-    kind: str = "mag"
+    kind: str = MAG
     mag_config: dict[str, Any]
     mag_subgraphs: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -25,7 +25,18 @@ from stratus.db.graphs_table import (
 )
 from stratus.errors import BadRequest, Conflict, NotFound
 from stratus.graphs import schemas
-from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, Link, MagGraphModel, Node
+from stratus.graphs.models import (
+    AUTOGPT,
+    MAG,
+    CreateGraph,
+    Graph,
+    GraphMeta,
+    GraphModel,
+    Link,
+    MagGraphModel,
+    Node,
+    kind_of,
+)
 from stratus.graphs.validation import GraphTooLarge, GraphValidationError, check_limits, validate_graph
 from stratus.blocks.core.agent import AGENT_EXECUTOR_BLOCK_ID
 from stratus.blocks.registry import get_block
@@ -44,19 +55,11 @@ def _not_found(graph_id: str) -> NotFound:
     return NotFound(f"Graph {graph_id} not found.")
 
 
-# --- kinds -------------------------------------------------------------------------
-# A graph is AutoGPT's (no `kind` on its items) or a MAG graph (`kind: "mag"`), whose nodes
-# are display copies of its agent nodes: `mag_config` is what runs, checked by stratus.mag.
-MAG = "mag"
-AUTOGPT = "autogpt"
+# --- kinds (stratus.graphs.models: MAG, AUTOGPT, kind_of) ----------------------------------
 _MAG_INPUT_SCHEMA = {"type": "object", "properties": {"start": {"type": "string", "title": "start"}},
                      "required": ["start"]}
 _MAG_OUTPUT_SCHEMA = {"type": "object", "required": [], "properties": {
     "final_result": {"title": "final_result"}, "execution_chain": {"title": "execution_chain"}}}
-
-
-def kind_of(item: dict[str, Any]) -> str:
-    return item.get("kind") or AUTOGPT
 
 
 def _validate(graph: Graph, kind: str) -> None:
