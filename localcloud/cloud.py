@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 import zipfile
+from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,11 @@ class LocalCloud:
             self.http = HttpGateway(None, self.stack.http_routes(), http_port)  # type: ignore[arg-type]
             http_port = self.http.port
         model_environment = self._start_model_server()
+        egress_allowed = ",".join(self._loopback_fakes() + settings.egress_allow_list())
         for spec in functions.values():
             spec.environment = {k: self._local_value(v, http_port) for k, v in spec.environment.items()}
+            if "EGRESS_ALLOW_LIST" in spec.environment:  # exactly the fakes: never moto or the gateways
+                spec.environment["EGRESS_ALLOW_LIST"] = egress_allowed
             if "OPENAI_BASE_URL" in spec.environment:  # the functions that run AI blocks
                 spec.environment.update(model_environment)
             if "timeout" in self.faults.get(spec.logical_id, {}):
@@ -176,6 +180,12 @@ class LocalCloud:
             self.model_server = FakeOpenAI().start()
             base_url = self.model_server.url
         return {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": settings.openai_api_key()}
+
+    def _loopback_fakes(self) -> list[str]:
+        """host:port of each outside-service fake this cloud started, for EGRESS_ALLOW_LIST."""
+        servers = [self.mcp_server.streamable_http_url if self.mcp_server else "",
+                   self.model_server.url if self.model_server else ""]
+        return [urlsplit(url).netloc for url in servers if url]
 
     def _start_moto(self) -> None:
         moto_fidelity.apply()

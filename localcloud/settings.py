@@ -36,3 +36,9 @@ def openai_base_url() -> str | None:
 
 def openai_api_key() -> str:
     return os.environ.get("STRATUS_OPENAI_API_KEY") or LOCAL_MODEL_KEY
+
+
+def egress_allow_list() -> list[str]:
+    """More non-public destinations the local cloud's functions may reach (e.g. a model server
+    of yours on 127.0.0.1:11434), besides its own loopback fakes: STRATUS_EGRESS_ALLOW_LIST."""
+    return [entry.strip() for entry in os.environ.get("STRATUS_EGRESS_ALLOW_LIST", "").split(",") if entry.strip()]

@@ -186,8 +186,28 @@ def echo_server():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    with allowed_egress(url):
+        yield url
     server.shutdown()
+
+
+@contextlib.contextmanager
+def allowed_egress(*urls: str) -> Iterator[None]:
+    """EGRESS_ALLOW_LIST opened for these loopback fakes (host:port each) while the block runs,
+    as the local cloud opens it for its own fakes; everything else stays refused."""
+    from urllib.parse import urlsplit
+
+    before = os.environ.get("EGRESS_ALLOW_LIST")
+    entries = [entry for entry in (before or "").split(",") if entry]
+    os.environ["EGRESS_ALLOW_LIST"] = ",".join([*entries, *(urlsplit(url).netloc for url in urls)])
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("EGRESS_ALLOW_LIST", None)
+        else:
+            os.environ["EGRESS_ALLOW_LIST"] = before
 
 
 @contextlib.contextmanager

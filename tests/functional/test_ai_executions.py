@@ -13,6 +13,7 @@ import pytest
 from localcloud.fake_openai import FakeOpenAI
 from stratus.db.executions_table import executions_table, meta_key
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
+from tests.conftest import allowed_egress
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PLATFORM_KEY = "platform-test-key"
@@ -32,7 +33,8 @@ def _nodes(result: dict) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def model_server() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
-    yield server
+    with allowed_egress(server.url):
+        yield server
     server.stop()
 
 

@@ -117,9 +117,9 @@ def test_secrets_never_reach_the_logs(api, capsys, caplog):
         api.request("POST", "/api/integrations/openai/credentials", user="alice",
                     json_body={"type": "api_key", "api_key": SECRET, "expires_at": "soon"})
         api.request("POST", "/api/mag/models", user="alice", json_body={
-            "name": "gpt", "base_url": "http://127.0.0.1:9/v1", "model": "gpt-4o-mini", "api_key": MODEL_SECRET})
+            "name": "gpt", "base_url": "https://api.example.com/v1", "model": "gpt-4o-mini", "api_key": MODEL_SECRET})
         api.request("POST", "/api/mag/models", user="alice", json_body={
-            "name": "bad", "base_url": "http://127.0.0.1:9/v1", "model": "m", "api_key": MODEL_SECRET,
+            "name": "bad", "base_url": "https://api.example.com/v1", "model": "m", "api_key": MODEL_SECRET,
             "temperature": 9})
         model_configs.get_model_config("alice", "gpt")
     finally:
@@ -132,7 +132,7 @@ def test_secrets_never_reach_the_logs(api, capsys, caplog):
 
 # --- MAG model configs ------------------------------------------------------------------
 def _model(**fields):
-    return {"name": "deepseek", "base_url": "http://127.0.0.1:9/v1", "model": "deepseek-chat",
+    return {"name": "deepseek", "base_url": "https://api.example.com/v1", "model": "deepseek-chat",
             "api_key": MODEL_SECRET, "temperature": 0.2, **fields}
 
 
@@ -207,7 +207,7 @@ def test_bad_model_configs_are_422_and_store_nothing(api, body, where):
 
 
 def test_save_model_config_without_overwrite_keeps_the_existing_one(aws):
-    config = ModelConfig(name="local", base_url="http://127.0.0.1:9/v1", model="m", api_key=MODEL_SECRET)
+    config = ModelConfig(name="local", base_url="https://api.example.com/v1", model="m", api_key=MODEL_SECRET)
     assert model_configs.save_model_config("alice", config, overwrite=False) is True
     other = config.model_copy(update={"api_key": "sk-replaced", "model": "n"})
     assert model_configs.save_model_config("alice", other, overwrite=False) is False

@@ -10,6 +10,7 @@ import pytest
 from localcloud.fake_openai import FakeOpenAI
 from stratus.mag.models import MAG_AGENT_BLOCK_ID
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401
+from tests.conftest import allowed_egress
 
 WRITER_CRITIC = {
     "name": "essay",
@@ -27,7 +28,8 @@ WRITER_CRITIC = {
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
-    yield server
+    with allowed_egress(server.url):
+        yield server
     server.stop()
 
 

@@ -10,7 +10,7 @@ import zipfile
 
 from stratus.mag.service import MAG_AGENT_BLOCK_ID
 
-SERVER = {"transportType": "streamable_http", "url": "http://127.0.0.1:9/mcp"}
+SERVER = {"transportType": "streamable_http", "url": "https://api.example.com/mcp"}
 
 
 def agent(name: str, inputs: list[str], outputs: list[str], **fields) -> dict:
@@ -84,9 +84,9 @@ def test_an_existing_name_is_a_conflict_and_writes_nothing(api):
 
 
 def test_import_a_zip_package_adds_the_servers_and_models_the_user_lacks(api):
-    kept = {"transportType": "sse", "url": "http://127.0.0.1:9/sse"}
+    kept = {"transportType": "sse", "url": "https://api.example.com/sse"}
     assert api.request("PUT", "/api/mag/mcp", user="alice", json_body={"mcpServers": {"search": kept}})[0] == 200
-    models = [{"name": "fake-gpt", "base_url": "http://127.0.0.1:9/v1", "api_key": "", "model": "gpt-4o-mini"}]
+    models = [{"name": "fake-gpt", "base_url": "https://api.example.com/v1", "api_key": "", "model": "gpt-4o-mini"}]
     status, imported = import_zip(api, "alice", package(config(), servers={"search": SERVER, "extra": SERVER},
                                                         models=models))
     assert status == 201, imported
@@ -151,7 +151,7 @@ def test_update_list_export_and_delete(api):
     from stratus.integrations.model_configs import save_model_config
     from stratus.mag.models import ModelConfig
 
-    save_model_config("alice", ModelConfig(name="fake-gpt", base_url="http://127.0.0.1:9/v1",
+    save_model_config("alice", ModelConfig(name="fake-gpt", base_url="https://api.example.com/v1",
                                            api_key="sk-secret-123456", model="gpt-4o-mini"))
     saved = api.request("POST", "/api/mag/graphs", user="alice", json_body=config())[1]
     status, v2 = api.request("PUT", "/api/mag/graphs/research", user="alice",

@@ -23,8 +23,8 @@ CONFIG = {
     ],
     "end_template": "{{writer}}",
 }
-SERVERS = {"search": {"transportType": "streamable_http", "url": "http://127.0.0.1:9/mcp"}}
-MODELS = [{"name": "gpt", "base_url": "http://127.0.0.1:9/v1", "api_key": "", "model": "gpt-4o-mini"}]
+SERVERS = {"search": {"transportType": "streamable_http", "url": "https://api.example.com/mcp"}}
+MODELS = [{"name": "gpt", "base_url": "https://api.example.com/v1", "api_key": "", "model": "gpt-4o-mini"}]
 
 
 def zip_of(files: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -50,7 +50,7 @@ def test_a_json_upload_is_a_graph_config_without_attachments():
 def test_a_zip_package_brings_its_readme_servers_and_models():
     package = packages.read_upload(zip_of(package_files()))
     assert package.config.readme == "# Research\n"
-    assert package.mcp_servers["search"].url == "http://127.0.0.1:9/mcp"
+    assert package.mcp_servers["search"].url == "https://api.example.com/mcp"
     assert [m.model for m in package.models] == ["gpt-4o-mini"]
 
 

@@ -17,6 +17,7 @@ from stratus.db.users_table import MODEL_CONFIG_PREFIX, model_config_key, user_i
 from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.integrations.secrets import mask, seal, unseal
 from stratus.mag.models import ModelConfig
+from stratus.net.egress import check_stored_url
 
 _STORED_FIELDS = set(ModelConfig.model_fields) - {"api_key"}
 
@@ -26,6 +27,11 @@ def check_name(name: str) -> str:
     if not name or name != name.strip() or "/" in name or any(ord(ch) < 32 for ch in name):
         raise Unprocessable(f"Invalid model name {name!r}: no '/', control characters or surrounding spaces.")
     return name
+
+
+def check_base_url(config: ModelConfig) -> None:
+    """422 when the egress policy refuses the config's endpoint (the user's key would go there)."""
+    check_stored_url(f"Model config {config.name!r} base_url", config.base_url)
 
 
 def _context(user_id: str, name: str) -> str:
@@ -90,6 +96,7 @@ def save_model_config(user_id: str, config: ModelConfig, overwrite: bool = True)
     """Store `config` (api_key sealed). True if written; with overwrite=False an existing
     config of that name is kept and False returned."""
     check_name(config.name)
+    check_base_url(config)
     secret, hint = _sealed(user_id, config)
     try:
         users_table().put(_item(user_id, config, secret, hint),
@@ -120,6 +127,7 @@ def update_model_config(user_id: str, name: str, update: ModelConfigUpdate) -> d
     fields = update.model_dump(exclude={"name", "api_key"})
     keep_key = not update.api_key or update.api_key == current.get("hint")
     config = ModelConfig.model_validate({**fields, "name": name, "api_key": "" if keep_key else update.api_key})
+    check_base_url(config)
     secret, hint = (current.get("secret"), current.get("hint", "")) if keep_key else _sealed(user_id, config)
     try:
         users_table().put(_item(user_id, config, secret, hint, current["created_at"]),

@@ -27,7 +27,8 @@ from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, Link, MagGraphModel, Node
 from stratus.mag import packages
 # MAG_AGENT_BLOCK_ID: the agent node block (stratus.blocks.ai.agent_node), the display nodes' block.
-from stratus.mag.models import END, MAG_AGENT_BLOCK_ID, START, GraphConfig, McpServerConfig, ModelConfig
+from stratus.mag.models import END, MAG_AGENT_BLOCK_ID, START, GraphConfig, McpServerConfig, McpTransport, ModelConfig
+from stratus.net.egress import check_stored_url
 MAX_MCP_SERVERS = 200
 
 
@@ -206,11 +207,13 @@ def import_package(user_id: str, payload: bytes) -> dict[str, Any]:
     """Import a MAG graph (JSON or zip package). The graph is written first, so a name conflict
     (409) or a bad subgraph (422) writes nothing; then the servers and models the user lacks
     are added (existing ones are kept, as in MAG)."""
-    from stratus.integrations.model_configs import check_name
+    from stratus.integrations.model_configs import check_base_url, check_name
 
     package = packages.read_upload(payload)
     for model_config in package.models:  # refused now, not after the graph is written
         check_name(model_config.name)
+        check_base_url(model_config)
+    check_server_urls(package.mcp_servers)
     if len(package.mcp_servers) > MAX_MCP_SERVERS:
         raise Unprocessable(f"At most {MAX_MCP_SERVERS} MCP servers can be registered.")
     model = create_graph(user_id, package.config)
@@ -279,6 +282,7 @@ def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bo
     """Store the user's MCP servers; returns the names written.
     merge=False replaces the whole registry (PUT /api/mag/mcp); merge=True only adds the names the
     user does not have yet, keeping existing servers unchanged (MAG's package import)."""
+    check_server_urls(servers)
     table = graphs_table()
     for _ in range(5):  # optimistic: a concurrent writer makes us read again
         item = table.get(mag_servers_key(user_id), consistent=True) or {}
@@ -304,6 +308,13 @@ def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bo
         except ConditionFailed:
             continue
     raise Conflict("The MCP servers changed while saving; try again.")
+
+
+def check_server_urls(servers: dict[str, McpServerConfig]) -> None:
+    """422 for a remote server whose url the egress policy refuses (checked again on every use)."""
+    for name, server in servers.items():
+        if server.transport_type is not McpTransport.STDIO and server.url:
+            check_stored_url(f"MCP server {name!r} url", server.url)
 
 
 def _stored_server(server: McpServerConfig) -> dict[str, Any]:

@@ -157,17 +157,22 @@ def _leaf(exc: BaseException) -> BaseException:
 
 
 async def _check_url(url: str | None) -> None:
-    """The SSRF guards of SendWebRequest: http(s) only, no link-local/metadata hosts, no Lambda Runtime API."""
-    import httpx
-
-    from stratus.blocks.core.web import RequestRefused, check_url
+    """The egress policy up front, for a clear error (the transport checks every request again)."""
+    from stratus.net.egress import EgressRefused, check_url
 
     try:
-        await check_url(httpx.URL(url or ""))
-    except RequestRefused as exc:
+        await check_url(url or "")
+    except EgressRefused as exc:
         raise McpError(f"MCP server url refused ({display_url(url)}): {exc}") from None
-    except httpx.InvalidURL as exc:
-        raise McpError(f"invalid MCP server url: {exc}") from None
+
+
+def _guarded_http_client(headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None) -> Any:
+    """An httpx2 client under the egress policy, in the SDK's McpHttpClientFactory signature."""
+    import httpx2
+
+    from stratus.net.egress import guarded_client
+
+    return guarded_client(httpx2, headers=headers, timeout=timeout, auth=auth)
 
 
 class McpConnection:
@@ -195,12 +200,12 @@ class McpConnection:
             from mcp.client.sse import sse_client
 
             transport = sse_client(self.server.url, headers=self.headers or None, timeout=self.timeout,
-                                   sse_read_timeout=read_timeout)
+                                   sse_read_timeout=read_timeout, httpx_client_factory=_guarded_http_client)
         else:
             from mcp.client.streamable_http import streamable_http_client
 
             http = await stack.enter_async_context(
-                httpx2.AsyncClient(headers=self.headers or None, timeout=httpx2.Timeout(self.timeout, read=read_timeout)))
+                _guarded_http_client(self.headers or None, httpx2.Timeout(self.timeout, read=read_timeout)))
             transport = streamable_http_client(self.server.url, http_client=http)
         return await stack.enter_async_context(mcp.Client(transport, read_timeout_seconds=self.timeout))
 
@@ -266,6 +271,11 @@ class McpConnection:
         leaf = _leaf(exc)
         if isinstance(leaf, McpError):
             return leaf
+        from stratus.net.egress import refusal
+
+        refused = refusal(leaf)
+        if refused is not None:  # a redirect or a re-resolved name the policy refuses
+            return McpError(f"MCP server url refused ({self.url}): {refused}")
         code = getattr(leaf, "code", None)
         if code == -32001:  # the SDK's REQUEST_TIMEOUT
             return McpTimeoutError(f"timed out after {self.timeout:g}s {doing} the MCP server at {self.url}")

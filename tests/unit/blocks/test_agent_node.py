@@ -14,19 +14,22 @@ from stratus.blocks.ai.agent_node import MAG_AGENT_BLOCK_ID, MagAgentNodeBlock, 
 from stratus.blocks.registry import get_block
 from stratus.mag.models import McpServerConfig, ModelConfig
 from stratus.mcp.client import McpToolbox
+from tests.conftest import allowed_egress
 
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI().start()
-    yield server
+    with allowed_egress(server.url):
+        yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def mcp() -> Iterator[McpServerHandle]:
     handle = start_mcp_server()
-    yield handle
+    with allowed_egress(handle.base_url):
+        yield handle
     handle.stop()
 
 

@@ -18,6 +18,7 @@ from stratus.blocks.ai.llm import (
 )
 from stratus.blocks.sdk import BlockCategory, BlockCostType
 from stratus.blocks.testing import run_block
+from tests.conftest import allowed_egress
 
 CREDENTIALS = {"id": "769f6af7-820b-4d5d-9b7a-ab82bbc165f", "provider": "openai", "type": "api_key",
                "title": "Test key"}
@@ -26,7 +27,8 @@ CREDENTIALS = {"id": "769f6af7-820b-4d5d-9b7a-ab82bbc165f", "provider": "openai"
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI().start()
-    yield fake
+    with allowed_egress(fake.url):
+        yield fake
     fake.stop()
 
 

@@ -23,6 +23,7 @@ from stratus.mcp.client import (
     call_tool,
     list_tools,
 )
+from tests.conftest import allowed_egress
 
 TRANSPORTS = ("streamable_http", "sse")
 
@@ -30,7 +31,8 @@ TRANSPORTS = ("streamable_http", "sse")
 @pytest.fixture(scope="module")
 def mcp_server() -> Iterator[McpServerHandle]:
     handle = start_mcp_server()
-    yield handle
+    with allowed_egress(handle.base_url):
+        yield handle
     handle.stop()
 
 
@@ -104,7 +106,7 @@ def test_connection_refused_names_the_url_without_credentials(transport: str) ->
     port = closed_port()
     server = McpServerConfig(url=f"http://user:s3cret@127.0.0.1:{port}/mcp?token=t0ken", transportType=transport,
                              timeout=5)
-    with pytest.raises(McpError) as caught:
+    with allowed_egress(f"http://127.0.0.1:{port}"), pytest.raises(McpError) as caught:
         asyncio.run(list_tools(server))
     message = str(caught.value)
     assert f"http://127.0.0.1:{port}/mcp" in message and "connecting" in message
@@ -119,7 +121,7 @@ def test_connect_timeout_against_a_silent_server(transport: str) -> None:
         port = silent.getsockname()[1]
         server = McpServerConfig(url=f"http://127.0.0.1:{port}/mcp", transportType=transport, timeout=0.5)
         started = time.monotonic()
-        with pytest.raises(McpTimeoutError, match=r"timed out after 0.5s connecting"):
+        with allowed_egress(server.url), pytest.raises(McpTimeoutError, match=r"timed out after 0.5s connecting"):
             asyncio.run(list_tools(server))
         assert time.monotonic() - started < 3
 
@@ -175,7 +177,8 @@ def test_toolbox_routes_each_name_to_the_first_server(mcp_server: McpServerHandl
 
 
 def test_toolbox_fails_whole_when_one_server_is_down(mcp_server: McpServerHandle) -> None:
-    servers = [config(mcp_server, "sse"), McpServerConfig(url=f"http://127.0.0.1:{closed_port()}/mcp", timeout=5)]
+    down = McpServerConfig(url=f"http://127.0.0.1:{closed_port()}/mcp", timeout=5)
+    servers = [config(mcp_server, "sse"), down]
 
     async def scenario() -> None:
         with pytest.raises(McpError, match="connecting"):
@@ -184,4 +187,5 @@ def test_toolbox_fails_whole_when_one_server_is_down(mcp_server: McpServerHandle
         # Nothing is left running: the opened connection was closed.
         assert asyncio.all_tasks() == {asyncio.current_task()}
 
-    asyncio.run(scenario())
+    with allowed_egress(down.url):
+        asyncio.run(scenario())

@@ -13,6 +13,7 @@ from stratus.blocks.ai.mcp_tool import MCPToolBlock
 from stratus.blocks.registry import all_blocks
 from stratus.blocks.sdk import BlockCategory, BlockInputError
 from stratus.blocks.testing import run_block
+from tests.conftest import allowed_egress
 
 BLOCK = MCPToolBlock()
 
@@ -20,7 +21,8 @@ BLOCK = MCPToolBlock()
 @pytest.fixture(scope="module")
 def mcp_server() -> Iterator[McpServerHandle]:
     handle = start_mcp_server()
-    yield handle
+    with allowed_egress(handle.base_url):
+        yield handle
     handle.stop()
 
 
@@ -76,8 +78,9 @@ def test_server_starts_and_stops_repeatedly_without_leaks() -> None:
     threads_before = set(threading.enumerate())
     for _ in range(3):
         handle = start_mcp_server()
-        assert run({"server_url": handle.sse_url, "tool_name": "add", "transport": "sse",
-                    "tool_arguments": {"a": 1, "b": 1}}) == {"result": "2"}
+        with allowed_egress(handle.base_url):
+            assert run({"server_url": handle.sse_url, "tool_name": "add", "transport": "sse",
+                        "tool_arguments": {"a": 1, "b": 1}}) == {"result": "2"}
         port = handle.port
         handle.stop()
         assert not handle.running
@@ -104,14 +107,16 @@ def test_server_stops_with_an_open_sse_stream() -> None:
             await asyncio.to_thread(handle.stop)
             stopped.set()
 
-    asyncio.run(scenario())
+    with allowed_egress(handle.base_url):
+        asyncio.run(scenario())
     assert stopped.is_set() and not handle.running
 
 
 def test_a_lazy_server_starts_on_its_first_connection() -> None:
     handle = start_mcp_server(lazy=True)  # returns at once: the port listens, nothing is built yet
-    assert run({"server_url": handle.streamable_http_url, "tool_name": "echo",
-                "tool_arguments": {"text": "woken"}, "timeout": 30}) == {"result": "woken"}
+    with allowed_egress(handle.base_url):
+        assert run({"server_url": handle.streamable_http_url, "tool_name": "echo",
+                    "tool_arguments": {"text": "woken"}, "timeout": 30}) == {"result": "woken"}
     handle.stop()
     idle = start_mcp_server(lazy=True)  # never used: stops at once
     idle.stop()

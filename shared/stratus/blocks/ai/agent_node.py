@@ -25,6 +25,7 @@ from pydantic import Field
 from stratus.blocks.sdk import Block, BlockCategory, BlockOutput, BlockSchema, BlockSchemaOutput
 from stratus.engine.mag import handoff_tool_name
 from stratus.mag.models import MAG_AGENT_BLOCK_ID, McpServerConfig, ModelConfig
+from stratus.net.egress import refusal
 
 __all__ = ["MAG_AGENT_BLOCK_ID", "MagAgentNodeBlock", "run_agent"]
 DEFAULT_TIMEOUT_SECONDS = 120.0
@@ -58,7 +59,7 @@ async def run_agent(model: ModelConfig, toolbox: Any, system_prompt: str, user_p
                     handoff_targets: list[str], max_iterations: int, output_enabled: bool = True,
                     record_usage: Callable[[int, int], Any] | None = None) -> AgentResult:
     """The tool loop. `toolbox`: an entered stratus.mcp.client.McpToolbox, or None."""
-    import openai  # lazily: only the ai block group ships it
+    from stratus.blocks.ai.model_client import openai_client
 
     handoffs = {handoff_tool_name(target): target for target in handoff_targets}
     tools = [*(toolbox.tools if toolbox else []), *(_handoff_tool(target) for target in handoff_targets)]
@@ -66,12 +67,19 @@ async def run_agent(model: ModelConfig, toolbox: Any, system_prompt: str, user_p
     messages.append({"role": "user", "content": user_prompt})
     result = AgentResult(output="", handoff=None)
     last_text = ""
-    client = openai.AsyncOpenAI(base_url=model.base_url, api_key=model.api_key or "none",
-                                max_retries=MODEL_RETRIES, timeout=model.timeout or DEFAULT_TIMEOUT_SECONDS)
+    client = openai_client(base_url=model.base_url, api_key=model.api_key or "none",
+                           max_retries=MODEL_RETRIES, timeout=model.timeout or DEFAULT_TIMEOUT_SECONDS)
     async with client:
         for _ in range(max_iterations):
-            completion = await client.chat.completions.create(
-                model=model.model, messages=messages, **({"tools": tools} if tools else {}), **model.parameters())
+            try:
+                completion = await client.chat.completions.create(
+                    model=model.model, messages=messages, **({"tools": tools} if tools else {}),
+                    **model.parameters())
+            except Exception as exc:
+                refused = refusal(exc)
+                if refused is not None:
+                    raise ValueError(f"Model {model.name!r}: {refused}") from None
+                raise
             usage = getattr(completion, "usage", None)
             if usage is not None and record_usage is not None:
                 record_usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))

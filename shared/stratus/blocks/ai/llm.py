@@ -32,6 +32,7 @@ from typing import Any, Callable
 from pydantic import Field
 
 from stratus.blocks.core.text import render_template
+from stratus.net.egress import refusal
 from stratus.blocks.sdk import (
     Block,
     BlockCategory,
@@ -136,10 +137,10 @@ class _LLM:
             if not self.api_key:
                 raise LLMError("No API key for the LLM provider: set the block's credentials "
                                "(or OPENAI_API_KEY for local runs).")
-            import openai  # lazily: only the ai block group ships it
+            from stratus.blocks.ai.model_client import openai_client
 
-            self._client = openai.AsyncOpenAI(api_key=self.api_key, base_url=self.base_url, max_retries=0,
-                                              timeout=self.timeout, default_headers=self.headers or None)
+            self._client = openai_client(api_key=self.api_key, base_url=self.base_url, max_retries=0,
+                                         timeout=self.timeout, default_headers=self.headers or None)
         return self._client
 
     async def __aenter__(self) -> "_LLM":
@@ -161,7 +162,13 @@ class _LLM:
         if json_mode:
             params["response_format"] = {"type": "json_object"}
         self.calls += 1
-        completion = await self.client().chat.completions.create(**params)
+        try:
+            completion = await self.client().chat.completions.create(**params)
+        except Exception as exc:
+            refused = refusal(exc)
+            if refused is not None:  # not worth a retry: the endpoint is not one we may call
+                raise LLMError(f"Error calling LLM: {refused}") from None
+            raise
         usage = getattr(completion, "usage", None)
         if usage is not None and self.record_usage is not None:
             self.record_usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))

@@ -1,18 +1,14 @@
 """SendWebRequestBlock: an HTTP request from a graph, with SSRF guards.
 
-Pins and status buckets follow AutoGPT's `backend/blocks/http.py`. The guards are ours:
-http(s) only; every address a host name resolves to is checked and the connection is pinned
-to the checked address (no DNS rebinding between check and connect); every redirect hop is
-checked again; link-local and cloud-metadata addresses are refused; time and size are capped.
+Pins and status buckets follow AutoGPT's `backend/blocks/http.py`. The guards are ours: every
+hop (redirects included) goes through `stratus.net.egress` (http(s) only, public addresses
+only unless allow-listed, connected to the checked address); time and size are capped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
-import os
-import socket
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -20,29 +16,13 @@ from typing import Any
 from pydantic import Field
 
 from stratus.blocks.sdk import Block, BlockCategory, BlockOutput, BlockSchema, BlockSchemaOutput
+from stratus.net.egress import EgressRefused, guarded_client, refusal, url_parts
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection
 READ_TIMEOUT = 30.0  # seconds between two received chunks (also write/pool)
 TOTAL_TIMEOUT = 120.0  # whole request, redirects included; Lambda time is money
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024  # decoded body; larger responses are an error
 MAX_REDIRECTS = 10
-
-# Link-local (where every cloud's instance metadata lives: 169.254.169.254, ECS 169.254.170.2)
-# plus the metadata addresses that are not link-local. Loopback and private ranges stay
-# ALLOWED on purpose: the local cloud and our tests serve on 127.0.0.1, and a Lambda has no
-# private services of ours to reach. Only the Lambda Runtime API on loopback is refused (below).
-BLOCKED_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
-    "169.254.0.0/16",  # IPv4 link-local, AWS/GCP/Azure/OpenStack metadata
-    "fe80::/10",  # IPv6 link-local
-    "fd00:ec2::254/128",  # AWS IMDS over IPv6
-    "100.100.100.200/32",  # Alibaba Cloud metadata
-    "192.0.0.192/32",  # Oracle Cloud metadata (legacy)
-))
-BLOCKED_HOSTNAMES = frozenset({
-    "metadata", "metadata.google.internal", "metadata.goog", "metadata.azure.com",
-    "instance-data", "instance-data.ec2.internal",
-})
-ALLOWED_SCHEMES = frozenset({"http", "https"})
 
 
 class HttpMethod(Enum):
@@ -56,73 +36,7 @@ class HttpMethod(Enum):
 
 
 class RequestRefused(Exception):
-    """The URL is not one this block may fetch; the message is user-facing."""
-
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def is_blocked_address(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:169.254.169.254 is the IPv4 address in disguise
-    return any(ip in network for network in BLOCKED_NETWORKS if ip.version == network.version)
-
-
-def _lambda_runtime_api() -> tuple[str, int] | None:
-    # A graph must not pull other invocations from, or post to, the Lambda Runtime API.
-    value = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
-    host, _, port = value.rpartition(":")
-    return (host.strip("[]"), int(port)) if host and port.isdigit() else None
-
-
-async def _resolve(host: str, port: int) -> list[IPAddress]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise RequestRefused(f"Could not resolve host {host!r}: {exc}") from exc
-    addresses: list[IPAddress] = []
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])  # drop an IPv6 zone id
-        if address not in addresses:
-            addresses.append(address)
-    if not addresses:
-        raise RequestRefused(f"Could not resolve host {host!r}")
-    return addresses
-
-
-@dataclass
-class _Target:
-    urls: list[Any]  # httpx.URLs with the host replaced by each checked IP address, in order
-    host_header: str
-    extensions: dict[str, Any]
-
-
-async def check_url(url: Any) -> _Target:
-    """Refuse what this block must not fetch; return where to connect. `url` is an httpx.URL."""
-    if url.scheme not in ALLOWED_SCHEMES:
-        raise RequestRefused(f"Refused URL scheme {url.scheme or '(none)'!r}: only http and https are allowed")
-    host = url.host.rstrip(".").lower()
-    if not host:
-        raise RequestRefused("Refused URL without a host")
-    if host in BLOCKED_HOSTNAMES:
-        raise RequestRefused(f"Refused host {host!r}: cloud metadata endpoints are not reachable")
-    port = url.port or (443 if url.scheme == "https" else 80)
-    addresses = await _resolve(host, port)
-    runtime_api = _lambda_runtime_api()
-    for address in addresses:
-        if is_blocked_address(address):
-            raise RequestRefused(
-                f"Refused host {host!r}: {address} is a link-local or cloud metadata address")
-        if runtime_api and runtime_api == (str(address), port):
-            raise RequestRefused("Refused: the Lambda Runtime API is not reachable")
-    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-    pinned = [url.copy_with(host=str(address)) for address in addresses]
-    return _Target(pinned, url.netloc.decode("ascii"), extensions)
+    """The request cannot be made or its reply is unusable; the message is user-facing."""
 
 
 @dataclass
@@ -172,22 +86,6 @@ async def _read_capped(response: Any) -> bytes:
     return b"".join(chunks)
 
 
-async def _send_first_reachable(client: Any, method: str, target: _Target,
-                                headers: dict[str, str], body_arguments: dict[str, Any]) -> Any:
-    # Like a normal client, try each resolved address until one accepts the connection.
-    import httpx
-
-    for index, pinned_url in enumerate(target.urls):
-        request = client.build_request(method, pinned_url, headers=headers,
-                                       extensions=target.extensions, **body_arguments)
-        try:
-            return await client.send(request, stream=True)
-        except httpx.ConnectError:
-            if index == len(target.urls) - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover - urls is never empty
-
-
 async def fetch(method: str, url_text: str, headers: dict[str, str], body: Any, json_format: bool) -> _Reply:
     import httpx
 
@@ -198,14 +96,20 @@ async def fetch(method: str, url_text: str, headers: dict[str, str], body: Any, 
     body_arguments = _body_arguments(body, json_format)
     headers = {str(k): str(v) for k, v in headers.items() if v is not None}
     timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
-    # trust_env=False: a proxy from the environment would resolve names itself, past our check.
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+    # Every hop goes through the egress transport: checked, and connected to the checked address.
+    async with guarded_client(httpx, timeout=timeout, follow_redirects=False) as client:
         for hop in range(MAX_REDIRECTS + 1):
-            target = await check_url(url)
-            request_headers = dict(headers)
-            if not any(key.lower() == "host" for key in request_headers):
-                request_headers["Host"] = target.host_header
-            response = await _send_first_reachable(client, method, target, request_headers, body_arguments)
+            try:
+                url_parts(url)  # the scheme first: the client would take file:///x for a relative path
+                response = await client.send(client.build_request(method, url, headers=headers, **body_arguments),
+                                             stream=True)
+            except EgressRefused as exc:
+                raise RequestRefused(str(exc)) from None
+            except httpx.ConnectError as exc:
+                refused = refusal(exc)
+                if refused is not None:
+                    raise RequestRefused(str(refused)) from None
+                raise
             try:
                 if response.is_redirect:
                     if hop == MAX_REDIRECTS:
@@ -272,7 +176,8 @@ class SendWebRequestBlock(Block):
         {"url": "file:///etc/passwd", "method": "GET"},
     ]
     test_output = [
-        ("error", "Refused host '169.254.169.254': 169.254.169.254 is a link-local or cloud metadata address"),
+        ("error", "Refused host 169.254.169.254: a link-local or cloud metadata address; outbound requests go "
+                  "to public addresses only (an operator can allow it in EGRESS_ALLOW_LIST)"),
         ("error", "Refused URL scheme 'file': only http and https are allowed"),
     ]
 
@@ -284,7 +189,7 @@ class SendWebRequestBlock(Block):
                 fetch(input_data.method.value, input_data.url, input_data.headers,
                       input_data.body, input_data.json_format),
                 TOTAL_TIMEOUT)
-        except RequestRefused as exc:
+        except (RequestRefused, EgressRefused) as exc:
             yield "error", str(exc)
             return
         except (asyncio.TimeoutError, httpx.TimeoutException):

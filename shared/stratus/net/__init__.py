@@ -1,0 +1,1 @@
+"""Network policy shared by everything that connects out (see `egress`)."""
