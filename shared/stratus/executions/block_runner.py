@@ -17,7 +17,7 @@ from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
 from stratus.db.executions_table import executions_table, meta_key, node_key
 from stratus.executions import values
-from stratus.executions.block_context import run_block_node
+from stratus.executions.block_context import cost_input, refund_reservation, run_block_node
 from stratus.executions.models import ExecutionStatus as S
 
 
@@ -38,10 +38,12 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
     if item["status"] != S.RUNNING.value:
         return {"node_exec_id": node_exec_id, "status": item["status"]}
     meta = table.get(meta_key(graph_exec_id), consistent=True) or {}
-    if meta.get("status") in (S.TERMINATED.value, S.FAILED.value):
-        return {"node_exec_id": node_exec_id, "status": S.TERMINATED.value}
     block = get_block(item["block_id"])
     run_input = values.resolve_map(item.get("run_input") or {})
+    if meta.get("status") in (S.TERMINATED.value, S.FAILED.value):
+        if block is not None and meta.get("user_id"):  # not run: a prepaid reservation goes back
+            refund_reservation(meta, node_exec_id, block, cost_input(meta, block, run_input))
+        return {"node_exec_id": node_exec_id, "status": S.TERMINATED.value}
     if block is not None and block.waits_for_callback and task_token:
         from stratus.executions import subagents
 

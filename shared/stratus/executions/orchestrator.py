@@ -21,7 +21,7 @@ from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
 from stratus.executions import flows
 from stratus.executions import store, subagents, values
-from stratus.executions.block_context import run_block_node
+from stratus.executions.block_context import cost_input, refund_reservation, run_block_node
 from stratus.executions.models import ExecutionStats, ExecutionStatus as S, NodeExecutionStats
 from stratus.observability import logger
 from stratus.users import credits
@@ -128,8 +128,9 @@ def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], 
 
 def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any,
             run_input: dict[str, Any]) -> bool:
-    """Charge the node's cost; running out fails the whole graph (AutoGPT semantics)."""
-    amount = cost_before_run(block, run_input)
+    """Charge the node's cost (a TOKEN cost's reservation too: settled after the run); running
+    out fails the whole graph (AutoGPT semantics)."""
+    amount = cost_before_run(block, cost_input(meta, block, run_input))
     if not amount:
         return True
     try:
@@ -162,12 +163,15 @@ def _run_inline(meta: dict[str, Any], state: EngineState, node_exec: Any) -> boo
 def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> list[dict[str, Any]]:
     """Mark Lambda-run nodes RUNNING with their full input stored, and return the Map batch.
     `callback`: the block finishes later (a sub-agent): the Map waits on a task token."""
-    batch, run_inputs, flow = [], {}, flows.for_execution(meta)
+    batch, run_inputs, flow, charged = [], {}, flows.for_execution(meta), []
     for node_exec in queued:
         block = get_block(node_exec.block_id)
         run_input = flow.run_input(state, node_exec)
         if not _charge(meta, state, node_exec, block, run_input):
+            for node_exec_id, paid_block, paid_input in charged:  # they will not run: reservations go back
+                refund_reservation(meta, node_exec_id, paid_block, cost_input(meta, paid_block, paid_input))
             return []
+        charged.append((node_exec.node_exec_id, block, run_input))
         scheduler.mark_running(state, node_exec)
         run_inputs[node_exec.node_exec_id] = {"run_input": run_input, "routed": False}
         batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
@@ -222,9 +226,10 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
 def _cost(user_id: str, execs: list[Any]) -> int:
     from stratus.db.users_table import transaction_key, users_table
 
-    # Each node's charge before its run, and its usage charge after it (TOKEN, SECOND).
+    # Each node's charge before its run (a TOKEN reservation too), its settlement (a refund is
+    # positive) and its SECOND charge after it.
     keys = [transaction_key(user_id, key) for e in execs if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)
-            for key in (e.node_exec_id, f"{e.node_exec_id}#usage")]
+            for key in (e.node_exec_id, f"{e.node_exec_id}#settle", f"{e.node_exec_id}#usage")]
     return sum(-int(i["amount"]) for i in users_table().batch_get(keys, consistent=True))
 
 
