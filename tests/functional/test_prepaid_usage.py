@@ -88,7 +88,6 @@ def test_concurrent_paid_block_calls_on_a_small_balance_are_all_charged(ai_api, 
         statuses = list(pool.map(call, range(calls)))
     runs = len(model_server.requests)
     assert statuses.count(200) == runs and statuses.count(402) == calls - runs, statuses
-    print(f"\nconcurrency: calls={calls} balance={balance} runs={runs} 402={calls - runs}")
     assert runs >= balance // reserved  # at least what the balance reserves at once ran
     ledger = _ledger()
     charged = -sum(tx.amount for tx in ledger if tx.transaction_type in (TransactionType.USAGE, TransactionType.REFUND)
