@@ -140,3 +140,31 @@ def test_a_run_is_capped_to_its_token_limit(model_server):
 
 async def _collect(block, data, **kwargs):
     return [(name, value) async for name, value in block.execute(data, **kwargs)]
+
+
+def test_a_failed_run_settles_its_whole_reservation_back(ai_api, model_server):
+    model_server.fail_next(3)  # every attempt of the block's retry=3 gets an HTTP 500
+    status, outputs = ai_api.request("POST", PATH, user="alice", json_body=PROMPT)
+    assert status == 200 and "Error calling LLM" in outputs["error"][0]
+    assert len(model_server.requests) == 3  # the failed attempts are not recorded as usage
+    [reserved] = [tx for tx in _ledger() if tx.transaction_type is TransactionType.USAGE]
+    refund = credits.get_transaction("alice", f"{reserved.transaction_key}#settle")
+    assert refund.amount == -reserved.amount == _reservation(PROMPT) and refund.metadata["tokens"] == 0
+    assert credits.get_balance("alice") == 1000
+
+
+def test_a_retried_block_lambda_invocation_neither_reserves_nor_runs_again(ai_api, model_server):
+    from stratus.executions import block_runner
+
+    graph = json.loads((EXAMPLES / "ai_blog_writer.json").read_text())
+    _, created = ai_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
+    _, execution = ai_api.request("POST", f"/api/graphs/{created['id']}/execute/{created['version']}",
+                                  user="alice", json_body={"inputs": {"topic": "retries"}})
+    assert _wait(execution["id"])["status"] == "SUCCEEDED"
+    _, result = ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
+    ledger, calls = _ledger(), len(model_server.requests)
+    for node in result["node_executions"]:
+        if get_block(node["block_id"]).group == "ai":
+            assert block_runner.run(execution["id"], node["node_exec_id"])["status"] == "COMPLETED"
+    assert _ledger() == ledger and len(model_server.requests) == calls
+    assert credits.get_balance("alice") == 1000 - result["stats"]["cost"] == sum(tx.amount for tx in ledger)
