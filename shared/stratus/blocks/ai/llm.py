@@ -78,6 +78,8 @@ SUMMARY_MAX_TOKENS = 2_048  # per summary call: keeps a summarizer's reservation
 # A chat prompt's tokens: at most one per UTF-8 byte of content (byte-level BPE), plus framing.
 _TOKENS_PER_MESSAGE, _TOKENS_PER_PROMPT = 8, 16
 _COMPLAINT_BYTES = 512  # a retry's complaint message, without the problem's key names
+# OpenAI's reasoning models take only max_completion_tokens (which covers their reasoning tokens).
+_COMPLETION_TOKENS_MODELS = ("o1", "o3", "o4", "gpt-5")
 PLATFORM_KEY_FILTER: dict[str, Any] = {"id": None}  # effective credentials without an id
 LLM_COSTS: list[BlockCost] = [
     BlockCost(cost_amount=amount, cost_filter={"model": model, "credentials": PLATFORM_KEY_FILTER},
@@ -206,7 +208,7 @@ class _LLM:
                 raise LLMError(f"The run's prepaid token limit ({self.token_limit}) is used up.")
             max_tokens = min(max_output_tokens(model, max_tokens), room)
         if max_tokens:
-            params["max_tokens"] = max_tokens
+            params["max_completion_tokens" if model.startswith(_COMPLETION_TOKENS_MODELS) else "max_tokens"] = max_tokens
         if json_mode:
             params["response_format"] = {"type": "json_object"}
         self.calls += 1
