@@ -54,6 +54,11 @@ def test_the_same_key_with_another_payload_or_on_another_route_is_422(ai_api, mo
     status, error = ai_api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
                                    json_body={"inputs": {"a": 2, "b": 3}}, headers=_key_header("k1"))
     assert status == 422 and "block execution, not a graph execution" in error["detail"]
+    # The external API's block execute is the same kind of request: the same key replays.
+    status, replayed = ai_api.request("POST", f"/external-api/v1/blocks/{TEXT_GENERATOR}/execute", json_body=PROMPT,
+                                      headers={"x-api-key": _key(ai_api, "alice", ["EXECUTE_BLOCK"]),
+                                               **_key_header("k1")})
+    assert status == 200 and replayed["response"] == ["Echo: Hello Ada"]
     assert len(model_server.requests) == 1 and len(_usage_keys()) == 1
     # Keys are per user: bob's "k1" is his own.
     ai_api.request("POST", "/api/auth/user", user="bob")
