@@ -168,3 +168,32 @@ def test_a_retried_block_lambda_invocation_neither_reserves_nor_runs_again(ai_ap
             assert block_runner.run(execution["id"], node["node_exec_id"])["status"] == "COMPLETED"
     assert _ledger() == ledger and len(model_server.requests) == calls
     assert credits.get_balance("alice") == 1000 - result["stats"]["cost"] == sum(tx.amount for tx in ledger)
+
+
+def test_concurrent_graph_runs_on_a_small_balance_never_run_an_llm_node_unpaid(ai_api, model_server):
+    graph = {"name": "one LLM node", "nodes": [{"id": "llm", "block_id": TEXT_GENERATOR, "input_default": {
+        "prompt": "Hi there", "model": "gpt-4o-mini", "max_tokens": 700}}], "links": []}
+    _, created = ai_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
+    runs, balance = 12, 14  # each node reserves 3 credits and uses 1
+    _set_balance("alice", balance)
+    path = f"/api/graphs/{created['id']}/execute/{created['version']}"
+    with ThreadPoolExecutor(max_workers=runs) as pool:
+        started = list(pool.map(lambda _: ai_api.request("POST", path, user="alice", json_body={"inputs": {}}),
+                                range(runs)))
+    ids = [body["id"] for status, body in started if status == 200]
+    assert len(ids) == runs, started  # the balance was > 0 at every launch
+    results = []
+    for graph_exec_id in ids:
+        assert _wait(graph_exec_id, timeout=60)["status"] == "SUCCEEDED"
+        results.append(ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{graph_exec_id}",
+                                      user="alice")[1])
+    completed = [r for r in results if r["status"] == "COMPLETED"]
+    failed = [r for r in results if r["status"] == "FAILED"]
+    assert len(completed) + len(failed) == runs and completed
+    assert all("Insufficient balance" in r["stats"]["error"] for r in failed)
+    assert len(model_server.requests) == len(completed)  # only paid nodes called the model
+    assert all(r["stats"]["cost"] == 1 for r in completed) and all(r["stats"]["cost"] == 0 for r in failed)
+    ledger = _ledger()
+    assert not [tx for tx in ledger if (tx.metadata or {}).get("uncharged")]
+    assert credits.get_balance("alice") == balance - len(completed) >= 0
+    assert sum(tx.amount for tx in ledger) == credits.get_balance("alice")
