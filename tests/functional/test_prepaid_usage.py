@@ -197,3 +197,41 @@ def test_concurrent_graph_runs_on_a_small_balance_never_run_an_llm_node_unpaid(a
     assert not [tx for tx in ledger if (tx.metadata or {}).get("uncharged")]
     assert credits.get_balance("alice") == balance - len(completed) >= 0
     assert sum(tx.amount for tx in ledger) == credits.get_balance("alice")
+
+
+def test_a_stop_before_the_block_lambda_starts_refunds_the_reservation_a_started_run_keeps_it(
+        api, model_server, monkeypatch):
+    from stratus.executions import block_runner, launcher, orchestrator
+
+    model_server.reset()
+    monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:x")
+    monkeypatch.setattr(launcher, "_start_state_machine", lambda graph_exec_id: None)  # steps driven here
+    monkeypatch.setenv("OPENAI_BASE_URL", model_server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "platform-test-key")
+    api.request("POST", "/api/auth/user", user="alice")
+    graph = {"name": "one LLM node", "nodes": [{"id": "llm", "block_id": TEXT_GENERATOR, "input_default": {
+        "prompt": "Hi there", "model": "gpt-4o-mini", "max_tokens": 700}}], "links": []}
+    _, created = api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
+
+    def dispatched() -> tuple[str, str]:
+        _, execution = api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
+                                   json_body={"inputs": {}})
+        [item] = orchestrator.start_step(execution["id"], lambda: 900_000)["batch"]  # reserved, for the Map
+        return execution["id"], item["node_exec_id"]
+
+    graph_exec_id, node_exec_id = dispatched()
+    assert credits.get_balance("alice") == 1000 - 3
+    assert api.request("POST", f"/api/graphs/{created['id']}/executions/{graph_exec_id}/stop", user="alice")[0] == 200
+    orchestrator.finalize_step(graph_exec_id)  # the stopped Map never invoked the block Lambda
+    assert credits.get_transaction("alice", f"{node_exec_id}#settle").amount == 3
+    assert credits.get_balance("alice") == 1000
+    assert block_runner.run(graph_exec_id, node_exec_id)["status"] != "COMPLETED"  # a late invocation: no run
+    assert model_server.requests == []
+
+    # A Lambda that started (then died mid-run) keeps the reservation: its usage is unknown.
+    graph_exec_id, node_exec_id = dispatched()
+    assert block_runner._claim_reservation(graph_exec_id, node_exec_id)
+    api.request("POST", f"/api/graphs/{created['id']}/executions/{graph_exec_id}/stop", user="alice")
+    orchestrator.finalize_step(graph_exec_id)
+    assert credits.get_transaction("alice", f"{node_exec_id}#settle") is None
+    assert credits.get_balance("alice") == 1000 - 3 == sum(tx.amount for tx in _ledger())

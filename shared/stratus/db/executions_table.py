@@ -5,6 +5,8 @@
   by `created_at`.
 - `GEXEC#<id> / NODE#<node_exec_id>`: one node execution (status, input_data, output_data).
 - `GEXEC#<id> / STATIC#<node_id>#<pin>`: the latest value of a static link.
+- `GEXEC#<id> / RUN#<node_exec_id>`: who got a prepaid node's reservation: its block Lambda
+  (STARTED, it runs and settles) or the finalizer (RELEASED, refunded: it never ran).
 - `SHARE#<token> / SHARE`: a public share of an execution.
 - `IDEM#<user>#<sha256 of the key> / IDEM`: an Idempotency-Key's request and first result
   (stratus.executions.idempotency), expiring by the `expires_at` TTL.
@@ -44,6 +46,10 @@ def node_key(graph_exec_id: str, node_exec_id: str) -> dict[str, str]:
 
 def static_key(graph_exec_id: str, node_id: str, pin: str) -> dict[str, str]:
     return {"PK": execution_pk(graph_exec_id), "SK": f"{STATIC_PREFIX}{node_id}#{pin}"}
+
+
+def run_claim_key(graph_exec_id: str, node_exec_id: str) -> dict[str, str]:
+    return {"PK": execution_pk(graph_exec_id), "SK": f"RUN#{node_exec_id}"}
 
 
 def share_key(token: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from stratus.blocks.costs import cost_before_run
+from stratus.blocks.costs import cost_before_run, prepaid_token_limit
 from stratus.blocks.registry import block_function_arn, get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
@@ -130,13 +130,16 @@ def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any
             run_input: dict[str, Any]) -> bool:
     """Charge the node's cost (a TOKEN cost's reservation too: settled after the run); running
     out fails the whole graph (AutoGPT semantics)."""
-    amount = cost_before_run(block, cost_input(meta, block, run_input))
+    priced = cost_input(meta, block, run_input)
+    amount = cost_before_run(block, priced)
     if not amount:
         return True
+    limit = prepaid_token_limit(block, priced)  # marks a reservation (settled or refunded later)
     try:
         credits.charge(meta["user_id"], amount, node_exec.node_exec_id, description=f"Block {block.name}",
                        metadata={"graph_exec_id": state.graph_exec_id, "graph_id": meta["graph_id"],
-                                 "node_exec_id": node_exec.node_exec_id})
+                                 "node_exec_id": node_exec.node_exec_id,
+                                 **({"token_limit": limit} if limit is not None else {})})
         return True
     except InsufficientBalance as exc:
         fail_graph(meta, state, str(exc.detail))
@@ -197,6 +200,7 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
     if failure and meta["status"] not in (S.TERMINATED.value, S.FAILED.value):
         scheduler.terminate(state)
         store.commit(meta["user_id"], state)
+    _release_unrun_reservations(meta, [e for e in state.node_execs.values() if e.status is not S.COMPLETED])
     status = meta["status"]
     if status not in (S.TERMINATED.value, S.FAILED.value):
         status = S.FAILED.value if failure else S.COMPLETED.value
@@ -221,6 +225,29 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
     logger.info("Graph execution finished", extra={"graph_exec_id": graph_exec_id, "status": status})
     subagents.on_finalized(updated, execs)  # report to a parent; stop children of a stopped graph
     return {"graph_exec_id": graph_exec_id, "status": updated["status"]}
+
+
+def _release_unrun_reservations(meta: dict[str, Any], execs: list[Any]) -> None:
+    """Refund the reservations of prepaid nodes whose block Lambda never started (a stop, an
+    invocation that failed before the handler). A started one settles itself; the RUN# claim
+    item decides between the two, so a run that started is never refunded."""
+    from stratus.db.executions_table import executions_table, run_claim_key
+    from stratus.db.users_table import transaction_key, users_table
+
+    user_id = meta["user_id"]
+    keys = [transaction_key(user_id, key) for e in execs for key in (e.node_exec_id, f"{e.node_exec_id}#settle")]
+    found = {i["transaction_key"]: i for i in users_table().batch_get(keys, consistent=True)} if keys else {}
+    for key, tx in found.items():
+        if "token_limit" not in (tx.get("metadata") or {}) or f"{key}#settle" in found:
+            continue
+        try:
+            executions_table().put({**run_claim_key(meta["id"], key), "state": "RELEASED", "at": now_iso()},
+                                   condition="attribute_not_exists(PK)")
+        except ConditionFailed:
+            continue  # its Lambda started: it settles
+        credits.record(user_id, credits.TransactionType.REFUND, -int(tx["amount"]), f"{key}#settle",
+                       description="Unused reservation (the node never ran)",
+                       metadata={**(tx.get("metadata") or {}), "reserved": -int(tx["amount"]), "tokens": 0})
 
 
 def _cost(user_id: str, execs: list[Any]) -> int:
