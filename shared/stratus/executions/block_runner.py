@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stratus.blocks.costs import prepaid_token_limit
 from stratus.blocks.registry import get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
@@ -50,7 +51,8 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
         return subagents.start_child(meta, item, block, run_input, task_token)
     if block is None:
         outputs, failed, stats = [("error", f"Unknown block {item['block_id']}")], True, None
-    elif not _claim_reservation(graph_exec_id, node_exec_id):  # the finalizer refunded it: not run
+    elif _prepaid(meta, block, run_input) and not _claim_reservation(graph_exec_id, node_exec_id):
+        # the finalizer refunded its reservation: it does not run
         return {"node_exec_id": node_exec_id, "status": S.TERMINATED.value}
     else:
         node_run = run_block_node(meta, node_exec_id, block, run_input)
@@ -60,6 +62,10 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
         output_data.setdefault(name, []).append(value)
     return record_result(graph_exec_id, node_exec_id, output_data, S.FAILED.value if failed else S.COMPLETED.value,
                          stats)
+
+
+def _prepaid(meta: dict[str, Any], block: Any, run_input: dict[str, Any]) -> bool:
+    return prepaid_token_limit(block, cost_input(meta, block, run_input)) is not None
 
 
 def _claim_reservation(graph_exec_id: str, node_exec_id: str) -> bool:
