@@ -134,8 +134,9 @@ def external_list_blocks(key: Annotated[AuthenticatedKey, Depends(api_key_with(A
 @app.post("/external-api/v1/blocks/{block_id}/execute")
 async def external_execute_block(
         key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.EXECUTE_BLOCK))],
-        block_id: str, data: Annotated[dict[str, Any], Body()]) -> Response:
-    return json_response(await blocks.execute_block(key.user_id, block_id, data))
+        block_id: str, data: Annotated[dict[str, Any], Body()],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    return json_response(await blocks.execute_block(key.user_id, block_id, data, idempotency_key))
 
 
 @app.post("/external-api/v1/graphs", response_model=GraphModel)

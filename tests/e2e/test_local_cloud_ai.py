@@ -56,7 +56,9 @@ def test_an_autogpt_llm_export_runs_offline_with_token_stats_and_cost(cloud):
         detail = http.get(f"/api/graphs/{graph['id']}/executions/{execution['id']}", headers=auth(user)).json()
         assert detail["stats"] == {**detail["stats"], **{k: stats[k] for k in (
             "cost", "input_token_count", "output_token_count", "llm_call_count")}}
-        usage = [tx for tx in http.get("/api/credits/transactions", headers=auth(user)).json()["transactions"]
-                 if tx["transaction_key"].endswith("#usage")]
-        assert len(usage) == 3 and sum(tx["amount"] for tx in usage) == -3
+        # Prepaid: a reservation per LLM node before its run, the unused part refunded after it.
+        ledger = http.get("/api/credits/transactions", headers=auth(user)).json()["transactions"]
+        usage = [tx for tx in ledger if tx["transaction_type"] in ("USAGE", "REFUND")]
+        assert sorted(tx["transaction_type"] for tx in usage) == ["REFUND"] * 3 + ["USAGE"] * 3
+        assert sum(tx["amount"] for tx in usage) == -3
         assert http.get("/api/credits", headers=auth(user)).json()["credits"] == balance_before - 3

@@ -92,11 +92,15 @@ def test_an_autogpt_llm_export_runs_with_token_stats_and_token_charges(ai_api, m
         assert stats[field] == sum(s[field] for s in usage.values())
     assert stats["llm_call_count"] == len(model_server.requests) == 4
 
-    # TOKEN cost: gpt-4o-mini is 1 credit per 1,000 tokens, rounded up per node: 1 each.
-    charges = [tx for tx in _ledger(ai_api) if tx["transaction_type"] == "USAGE"]
-    assert sorted(tx["transaction_key"].split("#")[1] for tx in charges) == ["usage"] * 3
-    assert {tx["metadata"]["node_exec_id"] for tx in charges} == {nodes[n]["node_exec_id"] for n in LLM_NODES.values()}
-    assert all(tx["amount"] == -1 and tx["metadata"]["tokens"] > 0 for tx in charges)
+    # TOKEN cost: gpt-4o-mini is 1 credit per 1,000 tokens, rounded up per node: 1 each, prepaid:
+    # a reservation under the node execution id before the run, the unused part refunded after.
+    ledger = _ledger(ai_api)
+    reserved = {tx["transaction_key"]: tx for tx in ledger if tx["transaction_type"] == "USAGE"}
+    refunds = {tx["transaction_key"]: tx for tx in ledger if tx["transaction_type"] == "REFUND"}
+    assert set(reserved) == {nodes[n]["node_exec_id"] for n in LLM_NODES.values()}
+    assert set(refunds) == {f"{key}#settle" for key in reserved}
+    assert all(reserved[key]["amount"] + refunds[f"{key}#settle"]["amount"] == -1 for key in reserved)
+    assert all(tx["metadata"]["tokens"] > 0 for tx in refunds.values())
     assert stats["cost"] == 3
     _, balance = ai_api.request("GET", "/api/credits", user="alice")
     assert balance["credits"] == 1000 - 3

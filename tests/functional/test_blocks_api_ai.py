@@ -4,6 +4,8 @@ FakeOpenAI; credentials, TOKEN charges and the API's 4xx / 402 as for in-process
 
 from __future__ import annotations
 
+import math
+
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockCost
 from tests.functional.test_ai_executions import ai_api, model_server  # noqa: F401 - the fixtures
@@ -20,8 +22,18 @@ def _usage(api, user: str = "alice") -> list[dict]:
     return [tx for tx in history["transactions"] if tx["transaction_type"] == "USAGE"]
 
 
+def _refunds(api, user: str = "alice") -> list[dict]:
+    _, history = api.request("GET", "/api/credits/transactions", user=user)
+    return [tx for tx in history["transactions"] if tx["transaction_type"] == "REFUND"]
+
+
 def _ai_runs(api) -> int:
     return sum(1 for name, _, _ in api.runner.invocations if name == "BlockAiFunction")
+
+
+def _reservation(data: dict) -> int:
+    """What the block's token limit costs at gpt-4o-mini's 1 credit per 1,000 tokens."""
+    return math.ceil(get_block(TEXT_GENERATOR).token_limit(data) / 1000)
 
 
 def test_an_llm_block_runs_in_the_ai_lambda_on_the_platform_key_with_a_token_charge(ai_api, model_server):
@@ -30,13 +42,18 @@ def test_an_llm_block_runs_in_the_ai_lambda_on_the_platform_key_with_a_token_cha
     assert status == 200, outputs
     assert outputs == {"response": ["Echo: Hello Ada"], "prompt": [[{"role": "user", "content": "Hello Ada"}]]}
     assert _ai_runs(ai_api) == 1 and len(model_server.requests) == 1
-    [charge] = _usage(ai_api)
-    assert charge["transaction_key"] == "one-off-1#usage" and charge["amount"] == -1
-    assert charge["metadata"]["block_id"] == TEXT_GENERATOR and charge["metadata"]["tokens"] > 0
-    # A retried request runs again but is charged once.
-    status, _ = ai_api.request("POST", PATH, user="alice", json_body=PROMPT, headers={"idempotency-key": "one-off-1"})
-    assert status == 200
-    assert len(_usage(ai_api)) == 1
+    # Prepaid: the token limit's cost is reserved before the run, the unused part refunded after it.
+    [reserved] = _usage(ai_api)
+    [refund] = _refunds(ai_api)
+    assert reserved["amount"] == -_reservation(PROMPT) and reserved["metadata"]["block_id"] == TEXT_GENERATOR
+    assert refund["transaction_key"] == reserved["transaction_key"] + "#settle"
+    assert refund["metadata"]["tokens"] > 0 and refund["amount"] == _reservation(PROMPT) - 1
+    # The call was capped to what was reserved.
+    assert model_server.requests[0]["max_tokens"] <= get_block(TEXT_GENERATOR).token_limit(PROMPT)
+    # A retried request replays the first result: no run, no charge.
+    status, again = ai_api.request("POST", PATH, user="alice", json_body=PROMPT, headers={"idempotency-key": "one-off-1"})
+    assert status == 200 and again == outputs
+    assert _ai_runs(ai_api) == 1 and len(model_server.requests) == 1 and len(_usage(ai_api)) == 1
     assert ai_api.request("GET", "/api/credits", user="alice") == (200, {"credits": 999})
 
 

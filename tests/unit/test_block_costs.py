@@ -1,5 +1,6 @@
-"""Block costs: TOKEN (per 1,000 tokens, after the run) next to RUN / BYTE / SECOND, and the
-LLM blocks' per-model TOKEN costs that apply to platform-key runs only."""
+"""Block costs: TOKEN (per 1,000 tokens, reserved before the run from the block's token limit,
+settled after it) next to RUN / BYTE / SECOND, and the LLM blocks' per-model TOKEN costs that
+apply to platform-key runs only."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from stratus.blocks.ai.llm import MODEL_TOKEN_COSTS, AITextGeneratorBlock
-from stratus.blocks.costs import cost_after_run, cost_before_run
+from stratus.blocks.ai.llm import (MODEL_MAX_OUTPUT_TOKENS, MODEL_TOKEN_COSTS, AIStructuredResponseGeneratorBlock,
+                                   AITextGeneratorBlock, AITextSummarizerBlock, prompt_token_bound)
+from stratus.blocks.costs import cost_after_run, cost_before_run, prepaid_token_limit
 from stratus.blocks.sdk import Block, BlockCost, BlockCostType, BlockSchema
 from stratus.executions.block_context import UsageRecorder, cost_input, effective_credentials
 
@@ -33,9 +35,39 @@ def test_token_cost_is_per_thousand_tokens_rounded_up(tokens: int, expected: int
     assert cost_after_run(_Priced(), {"model": "small"}, seconds=10, tokens=tokens) == expected
 
 
-def test_token_cost_is_never_charged_before_the_run() -> None:
-    assert cost_before_run(_Priced(), {"model": "small"}) == 0
-    assert cost_before_run(_Priced(), {"model": "flat"}) == 5
+class _Limited(_Priced):
+    def token_limit(self, input_data: Any) -> int | None:
+        return 1500
+
+
+def test_token_cost_before_the_run_is_the_reservation_of_the_token_limit() -> None:
+    assert cost_before_run(_Limited(), {"model": "small"}) == 3  # 2 per 1,000 of 1,500 tokens, rounded up
+    assert prepaid_token_limit(_Limited(), {"model": "small"}) == 1500
+    assert cost_before_run(_Priced(), {"model": "small"}) == 0  # a block without a bound reserves nothing
+    assert cost_before_run(_Limited(), {"model": "flat"}) == 5 and prepaid_token_limit(_Limited(), {"model": "flat"}) is None
+
+
+def test_llm_token_limits_count_the_prompt_the_output_cap_and_the_attempts() -> None:
+    text = AITextGeneratorBlock()
+    data = {"prompt": "Hello {{name}}", "prompt_values": {"name": "Ada"}, "model": "gpt-4o-mini"}
+    prompt = prompt_token_bound(["", "Hello Ada"])
+    assert text.token_limit({**data, "max_tokens": 700}) == 3 * (prompt + 700)
+    assert text.token_limit(data) == 3 * (prompt + MODEL_MAX_OUTPUT_TOKENS["gpt-4o-mini"])
+    assert text.token_limit({**data, "retry": 1, "max_tokens": 10}) == prompt + 10
+    assert text.token_limit({"model": "gpt-4o-mini"}) == 0  # invalid input: no call will be made
+    # A structured retry re-sends the reply and a complaint: more than attempts × one call.
+    structured = AIStructuredResponseGeneratorBlock()
+    shaped = {"prompt": "Describe Paris", "expected_format": {"city": "The city"}, "model": "gpt-4o", "max_tokens": 100}
+    one = structured.token_limit({**shaped, "retry": 1})
+    assert structured.token_limit({**shaped, "retry": 3}) > 3 * one
+    # The summarizer grows with its text.
+    summarizer = AITextSummarizerBlock()
+    short, long = summarizer.token_limit({"text": "word " * 10}), summarizer.token_limit({"text": "word " * 20_000})
+    assert 0 < short < long
+    # The user's own key: no TOKEN cost applies, so no limit and no reservation.
+    own = {**data, "credentials": USER_CREDENTIALS}
+    assert prepaid_token_limit(text, own) is None and cost_before_run(text, own) == 0
+    assert prepaid_token_limit(text, {**data, "credentials": {}}) == text.token_limit(data)
 
 
 def test_after_run_costs_by_type() -> None:

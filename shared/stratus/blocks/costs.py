@@ -1,8 +1,9 @@
 """What running a block costs, in credits (cents): AutoGPT's RUN / BYTE / SECOND costs and
 TOKEN (per 1,000 model tokens); the first cost whose cost_filter matches the inputs wins.
 
-RUN and BYTE are known before the run and charged before it; SECOND and TOKEN are known
-only after it (run time, token usage) and charged then."""
+RUN and BYTE are known before the run and charged before it. TOKEN is prepaid: the cost of
+the block's `token_limit` (its bound on the run's tokens) is charged before the run and the
+difference to the real usage settled after it. SECOND is known only after the run and charged then."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def matching_cost(block: Block, data: dict[str, Any]) -> BlockCost | None:
 
 
 def cost_before_run(block: Block, data: dict[str, Any]) -> int:
-    """RUN and BYTE costs are known before running; SECOND and TOKEN costs are charged after."""
+    """RUN and BYTE costs, and a TOKEN cost's reservation (`token_limit` tokens); SECOND is after."""
     cost = matching_cost(block, data)
     if cost is None:
         return 0
@@ -39,7 +40,21 @@ def cost_before_run(block: Block, data: dict[str, Any]) -> int:
         return cost.cost_amount
     if cost.cost_type is BlockCostType.BYTE:
         return cost.cost_amount * len(json.dumps(data, default=str).encode())
+    if cost.cost_type is BlockCostType.TOKEN:
+        return _token_cost(cost, block.token_limit(data) or 0)
     return 0
+
+
+def prepaid_token_limit(block: Block, data: dict[str, Any]) -> int | None:
+    """The token limit a run must keep to: its reservation's, when a TOKEN cost applies."""
+    cost = matching_cost(block, data)
+    if cost is None or cost.cost_type is not BlockCostType.TOKEN:
+        return None
+    return block.token_limit(data) or 0
+
+
+def _token_cost(cost: BlockCost, tokens: int) -> int:
+    return math.ceil(cost.cost_amount * max(tokens, 0) / TOKENS_PER_UNIT)
 
 
 def cost_after_run(block: Block, data: dict[str, Any], seconds: float, tokens: int = 0) -> int:
@@ -50,5 +65,5 @@ def cost_after_run(block: Block, data: dict[str, Any], seconds: float, tokens: i
     if cost.cost_type is BlockCostType.SECOND:
         return int(cost.cost_amount * max(seconds, 0.0) + 0.999)
     if cost.cost_type is BlockCostType.TOKEN:
-        return math.ceil(cost.cost_amount * max(tokens, 0) / TOKENS_PER_UNIT)
+        return _token_cost(cost, tokens)
     return 0

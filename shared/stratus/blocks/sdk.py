@@ -46,7 +46,7 @@ class BlockCostType(str, Enum):
     RUN = "run"  # per run
     BYTE = "byte"  # per byte of input
     SECOND = "second"  # per second of run time
-    TOKEN = "token"  # per 1,000 model tokens (input + output), charged after the run
+    TOKEN = "token"  # per 1,000 model tokens (input + output): reserved before the run, settled after
 
 
 class BlockCost(BaseModel):
@@ -117,6 +117,12 @@ class Block:
     async def run(self, input_data: Any, **kwargs: Any) -> BlockOutput:
         raise NotImplementedError
         yield  # pragma: no cover - makes this an async generator
+
+    def token_limit(self, input_data: Any) -> int | None:
+        """The most model tokens (prompt + completion, every call and retry) one run on these
+        inputs may use, or None for blocks that call no model. A TOKEN cost reserves this much
+        before the run; the run gets it as the `token_limit` kwarg and must stay within it."""
+        return None
 
     # --- validation and execution -------------------------------------------------
     def validate_input(self, data: dict[str, Any]) -> BlockSchema:

@@ -5,7 +5,11 @@
   by `created_at`.
 - `GEXEC#<id> / NODE#<node_exec_id>`: one node execution (status, input_data, output_data).
 - `GEXEC#<id> / STATIC#<node_id>#<pin>`: the latest value of a static link.
+- `GEXEC#<id> / RUN#<node_exec_id>`: who got a prepaid node's reservation: its block Lambda
+  (STARTED, it runs and settles) or the finalizer (RELEASED, refunded: it never ran).
 - `SHARE#<token> / SHARE`: a public share of an execution.
+- `IDEM#<user>#<sha256 of the key> / IDEM`: an Idempotency-Key's request and first result
+  (stratus.executions.idempotency), expiring by the `expires_at` TTL.
 Values over ~64 KB are stored in the values bucket and referenced as {"$s3": key}.
 """
 
@@ -44,6 +48,10 @@ def static_key(graph_exec_id: str, node_id: str, pin: str) -> dict[str, str]:
     return {"PK": execution_pk(graph_exec_id), "SK": f"{STATIC_PREFIX}{node_id}#{pin}"}
 
 
+def run_claim_key(graph_exec_id: str, node_exec_id: str) -> dict[str, str]:
+    return {"PK": execution_pk(graph_exec_id), "SK": f"RUN#{node_exec_id}"}
+
+
 def share_key(token: str) -> dict[str, str]:
     return {"PK": f"SHARE#{token}", "SK": "SHARE"}
 
@@ -51,3 +59,8 @@ def share_key(token: str) -> dict[str, str]:
 def user_index_keys(user_id: str, created_at: str, graph_id: str) -> dict[str, str]:
     return {"GSI1PK": f"USER#{user_id}", "GSI1SK": created_at,
             "GSI2PK": f"GRAPH#{graph_id}#USER#{user_id}", "GSI2SK": created_at}
+
+
+def idempotency_key(user_id: str, key_digest: str) -> dict[str, str]:
+    """One user's Idempotency-Key (its digest: any header value fits a key)."""
+    return {"PK": f"IDEM#{user_id}#{key_digest}", "SK": "IDEM"}

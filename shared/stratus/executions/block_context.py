@@ -5,8 +5,14 @@ One place for the orchestrator's inline runs and the block Lambdas (block_runner
 * `block_kwargs`: user_id, graph_exec_id, graph_id, node_exec_id, `record_usage` (a
   `UsageRecorder`), and for blocks with a `credentials` input the model endpoint:
   `llm_api_key` / `llm_base_url`.
-* `run_block_node`: build those, run the block, charge its after-run cost (SECOND, TOKEN)
-  and return its outputs with its token stats.
+* `run_block_node`: build those, run the block, settle its usage (TOKEN) or charge its
+  after-run cost (SECOND) and return its outputs with its token stats.
+
+Prepaid TOKEN costs: the caller charged the block's reservation before the run (the cost of
+`block.token_limit(input)`, ledger key = the node execution id, or the blocks API's run key);
+the run gets `token_limit` and caps every model call's max_tokens to stay within it, and
+`settle_usage` then refunds the unused part (`<key>#settle`, REFUND) or, should the endpoint
+have reported more than the bound, charges the excess up to what the balance holds.
 
 Credentials resolution (AutoGPT's order): the node's own `credentials` input, then the
 execution's `credentials_inputs` for that provider (given at execute), then the platform's
@@ -24,7 +30,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.blocks.costs import cost_after_run
+from stratus.blocks.costs import cost_after_run, matching_cost, prepaid_token_limit
+from stratus.blocks.sdk import BlockCostType
 from stratus.blocks.sdk import Block
 from stratus.engine.execute import run_node
 from stratus.errors import InsufficientBalance, StratusError
@@ -114,6 +121,9 @@ def block_kwargs(meta: dict[str, Any], node_exec_id: str, block: Block, run_inpu
     }
     if "credentials" in block.input_schema.model_fields:
         kwargs.update(llm_kwargs(meta["user_id"], effective_credentials(meta, block, run_input)))
+    limit = prepaid_token_limit(block, cost_input(meta, block, run_input))
+    if limit is not None:  # a prepaid run may not use more than its reservation covers
+        kwargs["token_limit"] = limit
     return kwargs
 
 
@@ -127,14 +137,51 @@ def cost_input(meta: dict[str, Any], block: Block, run_input: dict[str, Any]) ->
 
 def charge_after_run(meta: dict[str, Any], node_exec_id: str, block: Block, data: dict[str, Any],
                      seconds: float, tokens: int) -> int:
-    """Charge SECOND / TOKEN costs once per node execution (key `<node_exec_id>#usage`).
-
-    The work is done, so a short balance is charged what it holds (never below zero) and the
-    rest recorded as `uncharged` in the ledger entry's metadata. Returns the credits charged.
-    """
+    """Charge SECOND costs once per node execution (key `<node_exec_id>#usage`); TOKEN costs
+    were reserved before the run and are settled instead (settle_usage). Returns the credits charged."""
+    cost = matching_cost(block, data)
+    if cost is not None and cost.cost_type is BlockCostType.TOKEN:
+        return settle_usage(meta, node_exec_id, block, data, tokens)
     amount = cost_after_run(block, data, seconds, tokens)
-    if not amount:
-        return 0
+    return _charge_what_it_holds(meta, f"{node_exec_id}#usage", node_exec_id, block, amount,
+                                 {"tokens": tokens}) if amount else 0
+
+
+def settle_usage(meta: dict[str, Any], key: str, block: Block, data: dict[str, Any], tokens: int) -> int:
+    """Settle a prepaid TOKEN run against its reservation (ledger key `key`): refund what the
+    usage did not need, or charge the excess up to the balance (`<key>#settle` either way, so a
+    retried settle changes nothing). Returns the net change of the charge (negative: refunded)."""
+    from stratus.users import credits
+
+    user_id = meta["user_id"]
+    reservation = credits.get_transaction(user_id, key)
+    reserved = -reservation.amount if reservation else 0
+    due = cost_after_run(block, data, 0.0, tokens) - reserved
+    details = {"tokens": tokens, "reserved": reserved}
+    if due < 0:
+        credits.record(user_id, credits.TransactionType.REFUND, -due, f"{key}#settle",
+                       description=f"Block {block.name} unused reservation",
+                       metadata=_metadata(meta, key, block, details))
+        return due
+    return _charge_what_it_holds(meta, f"{key}#settle", key, block, due, details) if due else 0
+
+
+def refund_reservation(meta: dict[str, Any], key: str, block: Block, data: dict[str, Any]) -> None:
+    """A prepaid run that will not happen (its graph failed or stopped first) gets its reservation back."""
+    cost = matching_cost(block, data)
+    if cost is not None and cost.cost_type is BlockCostType.TOKEN:
+        settle_usage(meta, key, block, data, 0)
+
+
+def _metadata(meta: dict[str, Any], node_exec_id: str, block: Block, extra: dict[str, Any]) -> dict[str, Any]:
+    return {"graph_exec_id": meta.get("id"), "graph_id": meta.get("graph_id"), "node_exec_id": node_exec_id,
+            "block_id": block.id, **extra}
+
+
+def _charge_what_it_holds(meta: dict[str, Any], key: str, node_exec_id: str, block: Block, amount: int,
+                          extra: dict[str, Any]) -> int:
+    """The work is done, so a short balance is charged what it holds (never below zero) and the
+    rest recorded as `uncharged` in the ledger entry's metadata."""
     from stratus.users import credits  # the users table is needed only when something is due
 
     user_id, charged = meta["user_id"], amount
@@ -142,10 +189,8 @@ def charge_after_run(meta: dict[str, Any], node_exec_id: str, block: Block, data
         if charged <= 0:
             break
         try:
-            credits.charge(user_id, charged, f"{node_exec_id}#usage", description=f"Block {block.name} usage",
-                           metadata={"graph_exec_id": meta.get("id"), "graph_id": meta.get("graph_id"),
-                                     "node_exec_id": node_exec_id, "block_id": block.id, "tokens": tokens,
-                                     "uncharged": amount - charged})
+            credits.charge(user_id, charged, key, description=f"Block {block.name} usage",
+                           metadata=_metadata(meta, node_exec_id, block, {**extra, "uncharged": amount - charged}))
             return charged
         except InsufficientBalance as exc:
             charged = min(amount, exc.balance)
@@ -167,8 +212,10 @@ def run_block_node(meta: dict[str, Any], node_exec_id: str, block: Block, run_in
     except CredentialsUnavailable as exc:
         return NodeRun([("error", str(exc))], True, None)
     started = time.monotonic()
-    outputs, failed = asyncio.run(run_node(block, run_input, **kwargs))
     usage: UsageRecorder = kwargs["record_usage"]
-    charge_after_run(meta, node_exec_id, block, cost_input(meta, block, run_input),
-                     time.monotonic() - started, usage.total_tokens)
+    try:
+        outputs, failed = asyncio.run(run_node(block, run_input, **kwargs))
+    finally:  # a failed run settles too: its reservation is not kept beyond its usage
+        charge_after_run(meta, node_exec_id, block, cost_input(meta, block, run_input),
+                         time.monotonic() - started, usage.total_tokens)
     return NodeRun(outputs, failed, usage.stats())

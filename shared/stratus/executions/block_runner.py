@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from stratus.blocks.costs import prepaid_token_limit
 from stratus.blocks.registry import get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
-from stratus.db.executions_table import executions_table, meta_key, node_key
+from stratus.db.executions_table import executions_table, meta_key, node_key, run_claim_key
 from stratus.executions import values
-from stratus.executions.block_context import run_block_node
+from stratus.executions.block_context import cost_input, refund_reservation, run_block_node
 from stratus.executions.models import ExecutionStatus as S
 
 
@@ -38,16 +39,21 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
     if item["status"] != S.RUNNING.value:
         return {"node_exec_id": node_exec_id, "status": item["status"]}
     meta = table.get(meta_key(graph_exec_id), consistent=True) or {}
-    if meta.get("status") in (S.TERMINATED.value, S.FAILED.value):
-        return {"node_exec_id": node_exec_id, "status": S.TERMINATED.value}
     block = get_block(item["block_id"])
     run_input = values.resolve_map(item.get("run_input") or {})
+    if meta.get("status") in (S.TERMINATED.value, S.FAILED.value):
+        if block is not None and meta.get("user_id"):  # not run: a prepaid reservation goes back
+            refund_reservation(meta, node_exec_id, block, cost_input(meta, block, run_input))
+        return {"node_exec_id": node_exec_id, "status": S.TERMINATED.value}
     if block is not None and block.waits_for_callback and task_token:
         from stratus.executions import subagents
 
         return subagents.start_child(meta, item, block, run_input, task_token)
     if block is None:
         outputs, failed, stats = [("error", f"Unknown block {item['block_id']}")], True, None
+    elif _prepaid(meta, block, run_input) and not _claim_reservation(graph_exec_id, node_exec_id):
+        # the finalizer refunded its reservation: it does not run
+        return {"node_exec_id": node_exec_id, "status": S.TERMINATED.value}
     else:
         node_run = run_block_node(meta, node_exec_id, block, run_input)
         outputs, failed, stats = node_run.outputs, node_run.failed, node_run.stats
@@ -56,6 +62,22 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
         output_data.setdefault(name, []).append(value)
     return record_result(graph_exec_id, node_exec_id, output_data, S.FAILED.value if failed else S.COMPLETED.value,
                          stats)
+
+
+def _prepaid(meta: dict[str, Any], block: Any, run_input: dict[str, Any]) -> bool:
+    return prepaid_token_limit(block, cost_input(meta, block, run_input)) is not None
+
+
+def _claim_reservation(graph_exec_id: str, node_exec_id: str) -> bool:
+    """Mark the node's run as started, unless the finalizer released its reservation first
+    (a retried invocation finds its own mark). One item decides, so a run is never refunded."""
+    try:
+        executions_table().put({**run_claim_key(graph_exec_id, node_exec_id), "state": "STARTED", "at": now_iso()},
+                               condition="attribute_not_exists(PK) OR #state = :started",
+                               names={"#state": "state"}, values={":started": "STARTED"})
+        return True
+    except ConditionFailed:
+        return False
 
 
 def record_result(graph_exec_id: str, node_exec_id: str, output_data: dict[str, list[Any]],

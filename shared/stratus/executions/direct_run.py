@@ -1,7 +1,9 @@
 """One-off block runs (the blocks API, `POST /api/blocks/{id}/execute`): a block run outside
 any graph, with a node execution's context (`block_context.block_kwargs`: the user's stored
-credentials, else the platform key, and `record_usage`) and its costs (RUN / BYTE before the
-run on `cost_input`, SECOND / TOKEN after it), keyed by the request's idempotency key.
+credentials, else the platform key, and `record_usage`) and its costs (RUN / BYTE and a TOKEN
+reservation before the run on `cost_input`, the TOKEN settlement or SECOND after it), under a
+ledger key of the run's own. A request's Idempotency-Key is handled by the blocks service
+(stratus.executions.idempotency): a retry replays the first result and runs nothing.
 
 Core blocks run in GraphsFunction itself. Other groups' blocks need their Lambda's packages
 (openai, mcp), KMS decrypt and model endpoint, so GraphsFunction invokes that Lambda
@@ -42,8 +44,9 @@ def checked_input(block: Block, data: dict[str, Any]) -> dict[str, Any]:
 
 
 async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: str) -> dict[str, list[Any]]:
-    """Run the block here with its context and charge it. Raises NotFound (credentials that are
-    not the user's), InsufficientBalance (before-run cost), nothing charged in either case."""
+    """Run the block here with its context and charge it (ledger key `key`). Raises NotFound
+    (credentials that are not the user's), InsufficientBalance (before-run cost or TOKEN
+    reservation), nothing run or charged in either case."""
     meta = {"user_id": user_id}
     try:
         kwargs = block_kwargs(meta, key, block, inputs)
@@ -58,10 +61,12 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
         credits.charge(user_id, amount, key, description=f"Block {block.name}", metadata={"block_id": block.id})
     started = time.monotonic()
     outputs: dict[str, list[Any]] = {}
-    for name, value in await collect(block, inputs, **kwargs):
-        outputs.setdefault(name, []).append(value)
     usage: UsageRecorder = kwargs["record_usage"]
-    charge_after_run(meta, key, block, priced, time.monotonic() - started, usage.total_tokens)
+    try:
+        for name, value in await collect(block, inputs, **kwargs):
+            outputs.setdefault(name, []).append(value)
+    finally:  # a block that raises settles its reservation too
+        charge_after_run(meta, key, block, priced, time.monotonic() - started, usage.total_tokens)
     return outputs
 
 

@@ -15,7 +15,7 @@ from stratus.db.dynamo import TransactionCancelled
 from stratus.db.executions_table import executions_table, meta_key, user_index_keys
 from stratus.engine.scheduler import EngineState
 from stratus.errors import BadRequest, InsufficientBalance
-from stratus.executions import flows, store
+from stratus.executions import flows, idempotency, store
 from stratus.executions.models import ExecutionStatus, GraphExecution
 from stratus.graphs import service as graphs
 from stratus.graphs.models import Graph
@@ -89,7 +89,14 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
                     extra_meta: dict[str, Any] | None = None,
                     credentials_inputs: dict[str, Any] | None = None) -> GraphExecution:
     """`extra_meta`: more attributes for the META item (a sub-agent's parent and depth).
-    `credentials_inputs`: AutoGPT's execute-time credentials (see checked_credentials_inputs)."""
+    `credentials_inputs`: AutoGPT's execute-time credentials (see checked_credentials_inputs).
+    `idempotency_key`: the same key and request give the first execution; another request is a 422."""
+    request = idempotency.graph_request(graph_id, version, inputs, credentials_inputs, preset_id) \
+        if idempotency_key else None
+    if request is not None and (bound := idempotency.check(user_id, idempotency_key, request)):
+        first = executions_table().get(meta_key(bound), consistent=True)
+        if first is not None:  # a retry: the first execution, even if it could not start now
+            return execution_from_item(first)
     model = graphs.get_graph(user_id, graph_id, version)
     graph = Graph.model_validate(model.model_dump())
     flow = flows.for_graph(model, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
@@ -114,6 +121,9 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
     state = EngineState(graph_exec_id, graph, now=now_iso)
     flow.start(state, inputs)
     table = executions_table()
+    if request is not None:
+        idempotency.bind(user_id, idempotency_key, request, graph_exec_id)
+        item["request_hashes"] = idempotency.request_hashes(request)
     first_nodes = [table.put_op(store.node_item(user_id, e)) for e in state.take_changes()[0]]
     try:
         table.transact([table.put_op(item, condition="attribute_not_exists(PK)"), *first_nodes[:store.TRANSACTION_LIMIT - 1]])
@@ -121,6 +131,8 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
         existing = table.get(meta_key(graph_exec_id), consistent=True)
         if existing is None:
             raise
+        if request is not None:
+            idempotency.check_execution(idempotency_key, existing, request)
         if existing["status"] == ExecutionStatus.QUEUED.value:
             # A retry after a crash between the record and the start: starting again is safe
             # (same name, same input), and an execution is never left QUEUED forever.

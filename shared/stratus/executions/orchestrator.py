@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from stratus.blocks.costs import cost_before_run
+from stratus.blocks.costs import cost_before_run, prepaid_token_limit
 from stratus.blocks.registry import block_function_arn, get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed
@@ -21,7 +21,7 @@ from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
 from stratus.executions import flows
 from stratus.executions import store, subagents, values
-from stratus.executions.block_context import run_block_node
+from stratus.executions.block_context import cost_input, refund_reservation, run_block_node
 from stratus.executions.models import ExecutionStats, ExecutionStatus as S, NodeExecutionStats
 from stratus.observability import logger
 from stratus.users import credits
@@ -128,14 +128,18 @@ def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], 
 
 def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any,
             run_input: dict[str, Any]) -> bool:
-    """Charge the node's cost; running out fails the whole graph (AutoGPT semantics)."""
-    amount = cost_before_run(block, run_input)
+    """Charge the node's cost (a TOKEN cost's reservation too: settled after the run); running
+    out fails the whole graph (AutoGPT semantics)."""
+    priced = cost_input(meta, block, run_input)
+    amount = cost_before_run(block, priced)
     if not amount:
         return True
+    limit = prepaid_token_limit(block, priced)  # marks a reservation (settled or refunded later)
     try:
         credits.charge(meta["user_id"], amount, node_exec.node_exec_id, description=f"Block {block.name}",
                        metadata={"graph_exec_id": state.graph_exec_id, "graph_id": meta["graph_id"],
-                                 "node_exec_id": node_exec.node_exec_id})
+                                 "node_exec_id": node_exec.node_exec_id,
+                                 **({"token_limit": limit} if limit is not None else {})})
         return True
     except InsufficientBalance as exc:
         fail_graph(meta, state, str(exc.detail))
@@ -162,12 +166,15 @@ def _run_inline(meta: dict[str, Any], state: EngineState, node_exec: Any) -> boo
 def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> list[dict[str, Any]]:
     """Mark Lambda-run nodes RUNNING with their full input stored, and return the Map batch.
     `callback`: the block finishes later (a sub-agent): the Map waits on a task token."""
-    batch, run_inputs, flow = [], {}, flows.for_execution(meta)
+    batch, run_inputs, flow, charged = [], {}, flows.for_execution(meta), []
     for node_exec in queued:
         block = get_block(node_exec.block_id)
         run_input = flow.run_input(state, node_exec)
         if not _charge(meta, state, node_exec, block, run_input):
+            for node_exec_id, paid_block, paid_input in charged:  # they will not run: reservations go back
+                refund_reservation(meta, node_exec_id, paid_block, cost_input(meta, paid_block, paid_input))
             return []
+        charged.append((node_exec.node_exec_id, block, run_input))
         scheduler.mark_running(state, node_exec)
         run_inputs[node_exec.node_exec_id] = {"run_input": run_input, "routed": False}
         batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
@@ -193,6 +200,7 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
     if failure and meta["status"] not in (S.TERMINATED.value, S.FAILED.value):
         scheduler.terminate(state)
         store.commit(meta["user_id"], state)
+    _release_unrun_reservations(meta, [e for e in state.node_execs.values() if e.status is not S.COMPLETED])
     status = meta["status"]
     if status not in (S.TERMINATED.value, S.FAILED.value):
         status = S.FAILED.value if failure else S.COMPLETED.value
@@ -219,12 +227,36 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
     return {"graph_exec_id": graph_exec_id, "status": updated["status"]}
 
 
+def _release_unrun_reservations(meta: dict[str, Any], execs: list[Any]) -> None:
+    """Refund the reservations of prepaid nodes whose block Lambda never started (a stop, an
+    invocation that failed before the handler). A started one settles itself; the RUN# claim
+    item decides between the two, so a run that started is never refunded."""
+    from stratus.db.executions_table import executions_table, run_claim_key
+    from stratus.db.users_table import transaction_key, users_table
+
+    user_id = meta["user_id"]
+    keys = [transaction_key(user_id, key) for e in execs for key in (e.node_exec_id, f"{e.node_exec_id}#settle")]
+    found = {i["transaction_key"]: i for i in users_table().batch_get(keys, consistent=True)} if keys else {}
+    for key, tx in found.items():
+        if "token_limit" not in (tx.get("metadata") or {}) or f"{key}#settle" in found:
+            continue
+        try:
+            executions_table().put({**run_claim_key(meta["id"], key), "state": "RELEASED", "at": now_iso()},
+                                   condition="attribute_not_exists(PK)")
+        except ConditionFailed:
+            continue  # its Lambda started: it settles
+        credits.record(user_id, credits.TransactionType.REFUND, -int(tx["amount"]), f"{key}#settle",
+                       description="Unused reservation (the node never ran)",
+                       metadata={**(tx.get("metadata") or {}), "reserved": -int(tx["amount"]), "tokens": 0})
+
+
 def _cost(user_id: str, execs: list[Any]) -> int:
     from stratus.db.users_table import transaction_key, users_table
 
-    # Each node's charge before its run, and its usage charge after it (TOKEN, SECOND).
+    # Each node's charge before its run (a TOKEN reservation too), its settlement (a refund is
+    # positive) and its SECOND charge after it.
     keys = [transaction_key(user_id, key) for e in execs if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)
-            for key in (e.node_exec_id, f"{e.node_exec_id}#usage")]
+            for key in (e.node_exec_id, f"{e.node_exec_id}#settle", f"{e.node_exec_id}#usage")]
     return sum(-int(i["amount"]) for i in users_table().batch_get(keys, consistent=True))
 
 

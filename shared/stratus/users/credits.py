@@ -128,6 +128,11 @@ def _existing(user_id: str, idempotency_key: str) -> Transaction | None:
     return Transaction.model_validate(item) if item else None
 
 
+def get_transaction(user_id: str, idempotency_key: str) -> Transaction | None:
+    """The transaction made under this key, if any."""
+    return _existing(user_id, idempotency_key)
+
+
 def charge(user_id: str, amount: int, idempotency_key: str, description: str | None = None,
            metadata: dict[str, Any] | None = None) -> Transaction:
     return record(user_id, TransactionType.USAGE, amount, idempotency_key, description, metadata)

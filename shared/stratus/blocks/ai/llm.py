@@ -11,9 +11,12 @@ Retries are the blocks' own (`retry` / `max_retries` inputs): the client is buil
 model) end the block at once. Structured output is parsed as JSON and must have exactly the
 `expected_format` keys; a bad reply is sent back to the model with the complaint and retried.
 
-Costs: TOKEN costs per model (credits per 1,000 tokens, charged after the run from the
-recorded usage) instead of AutoGPT's flat per-run LLM_COST, so a long summary costs more
-than a one-line answer. Like AutoGPT, only runs on the platform's key are charged.
+Costs: TOKEN costs per model (credits per 1,000 tokens) instead of AutoGPT's flat per-run
+LLM_COST, so a long summary costs more than a one-line answer. Like AutoGPT, only runs on the
+platform's key are charged. They are prepaid: `token_limit(input)` bounds a run's tokens (every
+call's prompt, at most one token per UTF-8 byte, plus its max_tokens, retries included); that
+much is reserved before the run, and the run gets it as `token_limit` and caps each call's
+max_tokens so the recorded usage stays within it (see stratus.executions.block_context).
 
 Differences from AutoGPT, on purpose: `model` is any model name string (an OpenAI-compatible
 endpoint decides what exists), `ollama_host` and `compress_prompt_to_fit` are accepted for
@@ -63,6 +66,21 @@ MODEL_TOKEN_COSTS: dict[str, int] = {
     "gpt-4-turbo": 3,
     "o1": 6,
 }
+# Each model's most output tokens per call: the max_tokens of a call that sets none (as AutoGPT
+# uses the model's max_output_tokens), and so the bound a reservation counts on.
+MODEL_MAX_OUTPUT_TOKENS: dict[str, int] = {
+    "gpt-4o-mini": 16_384, "gpt-4o": 16_384, "gpt-4-turbo": 4_096,
+    "gpt-4.1-mini-2025-04-14": 32_768, "gpt-4.1-2025-04-14": 32_768,
+    "gpt-5-nano-2025-08-07": 128_000, "gpt-5-mini-2025-08-07": 128_000, "gpt-5-2025-08-07": 128_000,
+    "o3-mini": 100_000, "o3-2025-04-16": 100_000, "o1": 100_000,
+}
+DEFAULT_MAX_OUTPUT_TOKENS = 4_096
+SUMMARY_MAX_TOKENS = 2_048  # per summary call: keeps a summarizer's reservation proportionate
+# A chat prompt's tokens: at most one per UTF-8 byte of content (byte-level BPE), plus framing.
+_TOKENS_PER_MESSAGE, _TOKENS_PER_PROMPT = 8, 16
+_COMPLAINT_BYTES = 512  # a retry's complaint message, without the problem's key names
+# OpenAI's reasoning models take only max_completion_tokens (which covers their reasoning tokens).
+_COMPLETION_TOKENS_MODELS = ("o1", "o3", "o4", "gpt-5")
 PLATFORM_KEY_FILTER: dict[str, Any] = {"id": None}  # effective credentials without an id
 LLM_COSTS: list[BlockCost] = [
     BlockCost(cost_amount=amount, cost_filter={"model": model, "credentials": PLATFORM_KEY_FILTER},
@@ -81,6 +99,28 @@ RETRY_COMPLAINT_PREFIX = "Your previous response"
 
 class LLMError(RuntimeError):
     """An LLM call that failed for good (after retries, or not retryable)."""
+
+
+def max_output_tokens(model: str, max_tokens: int | None) -> int:
+    return max_tokens if max_tokens and max_tokens > 0 else MODEL_MAX_OUTPUT_TOKENS.get(model, DEFAULT_MAX_OUTPUT_TOKENS)
+
+
+def prompt_token_bound(texts: list[Any]) -> int:
+    """An upper bound of the prompt tokens of messages with these contents."""
+    return sum(len(_text_of(t).encode()) + _TOKENS_PER_MESSAGE for t in texts) + _TOKENS_PER_PROMPT
+
+
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def calls_token_limit(prompt: int, output: int, attempts: int, resends_replies: bool, complaint: int = 0) -> int:
+    """Tokens of up to `attempts` calls; a structured retry re-sends the reply and a complaint."""
+    attempts = max(1, attempts)
+    total = attempts * (prompt + output)
+    if resends_replies:
+        total += attempts * (attempts - 1) // 2 * (output + complaint + 2 * _TOKENS_PER_MESSAGE)
+    return total
 
 
 # --- schema helpers --------------------------------------------------------------------
@@ -128,6 +168,10 @@ class _LLM:
         self.api_key = kwargs.get("llm_api_key") or os.environ.get("OPENAI_API_KEY") or None
         self.timeout = float(kwargs.get("llm_timeout") or DEFAULT_TIMEOUT_SECONDS)
         self.record_usage: Callable[[int, int], Any] | None = kwargs.get("record_usage")
+        # The tokens this run was prepaid for (None: free, no cap); each call's max_tokens is capped
+        # so that reported usage cannot pass it.
+        self.token_limit: int | None = kwargs.get("token_limit")
+        self.tokens_used = 0
         self.headers: dict[str, str] = dict(kwargs.get("llm_headers") or {})
         self.calls = 0
         self._client: Any = None
@@ -157,8 +201,15 @@ class _LLM:
     async def complete(self, model: str, messages: list[dict[str, Any]], max_tokens: int | None,
                        json_mode: bool = False) -> str:
         params: dict[str, Any] = {"model": model, "messages": messages}
+        prompt_bound = 0
+        if self.token_limit is not None:
+            prompt_bound = prompt_token_bound([m.get("content") for m in messages])
+            room = self.token_limit - self.tokens_used - prompt_bound
+            if room < 1:
+                raise LLMError(f"The run's prepaid token limit ({self.token_limit}) is used up.")
+            max_tokens = min(max_output_tokens(model, max_tokens), room)
         if max_tokens:
-            params["max_tokens"] = max_tokens
+            params["max_completion_tokens" if model.startswith(_COMPLETION_TOKENS_MODELS) else "max_tokens"] = max_tokens
         if json_mode:
             params["response_format"] = {"type": "json_object"}
         self.calls += 1
@@ -172,6 +223,9 @@ class _LLM:
         usage = getattr(completion, "usage", None)
         if usage is not None and self.record_usage is not None:
             self.record_usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+        # Unreported usage counts as the call's whole bound, so the limit still holds.
+        self.tokens_used += (int(usage.prompt_tokens or 0) + int(usage.completion_tokens or 0)) if usage is not None \
+            else prompt_bound + (max_tokens or 0)
         if not completion.choices:
             raise ValueError("The model returned no choices")
         return completion.choices[0].message.content or ""
@@ -314,6 +368,20 @@ class _LLMBlock(Block):
     runs_inline = False
     costs = LLM_COSTS
 
+    def token_limit(self, input_data: Any) -> int | None:
+        try:
+            inputs = self.validate_input(input_data) if isinstance(input_data, dict) else input_data
+            texts, max_tokens, attempts, complaint = self._call_shape(inputs)
+        except ValueError:  # invalid input or template: the run fails before any call
+            return 0
+        return calls_token_limit(prompt_token_bound(texts), max_output_tokens(inputs.model, max_tokens), attempts,
+                                 complaint is not None, complaint or 0)
+
+    def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
+        """(first call's message contents, max_tokens, attempts, complaint bytes or None when a
+        retry does not re-send the reply)."""
+        raise NotImplementedError
+
 
 # --- blocks ------------------------------------------------------------------------------
 class AIStructuredResponseGeneratorBlock(_LLMBlock):
@@ -377,6 +445,15 @@ class AIStructuredResponseGeneratorBlock(_LLMBlock):
                 return
         yield "response", value if expected else {"response": value}
         yield "prompt", messages
+
+    def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
+        texts = [m.get("content") for m in inputs.conversation_history or [] if isinstance(m, dict)]
+        texts += [_render(inputs.sys_prompt, inputs.prompt_values), _render(inputs.prompt, inputs.prompt_values)]
+        expected = inputs.expected_format
+        if expected:
+            texts.append(_format_instructions(expected, inputs.list_result, inputs.force_json_output))
+        complaint = _COMPLAINT_BYTES + 2 * len(json.dumps(expected).encode()) if expected else None
+        return texts, inputs.max_tokens, inputs.retry, complaint
 
 
 async def _generate_with_prompt(llm: _LLM, messages: list[dict[str, Any]], user_message: dict[str, Any] | None,
@@ -456,6 +533,10 @@ class AITextGeneratorBlock(_LLMBlock):
         yield "response", text
         yield "prompt", messages
 
+    def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
+        texts = [_render(inputs.sys_prompt, inputs.prompt_values), _render(inputs.prompt, inputs.prompt_values)]
+        return texts, inputs.max_tokens, inputs.retry, None
+
 
 class SummaryStyle(str, Enum):
     CONCISE = "concise"
@@ -515,7 +596,7 @@ class AITextSummarizerBlock(_LLMBlock):
             messages: list[dict[str, Any]] = []
             value = await _generate_with_prompt(
                 llm, messages, {"role": "user", "content": prompt}, model=input_data.model, retry=3,
-                max_tokens=None, expected_format={key: description})
+                max_tokens=SUMMARY_MAX_TOKENS, expected_format={key: description})
             last_prompt = messages
             if not isinstance(value[key], str):
                 raise LLMError(f"Expected a string {key}, got {type(value[key]).__name__}")
@@ -543,6 +624,30 @@ class AITextSummarizerBlock(_LLMBlock):
                 return
         yield "summary", final
         yield "prompt", last_prompt
+
+    _CALL_OVERHEAD = 1_024  # a summary call's prompt template and format instructions, in bytes
+
+    def token_limit(self, input_data: Any) -> int | None:
+        try:
+            inputs = self.validate_input(input_data) if isinstance(input_data, dict) else input_data
+        except ValueError:
+            return 0
+        size, overlap, out = inputs.max_tokens, inputs.chunk_overlap, SUMMARY_MAX_TOKENS
+
+        def calls(prompt: int, count: int) -> int:  # `count` structured calls of 3 attempts
+            return count * calls_token_limit(prompt + self._CALL_OVERHEAD, out, 3, True, _COMPLAINT_BYTES)
+
+        chunks = self.split_text(inputs.text, size, overlap)
+        total = sum(calls(prompt_token_bound([chunk]), 1) for chunk in chunks)
+        summary_tokens = len(chunks) * out  # what the next level (or the final call) reads
+        for _depth in range(1, _MAX_SUMMARY_DEPTH):
+            if summary_tokens <= size:  # a summary word is at least a token: the loop stops here
+                break
+            step = max(1, size - min(overlap, size - 1))
+            count = min(_MAX_SUMMARY_CHUNKS, 1 + -(-(summary_tokens - size) // step))
+            total += calls(2 * size, count)  # a chunk of `size` words of model output: ~2 tokens a word
+            summary_tokens = count * out
+        return total + calls(summary_tokens, 1)  # the final summary
 
 
 class AIConversationBlock(_LLMBlock):
@@ -585,6 +690,10 @@ class AIConversationBlock(_LLMBlock):
                 return
         yield "response", text
         yield "prompt", messages
+
+    def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
+        texts = [m.get("content") for m in inputs.messages or [] if isinstance(m, dict)] + [inputs.prompt]
+        return texts, inputs.max_tokens, 3, None
 
 
 class AIListGeneratorBlock(_LLMBlock):
@@ -664,3 +773,9 @@ class AIListGeneratorBlock(_LLMBlock):
         yield "prompt", messages
         for item in items:
             yield "list_item", item
+
+    def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
+        texts = [self.SYSTEM_PROMPT, _format_instructions({"list": "A JSON array containing the generated string values"},
+                                                          False, False),
+                 self.build_prompt(inputs.focus, inputs.source_data)]
+        return texts, inputs.max_tokens, inputs.max_retries, _COMPLAINT_BYTES
