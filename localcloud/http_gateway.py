@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from localcloud.apigw import HttpRouter, http_event
 from localcloud.lambda_runner import LambdaRunner
+from stratus.payload_limits import MAX_REQUEST_BYTES, request_too_large
 
 MANAGEMENT_PREFIX = "/@ws/"
 _MANAGEMENT_PATH = re.compile(r"^/@ws/(?P<stage>[^/]+)/@connections/(?P<connection_id>[^/]+)$")
@@ -43,9 +44,14 @@ class HttpGateway:
 
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
-                                                          self.client_address[0])
+                if length > MAX_REQUEST_BYTES:  # refused unread, as API Gateway refuses oversized payloads
+                    self.close_connection = True
+                    status, headers = 413, [("content-type", "application/json"), ("connection", "close")]
+                    payload = json.dumps({"detail": request_too_large(length).detail}).encode()
+                else:
+                    body = self.rfile.read(length) if length else b""
+                    status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
+                                                              self.client_address[0])
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)
