@@ -16,7 +16,6 @@ from urllib.parse import unquote, urlsplit
 
 from localcloud.apigw import HttpRouter, http_event
 from localcloud.lambda_runner import LambdaRunner
-from stratus.payload_limits import MAX_REQUEST_BYTES, request_too_large
 
 MANAGEMENT_PREFIX = "/@ws/"
 _MANAGEMENT_PATH = re.compile(r"^/@ws/(?P<stage>[^/]+)/@connections/(?P<connection_id>[^/]+)$")
@@ -43,8 +42,13 @@ class HttpGateway:
                 pass
 
             def _handle(self) -> None:
+                # The functions' own limit (the layer is on sys.path once the runner exists).
+                from stratus.payload_limits import MAX_REQUEST_BYTES, request_too_large
+
                 length = int(self.headers.get("content-length") or 0)
-                if length > MAX_REQUEST_BYTES:  # refused unread, as API Gateway refuses oversized payloads
+                if length > MAX_REQUEST_BYTES:  # refused, as API Gateway refuses oversized payloads
+                    for offset in range(0, length, 1 << 20):  # drained, unkept: the client then reads the 413
+                        self.rfile.read(min(1 << 20, length - offset))
                     self.close_connection = True
                     status, headers = 413, [("content-type", "application/json"), ("connection", "close")]
                     payload = json.dumps({"detail": request_too_large(length).detail}).encode()
