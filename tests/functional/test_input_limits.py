@@ -87,9 +87,9 @@ def test_execute_refuses_inputs_nested_too_deep(api, alice, depth):
 
 
 def test_execute_accepts_inputs_at_the_depth_limit(api, alice):
-    status, execution = execute(api, alice, {"inputs": {"text": nested(MAX_DEPTH - 2)}})  # inputs itself is level 1
+    status, execution = execute(api, alice, {"inputs": {"text": nested(MAX_DEPTH - 1)}})  # inputs itself is level 1
     assert status == 200, execution
-    assert executions_table().get(meta_key(execution["id"]))["inputs"]["text"] == nested(MAX_DEPTH - 2)
+    assert executions_table().get(meta_key(execution["id"]))["inputs"]["text"] == nested(MAX_DEPTH - 1)
 
 
 @pytest.mark.parametrize("inputs, fragment", [
