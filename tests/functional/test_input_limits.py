@@ -282,3 +282,13 @@ def test_mag_run_is_under_the_request_size_limit(api, alice):
     result = api.request("POST", "/api/mag/graphs/anything/run", user="alice",
                          raw_body=b'{"input_text": "' + b"x" * MAX_REQUEST_BYTES + b'"}')
     refused(result, 413, "limit")
+
+
+# --- credentials --------------------------------------------------------------------------
+@pytest.mark.parametrize("body, fragment", [
+    ({"api_key": "sk-abc", "": 1}, "credentials: empty map key"),
+    ({"api_key": "sk-abc", "title": "t", "extra": nested(200)}, "credentials.extra.a"),
+])
+def test_credentials_create_checks_the_whole_body(api, alice, body, fragment):
+    refused(api.request("POST", "/api/integrations/openai/credentials", user="alice", json_body=body), 422, fragment)
+    assert api.request("GET", "/api/integrations/credentials", user="alice")[1] == []
