@@ -292,3 +292,17 @@ def test_mag_run_is_under_the_request_size_limit(api, alice):
 def test_credentials_create_checks_the_whole_body(api, alice, body, fragment):
     refused(api.request("POST", "/api/integrations/openai/credentials", user="alice", json_body=body), 422, fragment)
     assert api.request("GET", "/api/integrations/credentials", user="alice")[1] == []
+
+
+def test_a_retry_with_the_same_idempotency_key_keeps_the_first_large_inputs(api, alice):
+    from stratus.executions.values import INLINE_LIMIT
+
+    first, second = "1" * (INLINE_LIMIT + 1), "2" * (INLINE_LIMIT + 1)
+    path = f"/api/graphs/{alice['id']}/execute/1"
+    headers = {"idempotency-key": "run-once"}
+    status, started = api.request("POST", path, user="alice", headers=headers, json_body={"inputs": {"text": first}})
+    assert status == 200 and started["inputs"]["text"] == first
+    status, again = api.request("POST", path, user="alice", headers=headers, json_body={"inputs": {"text": second}})
+    assert status == 200 and again["id"] == started["id"] and again["inputs"]["text"] == first
+    status, read = api.request("GET", f"/api/graphs/{alice['id']}/executions/{started['id']}", user="alice")
+    assert read["inputs"]["text"] == first and meta_count() == 1

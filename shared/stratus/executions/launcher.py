@@ -111,7 +111,8 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
         **meta_key(graph_exec_id), **user_index_keys(user_id, created_at, graph_id),
         "kind": "graph", "id": graph_exec_id, "user_id": user_id, "graph_id": graph_id,
         "graph_version": model.version, "status": ExecutionStatus.QUEUED.value,
-        "inputs": values.store_fitting(inputs, f"{graph_exec_id}/inputs"),  # large ones by reference
+        # Large inputs by reference; a fresh prefix, so a retry never rewrites the first start's objects.
+        "inputs": values.store_fitting(inputs, f"{graph_exec_id}/inputs/{uuid.uuid4().hex}"),
         "outputs": {}, "stats": {}, "preset_id": preset_id, "created_at": created_at, **(extra_meta or {}),
         "credentials_inputs": credentials or None,  # ids only: the keys are resolved at run time
     }
