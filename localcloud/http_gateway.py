@@ -42,10 +42,20 @@ class HttpGateway:
                 pass
 
             def _handle(self) -> None:
+                # The functions' own limit (the layer is on sys.path once the runner exists).
+                from stratus.payload_limits import MAX_REQUEST_BYTES, request_too_large
+
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
-                                                          self.client_address[0])
+                if length > MAX_REQUEST_BYTES:  # refused, as API Gateway refuses oversized payloads
+                    for offset in range(0, length, 1 << 20):  # drained, unkept: the client then reads the 413
+                        self.rfile.read(min(1 << 20, length - offset))
+                    self.close_connection = True
+                    status, headers = 413, [("content-type", "application/json"), ("connection", "close")]
+                    payload = json.dumps({"detail": request_too_large(length).detail}).encode()
+                else:
+                    body = self.rfile.read(length) if length else b""
+                    status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
+                                                              self.client_address[0])
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)

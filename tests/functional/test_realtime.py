@@ -298,3 +298,21 @@ def test_stored_values_are_resolved_unless_too_large_for_a_message(api, manageme
     _notify(api, stream.records())
     data = management.messages("c1")[1]["data"]
     assert data["status"] == "FAILED" and data["output_data"] == {"result": [{"$s3": "big.json"}]}
+
+
+def test_graph_inputs_stored_by_reference_reach_the_client_as_values(api, management, stream, monkeypatch):
+    from stratus.executions import values
+
+    monkeypatch.setenv("VALUES_BUCKET", "test-values")
+    client("s3").create_bucket(Bucket="test-values")
+    big = "i" * (values.INLINE_LIMIT + 1)
+    stored = values.store_fitting({"text": big, "x": 1}, f"{EXEC}/inputs")  # as the launcher stores them
+    assert set(stored["text"]) == {"$s3"} and stored["x"] == 1
+    _connect(api, management, "c1", "alice")
+    _send(api, "c1", "subscribe_graph_execution", {"graph_exec_id": EXEC})
+    management.posted.clear()
+    monkeypatch.setattr(notifier, "MAX_MESSAGE_BYTES", 2 * values.INLINE_LIMIT)
+    executions_table().put(_meta("QUEUED", inputs=stored))
+    _notify(api, stream.records())
+    [message] = management.messages("c1")
+    assert message["method"] == "graph_execution_event" and message["data"]["inputs"] == {"text": big, "x": 1}

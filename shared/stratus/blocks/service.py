@@ -10,6 +10,7 @@ from typing import Any
 
 from stratus.blocks.registry import all_blocks, get_block
 from stratus.errors import NotFound
+from stratus.payload_limits import check_structure
 
 
 @lru_cache(maxsize=1)
@@ -28,6 +29,7 @@ async def execute_block(user_id: str, block_id: str, data: dict[str, Any],
     from stratus.executions import idempotency
     from stratus.executions.direct_run import checked_input
 
+    check_structure(data, "input")  # before pydantic, the serializer or a Lambda payload sees it
     block = get_block(block_id)
     if block is None:
         raise NotFound(f"Block {block_id} not found.")

@@ -84,5 +84,7 @@ def for_execution(meta: dict[str, Any]) -> Flow:
     if kind_of(item) == MAG:
         from stratus.executions.mag_flow import mag_flow
 
-        return mag_flow(item["mag_config"], item.get("mag_subgraphs"), meta.get("inputs") or {})
+        from stratus.executions.values import resolve_map
+
+        return mag_flow(item["mag_config"], item.get("mag_subgraphs"), resolve_map(meta.get("inputs") or {}))
     return DATAFLOW

@@ -15,11 +15,13 @@ from stratus.db.dynamo import TransactionCancelled
 from stratus.db.executions_table import executions_table, meta_key, user_index_keys
 from stratus.engine.scheduler import EngineState
 from stratus.errors import BadRequest, InsufficientBalance
-from stratus.executions import flows, idempotency, store
+from stratus.executions import flows, idempotency, store, values
 from stratus.executions.models import ExecutionStatus, GraphExecution
 from stratus.graphs import service as graphs
 from stratus.graphs.models import Graph
+from stratus.graphs.schemas import coerce_inputs
 from stratus.graphs.validation import GraphValidationError, validate_graph
+from stratus.payload_limits import check_structure
 from stratus.users import credits
 
 _IDEMPOTENT_IDS = uuid.UUID("8f0c6a3e-5b1d-4c55-9a0e-6f1f4e2b7c11")
@@ -76,7 +78,7 @@ def checked_credentials_inputs(user_id: str, schema: dict[str, Any],
 
 
 def execution_from_item(item: dict[str, Any]) -> GraphExecution:
-    return GraphExecution.model_validate(item)
+    return GraphExecution.model_validate({**item, "inputs": values.resolve_map(item.get("inputs") or {})})
 
 
 def idempotent_execution_id(user_id: str, idempotency_key: str) -> str:
@@ -91,6 +93,8 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
     """`extra_meta`: more attributes for the META item (a sub-agent's parent and depth).
     `credentials_inputs`: AutoGPT's execute-time credentials (see checked_credentials_inputs).
     `idempotency_key`: the same key and request give the first execution; another request is a 422."""
+    check_structure(inputs, "inputs")  # before any recursive code or write sees them
+    check_structure(credentials_inputs or {}, "credentials_inputs")
     request = idempotency.graph_request(graph_id, version, inputs, credentials_inputs, preset_id) \
         if idempotency_key else None
     if request is not None and (bound := idempotency.check(user_id, idempotency_key, request)):
@@ -99,6 +103,7 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
             return execution_from_item(first)
     model = graphs.get_graph(user_id, graph_id, version)
     graph = Graph.model_validate(model.model_dump())
+    inputs = coerce_inputs(graph, inputs)
     flow = flows.for_graph(model, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
     flow.validate(graph, inputs)
     credentials = checked_credentials_inputs(user_id, model.credentials_input_schema, credentials_inputs) \
@@ -112,7 +117,9 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
     item = {
         **meta_key(graph_exec_id), **user_index_keys(user_id, created_at, graph_id),
         "kind": "graph", "id": graph_exec_id, "user_id": user_id, "graph_id": graph_id,
-        "graph_version": model.version, "status": ExecutionStatus.QUEUED.value, "inputs": inputs,
+        "graph_version": model.version, "status": ExecutionStatus.QUEUED.value,
+        # Large inputs by reference; a fresh prefix, so a retry never rewrites the first start's objects.
+        "inputs": values.store_fitting(inputs, f"{graph_exec_id}/inputs/{uuid.uuid4().hex}"),
         "outputs": {}, "stats": {}, "preset_id": preset_id, "created_at": created_at, **(extra_meta or {}),
         "credentials_inputs": credentials or None,  # ids only: the keys are resolved at run time
     }
@@ -145,7 +152,7 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
         from stratus.store.access import record_run
 
         record_run(graph_id, model.version)
-    return execution_from_item(item)
+    return GraphExecution.model_validate({**item, "inputs": inputs})
 
 
 def _start_state_machine(graph_exec_id: str) -> None:

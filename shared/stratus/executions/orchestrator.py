@@ -57,7 +57,7 @@ def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int
         except ConditionFailed:
             pass  # a re-run of this step, or a stop that got there first
     if not state.node_execs:  # a resumed (continued-as-new) execution keeps its nodes
-        flows.for_execution(meta).start(state, meta.get("inputs") or {})
+        flows.for_execution(meta).start(state, values.resolve_map(meta.get("inputs") or {}))
         store.commit(meta["user_id"], state)
     return _drive(meta, state, remaining_ms, history)
 

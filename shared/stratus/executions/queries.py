@@ -207,8 +207,14 @@ def _view(item: dict[str, Any]) -> GraphExecutionView:
 
 def _meta_entry(item: dict[str, Any]) -> GraphExecutionMeta:
     data = _meta_fields(item, GraphExecutionMeta.model_fields)
-    data["inputs"] = _resolved(data.get("inputs", {}))
-    return GraphExecutionMeta.model_validate(data)
+    try:
+        data["inputs"] = _resolved(data.get("inputs", {}))
+        return GraphExecutionMeta.model_validate(data)
+    except Exception:  # noqa: BLE001 - pydantic and S3 errors alike
+        # An item stored before the input limits (or a value gone from S3) must not break
+        # the whole list: the entry is listed without its inputs and stats.
+        logger.exception("Listing an execution without its inputs", extra={"graph_exec_id": item.get("id")})
+        return GraphExecutionMeta.model_validate({**data, "inputs": {}, "stats": {}})
 
 
 def _node(item: dict[str, Any], meta: dict[str, Any]) -> NodeExecutionResult:

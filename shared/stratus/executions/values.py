@@ -22,11 +22,9 @@ def _bucket() -> str:
 
 def store(value: Any, key: str) -> Any:
     """The value itself when small, else a reference to a copy in the bucket."""
-    encoded = json.dumps(value, allow_nan=True, default=str)
-    if len(encoded.encode()) <= INLINE_LIMIT:
+    if len(json.dumps(value, allow_nan=True, default=str).encode()) <= INLINE_LIMIT:
         return value
-    client("s3").put_object(Bucket=_bucket(), Key=key, Body=encoded.encode(), ContentType="application/json")
-    return {REF: key}
+    return _put(value, key)
 
 
 def resolve(value: Any) -> Any:
@@ -38,6 +36,25 @@ def resolve(value: Any) -> Any:
 
 def store_map(data: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {pin: store(value, f"{prefix}/{pin}.json") for pin, value in data.items()}
+
+
+def store_fitting(data: dict[str, Any], prefix: str, budget: int = INLINE_LIMIT) -> dict[str, Any]:
+    """Like store_map, and the largest values too until the inline rest is within `budget`
+    bytes (an execution's inputs: many values just under INLINE_LIMIT must still fit one item)."""
+    sizes = {pin: len(json.dumps(value, allow_nan=True, default=str).encode()) for pin, value in data.items()}
+    stored, total = dict(data), sum(sizes.values())
+    for pin in sorted(sizes, key=sizes.__getitem__, reverse=True):
+        if total <= budget:
+            break
+        stored[pin] = _put(data[pin], f"{prefix}/{pin}.json")
+        total -= sizes[pin]
+    return stored
+
+
+def _put(value: Any, key: str) -> dict[str, str]:
+    body = json.dumps(value, allow_nan=True, default=str).encode()
+    client("s3").put_object(Bucket=_bucket(), Key=key, Body=body, ContentType="application/json")
+    return {REF: key}
 
 
 def store_outputs(data: dict[str, list[Any]], prefix: str) -> dict[str, list[Any]]:

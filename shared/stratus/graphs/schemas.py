@@ -99,3 +99,26 @@ def credentials_input_schema(graph: Graph) -> dict[str, Any]:
             }
     # None is required: a node without credentials runs on the platform's key.
     return {"type": "object", "properties": properties, "required": []}
+
+
+def coerce_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The graph inputs converted to their input blocks' `value` types as AutoGPT's
+    validate_exec does (typeconv, then the block's schema); Unprocessable naming the input
+    when a value cannot become that type. Inputs no input block names pass unchanged."""
+    from stratus.blocks.sdk import BlockInputError
+    from stratus.errors import Unprocessable
+
+    coerced = dict(inputs)
+    for node in graph.nodes:
+        block = get_block(node.block_id)
+        name = node.input_default.get("name")
+        if block is None or block.block_type is not BlockType.INPUT or not name or inputs.get(name) is None:
+            continue
+        try:
+            checked = block.validate_input({**node.input_default, "value": inputs[name]})
+        except BlockInputError as error:
+            message = error.errors.get("value") or next(iter(error.errors.values()), "invalid")
+            raise Unprocessable(f"inputs.{name}: {message}") from None
+        value = checked.value  # date and time inputs stay JSON strings, as sent
+        coerced[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return coerced

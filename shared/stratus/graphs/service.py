@@ -23,7 +23,7 @@ from stratus.db.graphs_table import (
     owner_pk,
     version_key,
 )
-from stratus.errors import BadRequest, Conflict, NotFound
+from stratus.errors import BadRequest, Conflict, NotFound, Unprocessable
 from stratus.graphs import schemas
 from stratus.graphs.models import (
     AUTOGPT,
@@ -85,6 +85,8 @@ def _validate_upload(graph: Graph) -> None:
             validate_graph(sub)
         except GraphTooLarge as too_large:
             raise GraphTooLarge(f"{label}: {too_large.detail}") from None
+        except Unprocessable as bad_value:  # a structural limit (payload_limits)
+            raise Unprocessable(bad_value.detail if sub is graph else f"sub_graphs[{sub.id}].{bad_value.detail}") from None
         except GraphValidationError as error:
             prefix = "" if sub is graph else f"{sub.id}/"
             node_errors.update({prefix + node_id: pins for node_id, pins in error.node_errors.items()})

@@ -10,6 +10,7 @@ from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import Block, BlockType
 from stratus.errors import StratusError
 from stratus.graphs.models import Graph
+from stratus.payload_limits import check_structure
 
 MAX_NODES = 1_000
 MAX_LINKS = 5_000
@@ -35,6 +36,9 @@ def check_limits(graph: Graph) -> None:
         raise GraphTooLarge(f"Graph has {len(graph.nodes)} nodes; the limit is {MAX_NODES} nodes.")
     if len(graph.links) > MAX_LINKS:
         raise GraphTooLarge(f"Graph has {len(graph.links)} links; the limit is {MAX_LINKS} links.")
+    for index, node in enumerate(graph.nodes):
+        check_structure(node.input_default, f"nodes[{index}].input_default")
+        check_structure(node.metadata, f"nodes[{index}].metadata")
 
 
 def _pin_type(schema: dict[str, Any], pin: str) -> str | None:

@@ -12,12 +12,13 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from stratus.clock import now_iso
 from stratus.db.users_table import CREDENTIALS_PREFIX, credentials_key, user_items, users_table
 from stratus.errors import NotFound, Unprocessable
 from stratus.integrations.secrets import mask, seal, unseal
+from stratus.payload_limits import check_structure
 
 PROVIDER_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}$")
 
@@ -35,6 +36,12 @@ class CreateAPIKeyCredentials(BaseModel):
     title: str | None = Field(default=None, max_length=200)
     api_key: str = Field(min_length=1, max_length=4096)
     expires_at: int | None = Field(default=None, gt=0, description="Unix time (seconds) after which the key is refused.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_limits(cls, data: Any) -> Any:
+        check_structure(data, "credentials")  # the whole body, unknown fields too (a 422 naming the path)
+        return data
 
     @field_validator("api_key")
     @classmethod

@@ -22,6 +22,7 @@ from stratus.executions.models import GraphExecution
 from stratus.graphs import service as graphs
 from stratus.graphs.validation import GraphTooLarge
 from stratus.library.agents import Pagination
+from stratus.payload_limits import check_structure
 
 MAX_VALUES_BYTES = 350_000  # inputs + credentials of one preset: one DynamoDB item is at most 400 KB
 MAX_PAGE_SIZE = 100
@@ -71,6 +72,8 @@ class LibraryAgentPresetResponse(_Model):
 
 
 def _check_size(inputs: dict[str, Any], credentials: dict[str, Any]) -> None:
+    check_structure(inputs, "inputs")
+    check_structure(credentials, "credentials")
     size = len(json.dumps([inputs, credentials], allow_nan=True, default=str).encode())
     if size > MAX_VALUES_BYTES:
         raise GraphTooLarge(f"Preset inputs are {size // 1024} KB; a preset must fit in one DynamoDB item "

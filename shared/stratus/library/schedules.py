@@ -33,6 +33,7 @@ from stratus.db.store_table import store_table
 from stratus.errors import NotFound, StratusError, Unprocessable
 from stratus.library import cron
 from stratus.observability import logger
+from stratus.payload_limits import check_structure
 
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # replaced by EventBridge Scheduler on each run
 MAX_PAYLOAD_BYTES = 300_000  # inputs + credentials; a schedule is one DynamoDB item (400 KB)
@@ -168,24 +169,29 @@ def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationReques
     from stratus.executions.launcher import validate_for_run  # lazy: the engine is only needed here
     from stratus.graphs import service as graphs
     from stratus.graphs.models import Graph
+    from stratus.graphs.schemas import coerce_inputs
 
     model = graphs.get_graph(user_id, graph_id, request.graph_version)  # 404 unless readable
     zone_name = resolve_timezone(user_id, request.timezone)
     expression = " ".join(request.cron.split())
     _, aws_expression = parse_cron(expression, ZoneInfo(zone_name))
+    check_structure(request.inputs, "inputs")
     credentials = {name: meta.model_dump(exclude_none=True) for name, meta in request.credentials.items()}
+    check_structure(credentials, "credentials")
     size = len(json.dumps([request.inputs, credentials], allow_nan=True).encode())
     if size > MAX_PAYLOAD_BYTES:
         raise SchedulePayloadTooLarge(f"Schedule inputs are {size // 1024} KB; the limit is "
                                       f"{MAX_PAYLOAD_BYTES // 1000} KB.")
-    validate_for_run(Graph.model_validate(model.model_dump()), request.inputs)  # 400 with node_errors
+    graph = Graph.model_validate(model.model_dump())
+    inputs = coerce_inputs(graph, request.inputs)  # 422 naming an input of the wrong type
+    validate_for_run(graph, inputs)  # 400 with node_errors
 
     schedule_id, created_at = str(uuid.uuid4()), now_iso()
     item = {
         **schedule_key(user_id, schedule_id), **graph_index_keys(user_id, graph_id, created_at, schedule_id),
         "id": schedule_id, "name": request.name, "cron": expression, "timezone": zone_name,
         "schedule_expression": aws_expression, "user_id": user_id, "graph_id": graph_id,
-        "graph_version": model.version, "input_data": request.inputs, "input_credentials": credentials,
+        "graph_version": model.version, "input_data": inputs, "input_credentials": credentials,
         "created_at": created_at, "run_count": 0,
     }
     table = store_table()

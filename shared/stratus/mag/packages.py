@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from stratus.errors import BadRequest, StratusError, Unprocessable
 from stratus.mag.models import GraphConfig, McpServerConfig, ModelConfig
+from stratus.payload_limits import check_structure
 
 # An upload crosses API Gateway (10 MB) and Lambda (6 MB, base64) : a package is small text.
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
@@ -56,6 +57,7 @@ def _invalid(where: str, exc: ValidationError) -> Unprocessable:
 
 
 def parse_graph_config(data: Any, where: str = "The graph") -> GraphConfig:
+    check_structure(data, "graph")
     try:
         return GraphConfig.model_validate(data)
     except ValidationError as exc:
@@ -66,6 +68,7 @@ def parse_mcp_servers(data: Any, where: str = "mcpServers") -> dict[str, McpServ
     """MAG's {"mcpServers": {name: config}} (or the inner mapping) as configs."""
     if isinstance(data, dict) and "mcpServers" in data:
         data = data["mcpServers"]
+    check_structure(data, where)
     if not isinstance(data, dict):
         raise BadRequest(f"{where} must be an object of server name → config.")
     servers = {}

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from stratus.errors import StratusError
 from stratus.observability import logger
+from stratus.payload_limits import MAX_REQUEST_BYTES, request_too_large
 
 
 def _validation_detail(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -53,7 +54,35 @@ def create_app(title: str) -> FastAPI:
         logger.exception("Unhandled error")
         return JSONResponse(status_code=500, content={"detail": "Internal server error."})
 
+    app.add_middleware(_BodyLimit)
     return app
+
+
+class _BodyLimit:
+    """413 for a request body over MAX_REQUEST_BYTES, before any route parses it."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        messages, size, more = [], 0, True
+        while more:  # Mangum hands over the whole body at once; buffering costs nothing more
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False) and message["type"] == "http.request"
+            if size > MAX_REQUEST_BYTES:
+                error = request_too_large(size)
+                response = JSONResponse(status_code=error.status_code, content={"detail": error.detail})
+                return await response(scope, receive, send)
+        replay = iter(messages)
+
+        async def replayed() -> dict:
+            return next(replay, None) or await receive()
+
+        return await self.app(scope, replayed, send)
 
 
 def lambda_handler(app: FastAPI) -> Callable[[dict, Any], dict]:
