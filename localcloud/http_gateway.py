@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from localcloud.apigw import HttpRouter, http_event
 from localcloud.lambda_runner import LambdaRunner
 
+log = logging.getLogger("localcloud.http")
 MANAGEMENT_PREFIX = "/@ws/"
 _MANAGEMENT_PATH = re.compile(r"^/@ws/(?P<stage>[^/]+)/@connections/(?P<connection_id>[^/]+)$")
 
@@ -42,10 +44,28 @@ class HttpGateway:
                 pass
 
             def _handle(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
-                                                          self.client_address[0])
+                try:
+                    length = int(self.headers.get("content-length") or 0)
+                    body = self.rfile.read(length) if length > 0 else b""
+                    status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
+                                                              self.client_address[0])
+                except Exception:  # a fault of the gateway itself still gets an answer
+                    log.exception("gateway failed on %s %s", self.command, self.path)
+                    status, headers, payload = _json(500, {"message": "Internal Server Error"})
+                    self.close_connection = True  # the request body may be unread
+                self._send(status, headers, payload)
+
+            def _refuse(self) -> None:
+                # The HTTP API routes only these methods; API Gateway never answers 501.
+                self.close_connection = True
+                self._send(*_json(405, {"message": f"Method {self.command} Not Allowed"}))
+
+            def __getattr__(self, name: str) -> Any:
+                if name.startswith("do_"):  # any method without a do_X of its own
+                    return self._refuse
+                raise AttributeError(name)
+
+            def _send(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)
