@@ -91,3 +91,33 @@ def test_save_replaces_the_snapshot_whole_and_round_trips_empty_map_keys(aws, st
     target = snapshot.save(tmp_path, dynamodb, s3, ["ExecutionsTable"], [])
     assert not target.with_suffix(".tmp").exists()
     assert json.loads(target.read_text())["tables"]["ExecutionsTable"] == [item]
+
+
+def test_on_start_an_execution_that_cannot_be_resumed_is_finalized_failed_with_the_reason(aws, stack, monkeypatch):
+    from localcloud.cloud import LocalCloud
+    from stratus.aws import client
+    from stratus.auth.jwt_tokens import Claims
+    from stratus.executions import launcher, store
+    from stratus.graphs import service as graphs
+    from stratus.graphs.models import CreateGraph, Graph
+    from stratus.users.service import get_or_create_user
+    from tests.conftest import Api
+    from tests.functional.test_subagents import _child_graph
+
+    monkeypatch.setattr(launcher, "_start_state_machine", lambda graph_exec_id: None)  # its machine is "lost"
+    get_or_create_user(Claims("resumer", "resumer@example.com", None, None))
+    graph_id = graphs.create_graph("resumer", CreateGraph(graph=Graph.model_validate(_child_graph()))).id
+    queued = launcher.start_execution("resumer", graph_id, 1, {"topic": "x"})
+    finished = launcher.start_execution("resumer", graph_id, 1, {"topic": "y"})
+    store.update_meta(finished.id, {"status": "COMPLETED"})
+    # No state machine of that name exists, so StartExecution fails.
+    monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN",
+                       "arn:aws:states:us-east-1:123456789012:stateMachine:gone")
+    cloud = LocalCloud(state=None, gateways=False)
+    cloud.runner = Api(stack).runner
+    monkeypatch.setattr(cloud, "client", client)
+    assert cloud._resume_unfinished_executions() == {queued.id: "failed"}
+    meta = store.get_meta(queued.id)
+    assert meta["status"] == "FAILED"
+    assert "could not resume" in meta["stats"]["error"] and "gone" in meta["stats"]["error"]
+    assert store.get_meta(finished.id)["status"] == "COMPLETED"
