@@ -51,7 +51,6 @@ def http_event(method: str, path: str, route_key: str = "$default", headers: dic
             "time": time_text,
             "timeEpoch": time_epoch,
         },
-        "isBase64Encoded": not is_text,
     }
     if cookies:
         event["cookies"] = cookies
@@ -59,8 +58,14 @@ def http_event(method: str, path: str, route_key: str = "$default", headers: dic
         event["queryStringParameters"] = query_parameters
     if path_parameters:
         event["pathParameters"] = path_parameters
-    if body:
-        event["body"] = body.decode("utf-8") if is_text else base64.b64encode(body).decode()
+    if body and is_text:
+        try:
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:  # API Gateway passes a body that is not UTF-8 as base64
+            is_text = False
+    if body and not is_text:
+        event["body"] = base64.b64encode(body).decode()
+    event["isBase64Encoded"] = not is_text
     return event
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud import discovery, local_keys, moto_fidelity, provision, settings, snapshot
-from localcloud.event_sources import RateSchedule, StepFunctionsStatusWatcher, StreamPoller, sources_for
+from localcloud.event_sources import MAX_BATCH_RETRIES, RateSchedule, StepFunctionsStatusWatcher, StreamPoller, sources_for
 from localcloud.lambda_runner import REPO_ROOT, LambdaRunner
 from localcloud.scheduler import LocalScheduler
 from localcloud.settings import jwt_secret, state_dir
@@ -94,6 +94,7 @@ class LocalCloud:
                 self.http.management = self.ws.manage
             self.http.start()
         self._start_event_sources()
+        self.resumed = self._resume_unfinished_executions()
         if self.autosave_seconds:
             self._spawn(self._autosave, "autosave")
         self.ready_seconds = time.monotonic() - started
@@ -245,7 +246,9 @@ class LocalCloud:
                 if kind == "DynamoDB":
                     table = str(props["Stream"]).split(":table/")[1].split("/")[0]
                     poller = StreamPoller(self.runner, spec.logical_id, table, int(props.get("BatchSize", 100)),
-                                          dynamodb, streams, self.stop_event)
+                                          dynamodb, streams, self.stop_event,
+                                          retries=int(props.get("MaximumRetryAttempts", MAX_BATCH_RETRIES)),
+                                          bisect=bool(props.get("BisectBatchOnFunctionError", False)))
                     self._threads.append(poller)
                     poller.start()
                 elif kind in ("EventBridgeRule", "CloudWatchEvent"):
@@ -269,6 +272,50 @@ class LocalCloud:
         self.scheduler.restore()
         self._threads.append(self.scheduler)
         self.scheduler.start()
+
+    def _resume_unfinished_executions(self) -> dict[str, str]:
+        """Executions the last run left QUEUED or RUNNING lost their state machine with moto:
+        each starts its state machine again (Start resumes from the stored nodes), or, when
+        that fails, is finalized FAILED with the reason. A full Scan: dev tooling only."""
+        from stratus.db.executions_table import META_SK
+
+        orchestrator = self.runner.functions.get("OrchestratorFunction")
+        environment = orchestrator.environment if orchestrator else {}
+        table, machine_arn = (environment.get(name) or os.environ.get(name)
+                              for name in ("EXECUTIONS_TABLE", "GRAPH_EXECUTION_STATE_MACHINE_ARN"))
+        if not table or not machine_arn:  # another template (the event-source fixture)
+            return {}
+        dynamodb, sfn = self.client("dynamodb"), self.client("stepfunctions")
+        unfinished: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": table, "FilterExpression": "SK = :meta AND #s IN (:queued, :running)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":meta": {"S": META_SK}, ":queued": {"S": "QUEUED"},
+                                          ":running": {"S": "RUNNING"}}}
+        while True:
+            page = dynamodb.scan(**kwargs)
+            unfinished += [item["id"]["S"] for item in page.get("Items", []) if "id" in item]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        outcome: dict[str, str] = {}
+        for graph_exec_id in unfinished:
+            payload = json.dumps({"graph_exec_id": graph_exec_id})
+            try:
+                try:
+                    sfn.start_execution(stateMachineArn=machine_arn, name=graph_exec_id, input=payload)
+                except sfn.exceptions.ExecutionAlreadyExists:  # the orchestrator reads name[:36]
+                    sfn.start_execution(stateMachineArn=machine_arn, name=f"{graph_exec_id}-resumed-{int(time.time())}",
+                                        input=payload)
+                outcome[graph_exec_id] = "resumed"
+            except Exception as exc:  # noqa: BLE001 - never left RUNNING: finalized with the reason
+                reason = f"The local cloud restarted and could not resume this execution: {exc}"
+                self.runner.invoke("OrchestratorFunction", {"step": "finalize", "graph_exec_id": graph_exec_id,
+                                                            "error": {"Cause": reason}})
+                outcome[graph_exec_id] = "failed"
+        if outcome:
+            log.warning("resumed %d unfinished execution(s) after a restart", len(outcome))
+        return outcome
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

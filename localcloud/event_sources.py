@@ -50,14 +50,21 @@ class _Loop(threading.Thread):
 
 class StreamPoller(_Loop):
     """Reads a table's stream from the time the cloud started and invokes the function with
-    batches of up to BatchSize records, in order, retrying a failed batch."""
+    batches of up to BatchSize records, in order, as an event source mapping does: a failed
+    batch is retried (MaximumRetryAttempts, default 3), split in halves when
+    BisectBatchOnFunctionError is set, and a record that still fails alone is skipped and
+    reported, so one bad record never stops delivery of the others."""
 
     def __init__(self, runner: LambdaRunner, function: str, table: str, batch_size: int,
-                 dynamodb: Any, streams: Any, stop: threading.Event):
+                 dynamodb: Any, streams: Any, stop: threading.Event, retries: int = MAX_BATCH_RETRIES,
+                 bisect: bool = False):
         super().__init__(f"stream-{table}-{function}", stop, 0.02)
         self.runner, self.function, self.table = runner, function, table
         self.batch_size = batch_size
+        self.retries = retries if retries >= 0 else MAX_BATCH_RETRIES  # -1 (forever) is capped locally
+        self.bisect = bisect
         self.streams = streams
+        self.skipped: list[dict[str, Any]] = []  # records given up on (for logs and tests)
         stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self.stream_arn = stream_arn
         shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
@@ -68,7 +75,11 @@ class StreamPoller(_Loop):
     def tick(self) -> bool:
         busy = False
         for index, iterator in enumerate(self.iterators):
-            response = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            try:
+                response = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+            except Exception:  # this shard is retried next tick; the others go on
+                log.exception("%s: reading the %s stream failed", self.function, self.table)
+                continue
             records = response.get("Records", [])
             if records:
                 for record in records:
@@ -81,13 +92,28 @@ class StreamPoller(_Loop):
         return busy
 
     def _deliver(self, records: list[dict[str, Any]]) -> None:
-        for attempt in range(MAX_BATCH_RETRIES):
-            result = self.runner.invoke(self.function, {"Records": records})
-            if not result.errored:
+        error: Any = None
+        for attempt in range(1 + self.retries):
+            try:
+                result = self.runner.invoke(self.function, {"Records": records})
+            except Exception as exc:  # noqa: BLE001 - e.g. an event that cannot be built or imported
+                error = repr(exc)
+            else:
+                if not result.errored:
+                    return
+                error = result.payload
+            log.warning("%s failed on a stream batch of %d (attempt %d): %s", self.function, len(records),
+                        attempt + 1, error)
+            if self.bisect and len(records) > 1:
+                half = len(records) // 2
+                self._deliver(records[:half])  # in order: the first half before the second
+                self._deliver(records[half:])
                 return
-            log.warning("%s failed on a stream batch (attempt %d): %s", self.function, attempt + 1, result.payload)
-        log.error("%s: dropping a batch of %d records after %d attempts", self.function, len(records),
-                  MAX_BATCH_RETRIES)
+        for record in records:
+            self.skipped.append(record)
+            log.error("%s: skipping stream record %s (%s) after %d attempts: %s", self.function,
+                      record.get("dynamodb", {}).get("SequenceNumber"), record.get("eventName"),
+                      1 + self.retries, error)
 
 
 class StepFunctionsStatusWatcher(_Loop):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from localcloud.apigw import HttpRouter, http_event
 from localcloud.lambda_runner import LambdaRunner
 
+log = logging.getLogger("localcloud.http")
 MANAGEMENT_PREFIX = "/@ws/"
 _MANAGEMENT_PATH = re.compile(r"^/@ws/(?P<stage>[^/]+)/@connections/(?P<connection_id>[^/]+)$")
 
@@ -45,17 +47,35 @@ class HttpGateway:
                 # The functions' own limit (the layer is on sys.path once the runner exists).
                 from stratus.payload_limits import MAX_REQUEST_BYTES, request_too_large
 
-                length = int(self.headers.get("content-length") or 0)
-                if length > MAX_REQUEST_BYTES:  # refused, as API Gateway refuses oversized payloads
-                    for offset in range(0, length, 1 << 20):  # drained, unkept: the client then reads the 413
-                        self.rfile.read(min(1 << 20, length - offset))
-                    self.close_connection = True
-                    status, headers = 413, [("content-type", "application/json"), ("connection", "close")]
-                    payload = json.dumps({"detail": request_too_large(length).detail}).encode()
-                else:
-                    body = self.rfile.read(length) if length else b""
-                    status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers), body,
-                                                              self.client_address[0])
+                try:
+                    length = int(self.headers.get("content-length") or 0)
+                    if length > MAX_REQUEST_BYTES:  # refused, as API Gateway refuses oversized payloads
+                        for offset in range(0, length, 1 << 20):  # drained, unkept: the client then reads the 413
+                            self.rfile.read(min(1 << 20, length - offset))
+                        self.close_connection = True
+                        status, headers = 413, [("content-type", "application/json"), ("connection", "close")]
+                        payload = json.dumps({"detail": request_too_large(length).detail}).encode()
+                    else:
+                        body = self.rfile.read(length) if length > 0 else b""
+                        status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers),
+                                                                  body, self.client_address[0])
+                except Exception:  # a fault of the gateway itself still gets an answer
+                    log.exception("gateway failed on %s %s", self.command, self.path)
+                    status, headers, payload = _json(500, {"message": "Internal Server Error"})
+                    self.close_connection = True  # the request body may be unread
+                self._send(status, headers, payload)
+
+            def _refuse(self) -> None:
+                # The HTTP API routes only these methods; API Gateway never answers 501.
+                self.close_connection = True
+                self._send(*_json(405, {"message": f"Method {self.command} Not Allowed"}))
+
+            def __getattr__(self, name: str) -> Any:
+                if name.startswith("do_"):  # any method without a do_X of its own
+                    return self._refuse
+                raise AttributeError(name)
+
+            def _send(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)

@@ -135,4 +135,27 @@ def apply() -> None:
 
         setattr(DynamoDBBackend, name, locked)
     DynamoDBBackend.transact_write_items = _transact_write_items
+    _serialize_empty_map_keys()
     _applied = True
+
+
+def _serialize_empty_map_keys() -> None:
+    """moto's JSON serializer writes a structure under a falsy key into its parent, so a map
+    value under the key "" (`{"M": {"": {"S": "x"}}}`) comes back as `{"M": {"S": "x"}}`, a
+    response botocore cannot parse: every Scan, Query and stream read of such an item fails."""
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer._serialize_type_map
+
+    def serialize_map(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if not (isinstance(value, dict) and "" in value):
+            return original(self, serialized, value, shape, key)
+        map_obj = self.MAP_TYPE()
+        self._default_serialize(serialized, map_obj, shape, key)
+        for sub_key, sub_value in value.items():
+            wrapper = self.MAP_TYPE()
+            self._serialize(wrapper, sub_value, shape.value, "__value__")
+            map_obj[sub_key] = wrapper.get("__value__")
+        return None
+
+    BaseJSONSerializer._serialize_type_map = serialize_map

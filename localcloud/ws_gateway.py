@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,9 @@ from websockets.http11 import Request, Response
 from localcloud.apigw import websocket_event
 from localcloud.lambda_runner import LambdaRunner
 from localcloud.stack import WebSocketApiSpec
+
+
+log = logging.getLogger("localcloud.ws")
 
 
 def _new_connection_id() -> str:
@@ -93,13 +97,21 @@ class WebSocketGateway:
             async for message in connection:
                 body = message if isinstance(message, str) else message.decode("utf-8", "replace")
                 self.meta[connection_id]["lastActiveAt"] = int(time.time() * 1000)
-                route_key = self.api.select_route(body)
+                try:
+                    route_key = self.api.select_route(body)
+                except Exception:  # noqa: BLE001 - a frame that is not JSON goes to $default
+                    route_key = "$default" if "$default" in self.api.routes else None
                 if route_key is None:
                     await connection.send(json.dumps({"message": "Forbidden", "connectionId": connection_id}))
                     continue
                 event = websocket_event("MESSAGE", route_key, connection_id, body=body,
                                         domain=f"127.0.0.1:{self.port}", stage=self.api.stage)
-                await asyncio.to_thread(self._invoke, route_key, event)
+                try:
+                    await asyncio.to_thread(self._invoke, route_key, event)
+                except Exception:  # noqa: BLE001 - one bad frame never ends the connection
+                    log.exception("websocket route %s failed", route_key)
+                    await connection.send(json.dumps({"message": "Internal server error",
+                                                      "connectionId": connection_id}))
         except Exception:  # a dropped socket ends like a close
             pass
         finally:

@@ -40,6 +40,22 @@ def test_stream_records_reach_the_function_in_batches(fixture_cloud):
     assert keys == [("item-0", "INSERT"), ("item-1", "INSERT"), ("item-2", "INSERT"), ("item-0", "REMOVE")]
 
 
+def test_a_record_that_always_fails_is_skipped_and_the_rest_are_delivered(fixture_cloud):
+    dynamodb = fixture_cloud.client("dynamodb")
+    for key in ("before-poison", "poison-1", "after-poison"):
+        dynamodb.put_item(TableName="SourceTable", Item={"id": {"S": key}})
+
+    def delivered():
+        keys = [k for batch in _recorded(fixture_cloud, "stream") for k in batch["keys"]]
+        return keys if "after-poison" in keys else None
+
+    keys = wait_for(delivered)
+    # Bisected down to the poison record, which alone is retried once and skipped.
+    assert keys.index("before-poison") < keys.index("after-poison") and "poison-1" not in keys
+    dynamodb.put_item(TableName="SourceTable", Item={"id": {"S": "later"}})
+    assert wait_for(lambda: "later" in [k for b in _recorded(fixture_cloud, "stream") for k in b["keys"]])
+
+
 def test_state_machine_runs_real_asl_with_in_process_lambda_and_emits_status(fixture_cloud):
     sfn = fixture_cloud.client("stepfunctions")
     machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]

@@ -186,3 +186,51 @@ def test_stop_terminates_queued_nodes(user):
         orchestrator.STOP_CHECK_SECONDS = monkey_time
     assert step["done"] is True
     assert {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")} == {"TERMINATED"}
+
+
+def _web_graph(echo_server: str) -> dict:
+    return {"name": "web", "nodes": [
+        {"id": "web", "block_id": WEB, "input_default": {"url": f"{echo_server}/again", "method": "POST", "body": {"n": 2}}},
+        {"id": "out", "block_id": OUT, "input_default": {"name": "response"}},
+    ], "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
+
+
+def test_start_again_dispatches_nodes_whose_map_was_lost(user, echo_server):
+    """A restart (or a continue-as-new with a batch) leaves nodes RUNNING that no Map runs:
+    a new state machine's Start dispatches them again, and the execution completes."""
+    execution = launcher.start_execution(user, upload(user, _web_graph(echo_server)), 1, {})
+    first = orchestrator.start_step(execution.id, plenty_of_time)
+    assert len(first["batch"]) == 1  # dispatched; then the state machine is gone
+    steps = drive(execution.id)  # a new state machine execution
+    assert [i["node_exec_id"] for i in steps[0]["batch"]] == [first["batch"][0]["node_exec_id"]]
+    meta = store.get_meta(execution.id)
+    assert meta["status"] == "COMPLETED" and meta["outputs"] == {"response": [{"path": "/again", "echo": {"n": 2}}]}
+
+
+def test_start_again_routes_a_result_stored_after_the_last_advance(user, echo_server):
+    execution = launcher.start_execution(user, upload(user, _web_graph(echo_server)), 1, {})
+    first = orchestrator.start_step(execution.id, plenty_of_time)
+    block_runner.run(execution.id, first["batch"][0]["node_exec_id"])  # the block finished; Advance never ran
+    steps = drive(execution.id)
+    assert steps[0]["batch"] == [] and steps[0]["done"] is True
+    assert store.get_meta(execution.id)["outputs"] == {"response": [{"path": "/again", "echo": {"n": 2}}]}
+
+
+@pytest.mark.parametrize("sfn_status, error", [("FAILED", "The execution failed."),
+                                               ("TIMED_OUT", "The execution timed out."),
+                                               ("ABORTED", "The execution was stopped.")])
+def test_a_running_execution_whose_state_machine_ended_is_finalized_by_the_status_event(
+        user, echo_server, stack, sfn_status, error):
+    from tests.conftest import Api
+
+    execution = launcher.start_execution(user, upload(user, _web_graph(echo_server)), 1, {})
+    orchestrator.start_step(execution.id, plenty_of_time)  # RUNNING, a node dispatched, then the machine is gone
+    assert store.get_meta(execution.id)["status"] == "RUNNING"
+    event = {"version": "0", "source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+             "detail": {"name": f"{execution.id}-1234", "status": sfn_status}}  # a continued execution's name
+    result = Api(stack).runner.invoke("OrchestratorFunction", event)
+    assert not result.errored, result.payload
+    meta = store.get_meta(execution.id)
+    assert meta["status"] == "FAILED" and meta["stats"]["error"] == error
+    assert {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")} <= {"COMPLETED", "TERMINATED",
+                                                                                         "FAILED"}

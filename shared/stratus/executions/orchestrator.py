@@ -59,7 +59,29 @@ def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int
     if not state.node_execs:  # a resumed (continued-as-new) execution keeps its nodes
         flows.for_execution(meta).start(state, values.resolve_map(meta.get("inputs") or {}))
         store.commit(meta["user_id"], state)
+    # A resumed execution (continued as new, restarted) may hold results no step routed yet,
+    # and nodes dispatched to a Map that no longer runs: route the first, dispatch the second.
+    _route_lambda_results(meta, state)
+    stranded = _redispatch(meta, state)
+    if stranded:
+        return _response(graph_exec_id, history, batch=stranded)
     return _drive(meta, state, remaining_ms, history)
+
+
+def _redispatch(meta: dict[str, Any], state: EngineState) -> list[dict[str, Any]]:
+    """Map items again for RUNNING nodes (their run input is stored; charges are idempotent).
+    The block Lambda runs a node only while it is RUNNING, and a sub-agent node hands its
+    existing child the new task token."""
+    batch = []
+    for node_exec in state.by_status(S.RUNNING):
+        block = get_block(node_exec.block_id)
+        if block is None:
+            scheduler.complete(state, node_exec, [("error", f"Unknown block {node_exec.block_id}")], True)
+            continue
+        batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
+                      "function_arn": block_function_arn(block.group), "callback": block.waits_for_callback})
+    store.commit(meta["user_id"], state)
+    return batch
 
 
 def advance_step(graph_exec_id: str, results: list[dict[str, Any]], remaining_ms: Callable[[], int],
