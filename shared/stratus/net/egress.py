@@ -37,7 +37,8 @@ _SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # CGNAT (RFC 6598
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d (RFC 4291)
 _SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated ::ffff:0:a.b.c.d (RFC 2765)
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))  # RFC 6052/8215
-_AWS_IMDS_V6 = ipaddress.ip_network("fd00:ec2::/32")
+# Metadata services outside link-local: AWS IMDS over IPv6, Oracle Cloud's legacy address.
+_METADATA = (ipaddress.ip_network("fd00:ec2::/32"), ipaddress.ip_network("192.0.0.192/32"))
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -85,7 +86,7 @@ def _own_reason(address: IPAddress) -> str | None:
         return "an unspecified address"
     if address.is_loopback:
         return "a loopback address"
-    if address.is_link_local or (address.version == 6 and address in _AWS_IMDS_V6):
+    if address.is_link_local or any(address.version == net.version and address in net for net in _METADATA):
         return "a link-local or cloud metadata address"
     if address.is_multicast:
         return "a multicast address"
