@@ -16,9 +16,11 @@ TIMER = "d67a9c52-5e4e-11e2-bcfd-0800200c9a71"
 
 
 @pytest.fixture(scope="module")
-def faulty_cloud(tmp_path_factory):
+def faulty_cloud(tmp_path_factory, echo_server):
     faults = {"BlockCoreFunction": {"throttle": 2, "timeout": 2}}
-    process = CloudProcess(tmp_path_factory.mktemp("faulty"), extra_env={"STRATUS_FAULTS": json.dumps(faults)})
+    # The echo server is this test's outside service: allowed like the cloud's own fakes.
+    extra_env = {"STRATUS_FAULTS": json.dumps(faults), "STRATUS_EGRESS_ALLOW_LIST": echo_server.removeprefix("http://")}
+    process = CloudProcess(tmp_path_factory.mktemp("faulty"), extra_env=extra_env)
     process.start()
     yield process
     process.stop()
