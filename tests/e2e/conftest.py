@@ -57,7 +57,8 @@ class CloudProcess:
         if not ready.wait(timeout):
             self.stop()
             raise RuntimeError("local cloud did not start:\n" + "".join(self.output))
-        self.aws = discovery.find(self.state_dir)["aws"]
+        found = discovery.find(self.state_dir)
+        self.aws, self.mcp = found["aws"], found.get("mcp", "")
         return self
 
     def stop(self) -> None:
