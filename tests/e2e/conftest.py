@@ -85,8 +85,19 @@ def auth(user_id: str, admin: bool = False) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def cloud(tmp_path_factory):
-    process = CloudProcess(tmp_path_factory.mktemp("cloud-state")).start()
+def test_model():
+    """A loopback model server of the tests' own (to inspect its requests), allowed by the cloud."""
+    from localcloud.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory, test_model):
+    # Outbound requests go to the cloud's own fakes only; the tests' model server is allowed too.
+    allowed = {"STRATUS_EGRESS_ALLOW_LIST": test_model.url.split("/")[2]}
+    process = CloudProcess(tmp_path_factory.mktemp("cloud-state"), extra_env=allowed).start()
     yield process
     process.stop()
 

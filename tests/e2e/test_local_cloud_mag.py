@@ -12,7 +12,6 @@ import httpx
 from websockets.asyncio.client import connect
 
 from localcloud import discovery
-from localcloud.fake_openai import FakeOpenAI
 from stratus.executions.launcher import idempotent_execution_id
 from tests.e2e.conftest import auth, e2e_token, events_until_final, wait_final
 
@@ -41,9 +40,11 @@ def package(model_url: str, mcp_url: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_an_imported_mag_graph_runs_with_handoffs_and_mcp_tools(cloud):
+def test_an_imported_mag_graph_runs_with_handoffs_and_mcp_tools(cloud, test_model):
     mcp_url = discovery.find(cloud.state_dir)["mcp"]
-    with FakeOpenAI() as model, httpx.Client(base_url=cloud.http, timeout=30) as http:
+    model = test_model
+    model.reset()
+    with httpx.Client(base_url=cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth(USER))
         imported = http.post("/api/mag/graphs/import", headers={**auth(USER), "content-type": "application/zip"},
                              content=package(model.url, mcp_url))
