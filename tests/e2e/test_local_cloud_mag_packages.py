@@ -13,8 +13,8 @@ from tests.e2e.conftest import auth
 GRAPH = {"name": "e2e-package", "description": "over HTTP",
          "nodes": [{"name": "only", "model_name": "e2e-model", "mcp_servers": ["tools"],
                     "input_nodes": ["start"], "output_nodes": ["end"]}]}
-SERVERS = {"tools": {"transportType": "streamable_http", "url": "http://127.0.0.1:9/mcp"}}
-MODELS = [{"name": "e2e-model", "base_url": "http://127.0.0.1:9/v1", "api_key": "", "model": "m"}]
+SERVERS = {"tools": {"transportType": "streamable_http", "url": "https://api.example.com/mcp"}}
+MODELS = [{"name": "e2e-model", "base_url": "https://api.example.com/v1", "api_key": "", "model": "m"}]
 
 
 def package(graph: dict) -> bytes:

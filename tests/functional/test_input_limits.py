@@ -302,7 +302,10 @@ def test_a_retry_with_the_same_idempotency_key_keeps_the_first_large_inputs(api,
     headers = {"idempotency-key": "run-once"}
     status, started = api.request("POST", path, user="alice", headers=headers, json_body={"inputs": {"text": first}})
     assert status == 200 and started["inputs"]["text"] == first
-    status, again = api.request("POST", path, user="alice", headers=headers, json_body={"inputs": {"text": second}})
+    # Another payload under the key is refused (422) and overwrites nothing; the same one is the first run.
+    status, _ = api.request("POST", path, user="alice", headers=headers, json_body={"inputs": {"text": second}})
+    assert status == 422
+    status, again = api.request("POST", path, user="alice", headers=headers, json_body={"inputs": {"text": first}})
     assert status == 200 and again["id"] == started["id"] and again["inputs"]["text"] == first
     status, read = api.request("GET", f"/api/graphs/{alice['id']}/executions/{started['id']}", user="alice")
     assert read["inputs"]["text"] == first and meta_count() == 1
