@@ -7,18 +7,29 @@ STAMP := $(VENV)/.installed-stamp
 BASE_PYTHON := $(shell if PYENV_VERSION=3.12.1 python3.12 -c '' >/dev/null 2>&1; then echo "env PYENV_VERSION=3.12.1 python3.12"; else echo python3; fi)
 REQUIREMENTS := requirements-dev.txt shared/requirements.txt $(wildcard functions/*/requirements.txt functions/*/*/requirements.txt)
 
-.PHONY: venv test demo local invoke token bench events lint sam-validate sam-build clean
+.PHONY: venv test unit functional e2e demo local invoke token bench events lint format sam-validate sam-build clean
 
 venv: $(STAMP)
 
-$(STAMP): $(REQUIREMENTS)
+$(STAMP): $(REQUIREMENTS) pyproject.toml
 	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# One tier at a time (markers are applied by directory in tests/conftest.py).
+unit: $(STAMP)
+	$(PY) -m pytest -m unit $(PYTEST_ARGS)
+
+functional: $(STAMP)
+	$(PY) -m pytest -m functional $(PYTEST_ARGS)
+
+e2e: $(STAMP)
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(PY) -m localcloud.demo
@@ -39,8 +50,18 @@ bench: $(STAMP)
 events: $(STAMP)
 	$(PY) -m localcloud.sample_events
 
+LINTED := shared functions localcloud tests
+
+# The gates CI runs before the tests: style, types, both templates.
 lint: $(STAMP)
-	$(VENV)/bin/cfn-lint template.yaml $(wildcard templates/*.yaml)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/mypy shared/stratus functions
+	$(VENV)/bin/cfn-lint template.yaml websocket.yaml
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix $(LINTED)
+	$(VENV)/bin/ruff format $(LINTED)
 
 # SAM CLI lives in its own virtualenv: its pins would fight the app's.
 .venv-sam/bin/sam:

@@ -19,9 +19,17 @@ def _request_time() -> tuple[str, int]:
     return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), int(now * 1000)
 
 
-def http_event(method: str, path: str, route_key: str = "$default", headers: dict[str, str] | None = None,
-               query: str = "", body: bytes = b"", path_parameters: dict[str, str] | None = None,
-               source_ip: str = "127.0.0.1", api_id: str = "local") -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    route_key: str = "$default",
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    body: bytes = b"",
+    path_parameters: dict[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+    api_id: str = "local",
+) -> dict[str, Any]:
     """An API Gateway HTTP API (payload format 2.0) event, as Lambda receives it."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     content_type = headers.get("content-type", "")
@@ -43,8 +51,13 @@ def http_event(method: str, path: str, route_key: str = "$default", headers: dic
             "apiId": api_id,
             "domainName": headers.get("host", "localhost"),
             "domainPrefix": "localhost",
-            "http": {"method": method.upper(), "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": source_ip, "userAgent": headers.get("user-agent", "")},
+            "http": {
+                "method": method.upper(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": route_key,
             "stage": "$default",
@@ -107,9 +120,17 @@ class HttpRouter:
         return None
 
 
-def websocket_event(event_type: str, route_key: str, connection_id: str, body: str | None = None,
-                    query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-                    domain: str = "localhost", stage: str = "local", api_id: str = "localws") -> dict[str, Any]:
+def websocket_event(
+    event_type: str,
+    route_key: str,
+    connection_id: str,
+    body: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    domain: str = "localhost",
+    stage: str = "local",
+    api_id: str = "localws",
+) -> dict[str, Any]:
     """A WebSocket API event ($connect / $disconnect / MESSAGE) as Lambda receives it."""
     time_text, time_epoch = _request_time()
     event: dict[str, Any] = {

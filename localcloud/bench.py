@@ -19,8 +19,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from localcloud.lambda_runner import LAYER_DIR, REPO_ROOT
 from localcloud.bench_executions import first_node_event_ms, run_chain
+from localcloud.lambda_runner import LAYER_DIR, REPO_ROOT
 from localcloud.stack import Stack
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -63,16 +63,27 @@ _POWERTOOLS_HELLO = textwrap.dedent("""
 
 
 def _environment(extra: dict[str, str]) -> dict[str, str]:
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
-           "AWS_SECRET_ACCESS_KEY": "bench", "POWERTOOLS_TRACE_DISABLED": "true",
-           "PYTHONPATH": str(LAYER_DIR), **extra}
+    env = {
+        **os.environ,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "PYTHONPATH": str(LAYER_DIR),
+        **extra,
+    }
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
 def cold_start_ms(module_file: Path, handler: str, env: dict[str, str]) -> float:
-    output = subprocess.run([sys.executable, "-c", _MEASURE, str(module_file), handler],
-                            env=_environment(env), capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(module_file), handler],
+        env=_environment(env),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(output.strip().splitlines()[-1])
 
 
@@ -85,8 +96,10 @@ def cold_starts() -> list[tuple[str, float, float, float]]:
         fastapi_file.write_text(_FASTAPI_HELLO)
         powertools_file = Path(scratch) / "powertools_hello.py"
         powertools_file.write_text(_POWERTOOLS_HELLO)
-        subjects = {"baseline: FastAPI+Mangum hello": (fastapi_file, "handler", {}),
-                    "baseline: Powertools + DynamoDB client": (powertools_file, "handler", {})}
+        subjects = {
+            "baseline: FastAPI+Mangum hello": (fastapi_file, "handler", {}),
+            "baseline: Powertools + DynamoDB client": (powertools_file, "handler", {}),
+        }
         functions = stack.functions()
         for name, spec in sorted(functions.items()):
             subjects[name] = (spec.module_file, spec.handler_name, spec.environment)
@@ -111,8 +124,12 @@ def cloud_ready_seconds(starts: int = 3) -> list[float]:
     for _ in range(starts):
         with tempfile.TemporaryDirectory() as state:
             started = time.monotonic()
-            process = subprocess.Popen([sys.executable, "-m", "localcloud", "--http-port", "0", "--ws-port", "0",
-                                        "--state-dir", state], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "localcloud", "--http-port", "0", "--ws-port", "0", "--state-dir", state],
+                cwd=REPO_ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             for line in process.stdout:  # type: ignore[union-attr]
                 if line.startswith("Stratus local cloud ready"):
                     samples.append(time.monotonic() - started)
@@ -191,10 +208,18 @@ _BLOCKS_COLD_WARM = textwrap.dedent("""
 def blocks_api_ms() -> tuple[float, float]:
     """GET /api/blocks in a fresh container: the first (cold, builds the cache) and warm median."""
     spec = Stack(REPO_ROOT / "template.yaml").functions()["GraphsFunction"]
-    env = {**spec.environment, "JWT_VERIFY_KEY": "bench-secret-0123456789abcdef0123456789",
-           "PYTHONPATH": f"{LAYER_DIR}:{REPO_ROOT}"}
-    output = subprocess.run([sys.executable, "-c", _BLOCKS_COLD_WARM, str(spec.module_file), str(REPO_ROOT)],
-                            env=_environment(env), capture_output=True, text=True, check=True).stdout
+    env = {
+        **spec.environment,
+        "JWT_VERIFY_KEY": "bench-secret-0123456789abcdef0123456789",
+        "PYTHONPATH": f"{LAYER_DIR}:{REPO_ROOT}",
+    }
+    output = subprocess.run(
+        [sys.executable, "-c", _BLOCKS_COLD_WARM, str(spec.module_file), str(REPO_ROOT)],
+        env=_environment(env),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     timings = json.loads(output.strip().splitlines()[-1])
     return timings[0], statistics.median(timings[1:])
 
@@ -236,11 +261,15 @@ def main() -> int:
         table.add_row(name, f"{ms:.0f}", f"{ratio:.2f}", f"≤ {target:.1f}×", "✓" if ratio <= target else "✗")
     console.print(table)
     ready = cloud_ready_seconds()
-    console.print(f"Local cloud ready: median {statistics.median(ready):.2f} s "
-                  f"(runs: {', '.join(f'{s:.2f}' for s in ready)}; target ≤ 3 s)")
+    console.print(
+        f"Local cloud ready: median {statistics.median(ready):.2f} s "
+        f"(runs: {', '.join(f'{s:.2f}' for s in ready)}; target ≤ 3 s)"
+    )
     gateway, direct, counts, execution_rows, first_event = gateway_overhead_ms()
-    console.print(f"HTTP gateway: median {gateway:.2f} ms per request vs {direct:.2f} ms calling the handler "
-                  f"directly → {gateway - direct:.2f} ms added (target ≤ 5 ms, median of 200)")
+    console.print(
+        f"HTTP gateway: median {gateway:.2f} ms per request vs {direct:.2f} ms calling the handler "
+        f"directly → {gateway - direct:.2f} ms added (target ≤ 5 ms, median of 200)"
+    )
     for label, calls in counts.items():
         console.print(f"{label}: DynamoDB requests {calls} ({len(calls)})")
     for row in execution_rows:
@@ -249,14 +278,28 @@ def main() -> int:
             f"(target {'≤ 3 s' if row['nodes'] <= 100 else '≤ 20 s'}); {row['transitions']} state transitions = "
             f"{row['transitions_per_node']:.3f} per node (target ≤ 0.5); {row['lambda_invocations']} Lambda "
             f"invocations, {row['gb_seconds']:.1f} GB-s, {row['write_units']} WRU, {row['read_units']} RRU → "
-            f"${row['usd_per_1000_nodes']:.4f} per 1,000 nodes (target ≤ $0.01)")
-    console.print(f"First node event after POST execute: median {statistics.median(first_event):.0f} ms "
-                  f"(runs: {', '.join(f'{v:.0f}' for v in first_event)}; target ≤ 300 ms)")
+            f"${row['usd_per_1000_nodes']:.4f} per 1,000 nodes (target ≤ $0.01)"
+        )
+    console.print(
+        f"First node event after POST execute: median {statistics.median(first_event):.0f} ms "
+        f"(runs: {', '.join(f'{v:.0f}' for v in first_event)}; target ≤ 300 ms)"
+    )
     cold, warm = blocks_api_ms()
-    console.print(f"GET /api/blocks in a new container: first {cold:.1f} ms (builds the cached definitions), "
-                  f"then {warm:.2f} ms warm (median)")
-    print(json.dumps({"ready_s": statistics.median(ready), "gateway_ms": gateway, "direct_ms": direct,
-                      "blocks_cold_ms": cold, "blocks_warm_ms": warm}))
+    console.print(
+        f"GET /api/blocks in a new container: first {cold:.1f} ms (builds the cached definitions), "
+        f"then {warm:.2f} ms warm (median)"
+    )
+    print(
+        json.dumps(
+            {
+                "ready_s": statistics.median(ready),
+                "gateway_ms": gateway,
+                "direct_ms": direct,
+                "blocks_cold_ms": cold,
+                "blocks_warm_ms": warm,
+            }
+        )
+    )
     from localcloud.bench_store import main as store_search_figures  # last: it patches moto for bulk loads
 
     store_search_figures()

@@ -71,8 +71,9 @@ def run_chain(cloud: Any, http: Any, headers: dict[str, str], nodes: int) -> dic
     invocations_before = len(cloud.runner.invocations)
     started = time.monotonic()
     try:
-        execution = http.post(f"/api/graphs/{graph['id']}/execute/1", headers=headers,
-                              json={"inputs": {"start": 0}}).json()
+        execution = http.post(
+            f"/api/graphs/{graph['id']}/execute/1", headers=headers, json={"inputs": {"start": 0}}
+        ).json()
         sfn = cloud.client("stepfunctions")
         arn = execution_arn(cloud, execution["id"])
         while True:
@@ -85,18 +86,33 @@ def run_chain(cloud: Any, http: Any, headers: dict[str, str], nodes: int) -> dic
         events.unregister("before-parameter-build.dynamodb", counter)
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
-    meta = cloud.client("dynamodb").get_item(TableName="ExecutionsTable", Key={
-        "PK": {"S": f"GEXEC#{execution['id']}"}, "SK": {"S": "META"}})["Item"]
+    meta = cloud.client("dynamodb").get_item(
+        TableName="ExecutionsTable", Key={"PK": {"S": f"GEXEC#{execution['id']}"}, "SK": {"S": "META"}}
+    )["Item"]
     invocations = cloud.runner.invocations[invocations_before:]
     gb_seconds = sum(ms / 1000 * memory / 1024 for _, ms, memory in invocations)
     node_events = nodes * 3  # QUEUED/RUNNING/COMPLETED changes, one WebSocket message each per subscriber
-    cost = (transitions * PRICE_TRANSITION + gb_seconds * PRICE_GB_SECOND
-            + len(invocations) * PRICE_LAMBDA_REQUEST + counter.write_units * PRICE_WRITE_UNIT
-            + counter.read_units * PRICE_READ_UNIT + node_events * PRICE_WS_MESSAGE)
-    return {"nodes": nodes, "status": meta["status"]["S"], "seconds": elapsed, "transitions": transitions,
-            "transitions_per_node": transitions / nodes, "lambda_invocations": len(invocations),
-            "gb_seconds": gb_seconds, "write_units": counter.write_units, "read_units": counter.read_units,
-            "usd_per_1000_nodes": cost / nodes * 1000, "dynamodb_calls": dict(counter.calls)}
+    cost = (
+        transitions * PRICE_TRANSITION
+        + gb_seconds * PRICE_GB_SECOND
+        + len(invocations) * PRICE_LAMBDA_REQUEST
+        + counter.write_units * PRICE_WRITE_UNIT
+        + counter.read_units * PRICE_READ_UNIT
+        + node_events * PRICE_WS_MESSAGE
+    )
+    return {
+        "nodes": nodes,
+        "status": meta["status"]["S"],
+        "seconds": elapsed,
+        "transitions": transitions,
+        "transitions_per_node": transitions / nodes,
+        "lambda_invocations": len(invocations),
+        "gb_seconds": gb_seconds,
+        "write_units": counter.write_units,
+        "read_units": counter.read_units,
+        "usd_per_1000_nodes": cost / nodes * 1000,
+        "dynamodb_calls": dict(counter.calls),
+    }
 
 
 def execution_arn(cloud: Any, graph_exec_id: str) -> str:
@@ -116,8 +132,9 @@ def first_node_event_ms(cloud: Any, http: Any, headers: dict[str, str], token: s
     from websockets.asyncio.client import connect
 
     examples = pathlib.Path(__file__).resolve().parent.parent / "examples"
-    graph = http.post("/api/graphs", headers=headers,
-                      json={"graph": json.loads((examples / "calculator.json").read_text())}).json()
+    graph = http.post(
+        "/api/graphs", headers=headers, json={"graph": json.loads((examples / "calculator.json").read_text())}
+    ).json()
 
     async def measure() -> list[float]:
         samples = []
@@ -127,11 +144,18 @@ def first_node_event_ms(cloud: Any, http: Any, headers: dict[str, str], token: s
                 pass
             for _ in range(runs):
                 started = time.monotonic()
-                response = await asyncio.to_thread(http.post, f"/api/graphs/{graph['id']}/execute/1",
-                                                   headers=headers, json={"inputs": {"a": 1, "b": 2}})
+                response = await asyncio.to_thread(
+                    http.post,
+                    f"/api/graphs/{graph['id']}/execute/1",
+                    headers=headers,
+                    json={"inputs": {"a": 1, "b": 2}},
+                )
                 # Node events come on the execution's channel: subscribe as AutoGPT's UI does.
-                await socket.send(json.dumps({"method": "subscribe_graph_execution",
-                                              "data": {"graph_exec_id": response.json()["id"]}}))
+                await socket.send(
+                    json.dumps(
+                        {"method": "subscribe_graph_execution", "data": {"graph_exec_id": response.json()["id"]}}
+                    )
+                )
                 while True:
                     message = json.loads(await asyncio.wait_for(socket.recv(), 30))
                     if message.get("method") == "node_execution_event":

@@ -49,22 +49,30 @@ class ReadCounter:
 
 
 def _environment() -> None:
-    for key, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "STORE_TABLE": "StoreTable",
-                       "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "STORE_TABLE": "StoreTable",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }.items():
         os.environ[key] = value
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
 def build_index(listings: int) -> None:
     """`listings` approved listings: a card in ALL (and in CAT#writing for every 4th), postings, counts."""
-    from stratus.db.store_keys import ALL_SCOPE, category_scope, card_sk, count_key, word_pk
+    import boto3
+    from botocore.config import Config
+
+    from stratus.db.dynamo import serialize
+    from stratus.db.store_keys import ALL_SCOPE, card_sk, category_scope, count_key, word_pk
     from stratus.db.store_table import store_table
     from stratus.store.index import card
     from stratus.store.writes import BATCH_WRITE_LIMIT
-    from stratus.db.dynamo import serialize
-    import boto3
-    from botocore.config import Config
 
     table = store_table()
     # The bench's own writer skips botocore's parameter validation (it dominates at this volume).
@@ -73,9 +81,10 @@ def build_index(listings: int) -> None:
     def batch_write(table: Any, puts: list[dict[str, Any]]) -> None:
         requests = [{"PutRequest": {"Item": serialize(item)}} for item in puts]
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):
-            pending = {table.name: requests[start:start + BATCH_WRITE_LIMIT]}
+            pending = {table.name: requests[start : start + BATCH_WRITE_LIMIT]}
             while pending:
                 pending = writer.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
     profile = {"username": "bench", "avatar_url": "https://img.example.com/bench.png"}
     writing = category_scope("writing")
     items: list[dict[str, Any]] = []
@@ -85,11 +94,24 @@ def build_index(listings: int) -> None:
         listing_id = f"listing-{number:06d}"
         words = ["alpha"] * (number % 10 == 3) + ["beta"] * ((number // 10) % 2 == 0)
         categories = ["Writing"] if number % 4 == 0 else ["Other"]
-        listing = {"listing_id": listing_id, "owner_id": "bench", "slug": f"agent-{number}",
-                   "runs": (number * 7919) % 100_000, "rating_sum": number % 5 + 1, "rating_count": 1}
-        public = {"name": f"Agent {number} " + " ".join(words), "sub_heading": "", "description": "",
-                  "categories": categories, "approved_at": "2026-01-01T00:00:00+00:00",
-                  "store_listing_version_id": f"slv-{number}", "agent_id": f"graph-{number}", "agent_version": 1}
+        listing = {
+            "listing_id": listing_id,
+            "owner_id": "bench",
+            "slug": f"agent-{number}",
+            "runs": (number * 7919) % 100_000,
+            "rating_sum": number % 5 + 1,
+            "rating_count": 1,
+        }
+        public = {
+            "name": f"Agent {number} " + " ".join(words),
+            "sub_heading": "",
+            "description": "",
+            "categories": categories,
+            "approved_at": "2026-01-01T00:00:00+00:00",
+            "store_listing_version_id": f"slv-{number}",
+            "agent_id": f"graph-{number}",
+            "agent_version": 1,
+        }
         sk = card_sk(base_ms + number, listing_id)
         scopes = [ALL_SCOPE] + [writing] * (number % 4 == 0)
         items += [card(scope, sk, listing, public, profile) for scope in scopes]
@@ -133,8 +155,16 @@ def measure(listings: int) -> tuple[dict[str, tuple[int, int, int]], float]:
         figures = {}
         for label, params in QUERIES.items():
             counter.items = counter.requests = 0
-            page = public._list_agents(params.get("featured", False), None, params.get("category"),
-                                       params.get("search_query"), params.get("sorted_by"), 1, PAGE_SIZE, None)
+            page = public._list_agents(
+                params.get("featured", False),
+                None,
+                params.get("category"),
+                params.get("search_query"),
+                params.get("sorted_by"),
+                1,
+                PAGE_SIZE,
+                None,
+            )
             figures[label] = (counter.items, counter.requests, len(page["agents"]))
     client.cache_clear()
     return figures, build_seconds
@@ -154,13 +184,17 @@ def main() -> int:
     small, large = SIZES
     worst = 0.0
     for label in QUERIES:
-        (items_small, requests_small, found_small), (items_large, requests_large, found_large) = \
-            results[small][label], results[large][label]
+        (items_small, requests_small, found_small), (items_large, requests_large, found_large) = (
+            results[small][label],
+            results[large][label],
+        )
         ratio = items_large / items_small
         worst = max(worst, ratio)
-        print(f"  {label}: {items_small} items / {requests_small} requests at {small:,} vs {items_large} items / "
-              f"{requests_large} requests at {large:,} → {ratio:.2f}× (target ≤ 1.1×; {found_small}/{found_large} "
-              "results)")
+        print(
+            f"  {label}: {items_small} items / {requests_small} requests at {small:,} vs {items_large} items / "
+            f"{requests_large} requests at {large:,} → {ratio:.2f}× (target ≤ 1.1×; {found_small}/{found_large} "
+            "results)"
+        )
     print(f"Store search worst ratio {worst:.2f}× ({'ok' if worst <= 1.1 else 'OVER TARGET'})")
     return 0 if worst <= 1.1 else 1
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -37,8 +38,13 @@ def load_template(path: str | Path) -> dict[str, Any]:
 class Resolver:
     """Resolves Ref / Sub / GetAtt / Join / If-less intrinsics against local values."""
 
-    def __init__(self, parameters: dict[str, Any], refs: dict[str, Any],
-                 attributes: Callable[[str, str], Any], pseudo: dict[str, Any]):
+    def __init__(
+        self,
+        parameters: dict[str, Any],
+        refs: dict[str, Any],
+        attributes: Callable[[str, str], Any],
+        pseudo: dict[str, Any],
+    ):
         self.parameters = parameters
         self.refs = refs
         self.attributes = attributes
@@ -59,7 +65,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":

@@ -4,21 +4,27 @@ HTTP/WebSocket gateways + event sources + snapshots."""
 from __future__ import annotations
 
 import io
-import math
 import json
 import logging
+import math
 import os
 import re
 import threading
 import time
 import urllib.request
 import zipfile
-from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from localcloud import discovery, local_keys, moto_fidelity, provision, settings, snapshot
-from localcloud.event_sources import MAX_BATCH_RETRIES, RateSchedule, StepFunctionsStatusWatcher, StreamPoller, sources_for
+from localcloud.event_sources import (
+    MAX_BATCH_RETRIES,
+    RateSchedule,
+    StepFunctionsStatusWatcher,
+    StreamPoller,
+    sources_for,
+)
 from localcloud.lambda_runner import REPO_ROOT, LambdaRunner
 from localcloud.scheduler import LocalScheduler
 from localcloud.settings import jwt_secret, state_dir
@@ -31,9 +37,16 @@ _EXECUTE_API = re.compile(r"^https://[^./]+\.execute-api\.[^/]+/(?P<stage>[^/]+)
 
 
 class LocalCloud:
-    def __init__(self, template: Path | None = None, http_port: int = 3000, ws_port: int = 3001,
-                 state: Path | None = None, gateways: bool = True, autosave_seconds: float = 5.0,
-                 faults: dict[str, dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        template: Path | None = None,
+        http_port: int = 3000,
+        ws_port: int = 3001,
+        state: Path | None = None,
+        gateways: bool = True,
+        autosave_seconds: float = 5.0,
+        faults: dict[str, dict[str, Any]] | None = None,
+    ):
         self.template = Path(template or REPO_ROOT / "template.yaml")
         self.requested_http_port = http_port
         self.requested_ws_port = ws_port
@@ -56,7 +69,7 @@ class LocalCloud:
         self.model_server: Any = None  # localcloud.fake_openai, unless STRATUS_OPENAI_BASE_URL is set
 
     # --- start / stop ---------------------------------------------------------------
-    def start(self) -> "LocalCloud":
+    def start(self) -> LocalCloud:
         started = time.monotonic()
         self._start_demo_mcp_server()
         self._start_moto()
@@ -99,8 +112,9 @@ class LocalCloud:
             self._spawn(self._autosave, "autosave")
         self.ready_seconds = time.monotonic() - started
         if self.gateways:
-            discovery.write(self.state_dir, {"http": self.http_url, "ws": self.ws_url, "aws": self.endpoint,
-                                             "mcp": self.mcp_url})
+            discovery.write(
+                self.state_dir, {"http": self.http_url, "ws": self.ws_url, "aws": self.endpoint, "mcp": self.mcp_url}
+            )
         return self
 
     def stop(self) -> None:
@@ -123,8 +137,13 @@ class LocalCloud:
 
     def save(self) -> Path:
         with self._save_lock:
-            return snapshot.save(self.state_dir, self.client("dynamodb"), self.client("s3"),
-                                 list(self.stack.tables()), self.stack.buckets())
+            return snapshot.save(
+                self.state_dir,
+                self.client("dynamodb"),
+                self.client("s3"),
+                list(self.stack.tables()),
+                self.stack.buckets(),
+            )
 
     @property
     def http_url(self) -> str:
@@ -152,8 +171,9 @@ class LocalCloud:
             import boto3
 
             if self._session is None:
-                self._session = boto3.session.Session(region_name=REGION, aws_access_key_id="local",
-                                                      aws_secret_access_key="local")
+                self._session = boto3.session.Session(
+                    region_name=REGION, aws_access_key_id="local", aws_secret_access_key="local"
+                )
             self._clients[service] = self._session.client(service, endpoint_url=self.endpoint)
         return self._clients[service]
 
@@ -184,8 +204,10 @@ class LocalCloud:
 
     def _loopback_fakes(self) -> list[str]:
         """host:port of each outside-service fake this cloud started, for EGRESS_ALLOW_LIST."""
-        servers = [self.mcp_server.streamable_http_url if self.mcp_server else "",
-                   self.model_server.url if self.model_server else ""]
+        servers = [
+            self.mcp_server.streamable_http_url if self.mcp_server else "",
+            self.model_server.url if self.model_server else "",
+        ]
         return [urlsplit(url).netloc for url in servers if url]
 
     def _start_moto(self) -> None:
@@ -200,9 +222,11 @@ class LocalCloud:
         # moto's ASL interpreter sends its Lambda calls to localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(port)
         request = urllib.request.Request(
-            f"{self.endpoint}/moto-api/config", method="POST",
+            f"{self.endpoint}/moto-api/config",
+            method="POST",
             data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-            headers={"Content-Type": "application/json"})
+            headers={"Content-Type": "application/json"},
+        )
         urllib.request.urlopen(request, timeout=10).read()
 
     def _base_environment(self) -> dict[str, str]:
@@ -245,17 +269,29 @@ class LocalCloud:
             for kind, props in sources_for(spec):
                 if kind == "DynamoDB":
                     table = str(props["Stream"]).split(":table/")[1].split("/")[0]
-                    poller = StreamPoller(self.runner, spec.logical_id, table, int(props.get("BatchSize", 100)),
-                                          dynamodb, streams, self.stop_event,
-                                          retries=int(props.get("MaximumRetryAttempts", MAX_BATCH_RETRIES)),
-                                          bisect=bool(props.get("BisectBatchOnFunctionError", False)))
+                    poller = StreamPoller(
+                        self.runner,
+                        spec.logical_id,
+                        table,
+                        int(props.get("BatchSize", 100)),
+                        dynamodb,
+                        streams,
+                        self.stop_event,
+                        retries=int(props.get("MaximumRetryAttempts", MAX_BATCH_RETRIES)),
+                        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+                    )
                     self._threads.append(poller)
                     poller.start()
                 elif kind in ("EventBridgeRule", "CloudWatchEvent"):
                     rules.append((props.get("Pattern", {}), spec.logical_id))
                 elif kind in ("ScheduleV2", "Schedule"):
-                    schedule = RateSchedule(self.runner, spec.logical_id, props["ScheduleExpression"],
-                                            props.get("Input", {}), self.stop_event)
+                    schedule = RateSchedule(
+                        self.runner,
+                        spec.logical_id,
+                        props["ScheduleExpression"],
+                        props.get("Input", {}),
+                        self.stop_event,
+                    )
                     self._threads.append(schedule)
                     schedule.start()
         if rules:
@@ -281,17 +317,24 @@ class LocalCloud:
 
         orchestrator = self.runner.functions.get("OrchestratorFunction")
         environment = orchestrator.environment if orchestrator else {}
-        table, machine_arn = (environment.get(name) or os.environ.get(name)
-                              for name in ("EXECUTIONS_TABLE", "GRAPH_EXECUTION_STATE_MACHINE_ARN"))
+        table, machine_arn = (
+            environment.get(name) or os.environ.get(name)
+            for name in ("EXECUTIONS_TABLE", "GRAPH_EXECUTION_STATE_MACHINE_ARN")
+        )
         if not table or not machine_arn:  # another template (the event-source fixture)
             return {}
         dynamodb, sfn = self.client("dynamodb"), self.client("stepfunctions")
         unfinished: list[str] = []
         kwargs: dict[str, Any] = {
-            "TableName": table, "FilterExpression": "SK = :meta AND #s IN (:queued, :running)",
+            "TableName": table,
+            "FilterExpression": "SK = :meta AND #s IN (:queued, :running)",
             "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":meta": {"S": META_SK}, ":queued": {"S": "QUEUED"},
-                                          ":running": {"S": "RUNNING"}}}
+            "ExpressionAttributeValues": {
+                ":meta": {"S": META_SK},
+                ":queued": {"S": "QUEUED"},
+                ":running": {"S": "RUNNING"},
+            },
+        }
         while True:
             page = dynamodb.scan(**kwargs)
             unfinished += [item["id"]["S"] for item in page.get("Items", []) if "id" in item]
@@ -305,13 +348,16 @@ class LocalCloud:
                 try:
                     sfn.start_execution(stateMachineArn=machine_arn, name=graph_exec_id, input=payload)
                 except sfn.exceptions.ExecutionAlreadyExists:  # the orchestrator reads name[:36]
-                    sfn.start_execution(stateMachineArn=machine_arn, name=f"{graph_exec_id}-resumed-{int(time.time())}",
-                                        input=payload)
+                    sfn.start_execution(
+                        stateMachineArn=machine_arn, name=f"{graph_exec_id}-resumed-{int(time.time())}", input=payload
+                    )
                 outcome[graph_exec_id] = "resumed"
             except Exception as exc:  # noqa: BLE001 - never left RUNNING: finalized with the reason
                 reason = f"The local cloud restarted and could not resume this execution: {exc}"
-                self.runner.invoke("OrchestratorFunction", {"step": "finalize", "graph_exec_id": graph_exec_id,
-                                                            "error": {"Cause": reason}})
+                self.runner.invoke(
+                    "OrchestratorFunction",
+                    {"step": "finalize", "graph_exec_id": graph_exec_id, "error": {"Cause": reason}},
+                )
                 outcome[graph_exec_id] = "failed"
         if outcome:
             log.warning("resumed %d unfinished execution(s) after a restart", len(outcome))
@@ -352,8 +398,10 @@ def route_lambda_to(runner: LambdaRunner, faults: dict[str, dict[str, Any]] | No
                 raise Throttled()
         payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
         result = runner.invoke(function.function_name, payload)
-        logs = f"START RequestId: {result.request_id}\nEND RequestId: {result.request_id}\n" \
-               f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\n"
+        logs = (
+            f"START RequestId: {result.request_id}\nEND RequestId: {result.request_id}\n"
+            f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\n"
+        )
         return json.dumps(result.payload), result.errored, logs
 
     LambdaFunction._invoke_lambda = invoke_in_process
@@ -363,10 +411,21 @@ def register_functions(stack: Stack, runner: LambdaRunner, client: Any) -> None:
     """Create the template's functions and state machines in moto (Lambda API + ASL)."""
     iam, lambda_client, sfn = client("iam"), client("lambda"), client("stepfunctions")
     try:
-        iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                    "Principal": {"Service": ["lambda.amazonaws.com",
-                                                                              "states.amazonaws.com"]}}]}))
+        iam.create_role(
+            RoleName=ROLE_NAME,
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                        }
+                    ],
+                }
+            ),
+        )
     except iam.exceptions.EntityAlreadyExistsException:
         pass
     code = io.BytesIO()
@@ -374,9 +433,14 @@ def register_functions(stack: Stack, runner: LambdaRunner, client: Any) -> None:
         archive.writestr("README.txt", "Runs in-process in the Stratus local cloud.")
     for spec in runner.functions.values():
         lambda_client.create_function(
-            FunctionName=spec.logical_id, Runtime="python3.12", Role=ROLE_ARN, Handler=spec.handler,
-            Code={"ZipFile": code.getvalue()}, Timeout=max(1, math.ceil(spec.timeout)), MemorySize=spec.memory,
-            Environment={"Variables": spec.environment})
+            FunctionName=spec.logical_id,
+            Runtime="python3.12",
+            Role=ROLE_ARN,
+            Handler=spec.handler,
+            Code={"ZipFile": code.getvalue()},
+            Timeout=max(1, math.ceil(spec.timeout)),
+            MemorySize=spec.memory,
+            Environment={"Variables": spec.environment},
+        )
     for name, machine in stack.state_machines().items():
-        sfn.create_state_machine(name=name, definition=machine["definition"], roleArn=ROLE_ARN,
-                                 type=machine["type"])
+        sfn.create_state_machine(name=name, definition=machine["definition"], roleArn=ROLE_ARN, type=machine["type"])

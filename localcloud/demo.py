@@ -52,8 +52,9 @@ def _token(user_id: str, admin: bool = False) -> str:
 
 def _check(response: httpx.Response) -> dict:
     if response.status_code >= 400:
-        raise SystemExit(f"{response.request.method} {response.request.url.path} → {response.status_code}: "
-                         f"{response.text}")
+        raise SystemExit(
+            f"{response.request.method} {response.request.url.path} → {response.status_code}: {response.text}"
+        )
     return response.json()
 
 
@@ -73,39 +74,84 @@ def _graph_flows(http: httpx.Client, headers: dict[str, str]) -> list[dict]:
     uploaded = []
     sample_inputs = json.loads((EXAMPLES / "inputs.json").read_text())
     for name, inputs in sample_inputs.items():
-        graph = _check(http.post("/api/graphs", headers=headers,
-                                 json={"graph": json.loads((EXAMPLES / name).read_text()), "source": "upload"}))
+        graph = _check(
+            http.post(
+                "/api/graphs",
+                headers=headers,
+                json={"graph": json.loads((EXAMPLES / name).read_text()), "source": "upload"},
+            )
+        )
         uploaded.append({"graph": graph, "inputs": inputs})
-        graphs.add_row(graph["name"], graph["id"][:8] + "…", str(graph["version"]), str(len(graph["nodes"])),
-                       ", ".join(graph["input_schema"]["properties"]), ", ".join(graph["output_schema"]["properties"]))
+        graphs.add_row(
+            graph["name"],
+            graph["id"][:8] + "…",
+            str(graph["version"]),
+            str(len(graph["nodes"])),
+            ", ".join(graph["input_schema"]["properties"]),
+            ", ".join(graph["output_schema"]["properties"]),
+        )
     console.print(graphs)
     listed = _check(http.get("/api/graphs", headers=headers))
-    console.print(f"GET /api/graphs → {len(listed)} graphs; GET /api/blocks → "
-                  f"{len(_check(http.get('/api/blocks', headers=headers)))} blocks")
-    result = _check(http.post(f"/api/blocks/{CALCULATOR_BLOCK_ID}/execute", headers=headers,
-                              json={"operation": "Multiply", "a": 6, "b": 7}))
+    console.print(
+        f"GET /api/graphs → {len(listed)} graphs; GET /api/blocks → "
+        f"{len(_check(http.get('/api/blocks', headers=headers)))} blocks"
+    )
+    result = _check(
+        http.post(
+            f"/api/blocks/{CALCULATOR_BLOCK_ID}/execute",
+            headers=headers,
+            json={"operation": "Multiply", "a": 6, "b": 7},
+        )
+    )
     console.print(f"CalculatorBlock 6 × 7 via POST /api/blocks/…/execute → {result}")
     return uploaded
 
 
 def _store_flow(http: httpx.Client, headers: dict[str, str], admin_headers: dict[str, str], graph: dict) -> None:
     """Publish an agent, approve it as an admin, find it by search, and add it to a library."""
-    _check(http.post("/api/store/profile", headers=headers,
-                     json={"name": "Demo Creator", "username": "demo-creator", "description": "Sample agents"}))
-    submission = _check(http.post("/api/store/submissions", headers=headers, json={
-        "agent_id": graph["id"], "agent_version": graph["version"], "slug": "calculator",
-        "name": graph["name"], "sub_heading": "Adds and scales numbers", "description": graph["description"],
-        "categories": ["math"]}))
-    _check(http.post(f"/api/store/admin/submissions/{submission['store_listing_version_id']}/review",
-                     headers=admin_headers, json={"is_approved": True, "comments": "Approved by the demo",
-                                                  "internal_comments": ""}))
+    _check(
+        http.post(
+            "/api/store/profile",
+            headers=headers,
+            json={"name": "Demo Creator", "username": "demo-creator", "description": "Sample agents"},
+        )
+    )
+    submission = _check(
+        http.post(
+            "/api/store/submissions",
+            headers=headers,
+            json={
+                "agent_id": graph["id"],
+                "agent_version": graph["version"],
+                "slug": "calculator",
+                "name": graph["name"],
+                "sub_heading": "Adds and scales numbers",
+                "description": graph["description"],
+                "categories": ["math"],
+            },
+        )
+    )
+    _check(
+        http.post(
+            f"/api/store/admin/submissions/{submission['store_listing_version_id']}/review",
+            headers=admin_headers,
+            json={"is_approved": True, "comments": "Approved by the demo", "internal_comments": ""},
+        )
+    )
     found = _check(http.get("/api/store/agents", params={"search_query": "scales numbers"}, headers=headers))
-    console.print(f"Store: published and approved '{graph['name']}'; search 'scales numbers' → "
-                  f"{[agent['agent_name'] for agent in found['agents']]}")
+    console.print(
+        f"Store: published and approved '{graph['name']}'; search 'scales numbers' → "
+        f"{[agent['agent_name'] for agent in found['agents']]}"
+    )
     shopper = {"Authorization": f"Bearer {_token('demo-shopper')}"}
     _check(http.post("/api/auth/user", headers=shopper))
-    entry = _check(http.post("/api/library/agents", headers=shopper,
-                             json={"store_listing_version_id": submission["store_listing_version_id"]}))
+    entry = _check(
+        http.post(
+            "/api/library/agents",
+            headers=shopper,
+            json={"store_listing_version_id": submission["store_listing_version_id"]},
+        )
+    )
     console.print(f"Library of demo-shopper now holds '{entry['name']}' (graph {entry['graph_id'][:8]}…)")
 
 
@@ -117,14 +163,14 @@ async def _reply(socket: Any, method: str) -> dict:
             return message
 
 
-async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: dict[str, str],
-                             uploaded: list[dict]) -> None:
+async def _run_with_progress(
+    ws_url: str, token: str, http_url: str, headers: dict[str, str], uploaded: list[dict]
+) -> None:
     """Execute each agent over HTTP and follow it node by node over the WebSocket."""
     from rich.progress import BarColumn, Progress, TextColumn
     from websockets.asyncio.client import connect
 
-    async with connect(f"{ws_url}?token={token}") as socket, httpx.AsyncClient(base_url=http_url,
-                                                                                 timeout=60) as http:
+    async with connect(f"{ws_url}?token={token}") as socket, httpx.AsyncClient(base_url=http_url, timeout=60) as http:
         for entry in uploaded:
             graph, inputs = entry["graph"], entry["inputs"]
             await socket.send(json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph["id"]}}))
@@ -132,12 +178,20 @@ async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: di
             if not ack.get("success"):
                 raise SystemExit(f"subscribe failed: {ack}")
             runnable = [n for n in graph["nodes"] if n["block_id"] != NOTE_BLOCK_ID]
-            execution = _check(await http.post(f"/api/graphs/{graph['id']}/execute/{graph['version']}",
-                                               headers=headers, json={"inputs": inputs}))
-            await socket.send(json.dumps({"method": "subscribe_graph_execution",
-                                          "data": {"graph_exec_id": execution["id"]}}))
-            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                          console=console) as progress:
+            execution = _check(
+                await http.post(
+                    f"/api/graphs/{graph['id']}/execute/{graph['version']}", headers=headers, json={"inputs": inputs}
+                )
+            )
+            await socket.send(
+                json.dumps({"method": "subscribe_graph_execution", "data": {"graph_exec_id": execution["id"]}})
+            )
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                console=console,
+            ) as progress:
                 task = progress.add_task(f"{graph['name']} {inputs}", total=len(runnable))
                 done_nodes: set[str] = set()
                 while True:
@@ -146,8 +200,11 @@ async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: di
                     if message.get("method") == "node_execution_event" and data.get("status") in FINISHED:
                         done_nodes.add(data["node_id"])
                         progress.update(task, completed=len(done_nodes))
-                    if message.get("method") == "graph_execution_event" and data.get("id") == execution["id"] \
-                            and data.get("status") in FINAL:
+                    if (
+                        message.get("method") == "graph_execution_event"
+                        and data.get("id") == execution["id"]
+                        and data.get("status") in FINAL
+                    ):
                         break
             console.print(f"  → {data['status']}: outputs {data.get('outputs')}")
             _print_stats(data.get("stats") or {})
@@ -157,36 +214,66 @@ async def _run_with_progress(ws_url: str, token: str, http_url: str, headers: di
 
 def _print_stats(stats: dict) -> None:
     if stats.get("llm_call_count"):  # an AI agent: what the model calls used and cost
-        console.print(f"    {stats['llm_call_count']} model calls, {stats['input_token_count']} input + "
-                      f"{stats['output_token_count']} output tokens, cost {stats.get('cost', 0)} credits")
+        console.print(
+            f"    {stats['llm_call_count']} model calls, {stats['input_token_count']} input + "
+            f"{stats['output_token_count']} output tokens, cost {stats.get('cost', 0)} credits"
+        )
 
 
 def _subagent_flow(http: httpx.Client, headers: dict[str, str]) -> dict:
     """Upload an AutoGPT export that bundles its sub-agent: the upload creates the Calculator in
     its `sub_graphs` too and points the AgentExecutor node at it."""
-    graph = _check(http.post("/api/graphs", headers=headers,
-                             json={"graph": json.loads((EXAMPLES / SUBAGENT_EXAMPLE).read_text()), "source": "upload"}))
+    graph = _check(
+        http.post(
+            "/api/graphs",
+            headers=headers,
+            json={"graph": json.loads((EXAMPLES / SUBAGENT_EXAMPLE).read_text()), "source": "upload"},
+        )
+    )
     child = graph["sub_graphs"][0]
-    console.print(f"Sub-agent: uploaded '{graph['name']}' ({graph['id'][:8]}…) with its bundled sub-graph "
-                  f"'{child['name']}' ({child['id'][:8]}…), which its AgentExecutor node runs as a child execution")
+    console.print(
+        f"Sub-agent: uploaded '{graph['name']}' ({graph['id'][:8]}…) with its bundled sub-graph "
+        f"'{child['name']}' ({child['id'][:8]}…), which its AgentExecutor node runs as a child execution"
+    )
     return graph
 
 
 async def _mag_flow(ws_url: str, token: str, http_url: str, headers: dict[str, str], cloud: LocalCloud) -> None:
     """Register a model and the demo MCP server, import the MAG example and follow its run."""
-    from stratus.executions.launcher import idempotent_execution_id
     from websockets.asyncio.client import connect
 
+    from stratus.executions.launcher import idempotent_execution_id
+
     base_url = cloud.model_server.url if cloud.model_server else settings.openai_base_url()
-    async with connect(f"{ws_url}?token={token}") as socket, httpx.AsyncClient(base_url=http_url,
-                                                                                 timeout=60) as http:
-        _check(await http.post("/api/mag/models", headers=headers, json={
-            "name": MAG_MODEL, "base_url": base_url, "api_key": settings.openai_api_key(), "model": "gpt-4o-mini"}))
-        _check(await http.put("/api/mag/mcp", headers=headers, json={"mcpServers": {MAG_MCP_SERVER: {
-            "url": cloud.mcp_url, "transportType": "streamable_http", "timeout": 30}}}))
+    async with connect(f"{ws_url}?token={token}") as socket, httpx.AsyncClient(base_url=http_url, timeout=60) as http:
+        _check(
+            await http.post(
+                "/api/mag/models",
+                headers=headers,
+                json={
+                    "name": MAG_MODEL,
+                    "base_url": base_url,
+                    "api_key": settings.openai_api_key(),
+                    "model": "gpt-4o-mini",
+                },
+            )
+        )
+        _check(
+            await http.put(
+                "/api/mag/mcp",
+                headers=headers,
+                json={
+                    "mcpServers": {
+                        MAG_MCP_SERVER: {"url": cloud.mcp_url, "transportType": "streamable_http", "timeout": 30}
+                    }
+                },
+            )
+        )
         imported = _check(await http.post("/api/mag/graphs/import", headers=headers, content=MAG_EXAMPLE.read_bytes()))
-        console.print(f"MAG: model '{MAG_MODEL}' ({base_url}) and MCP server '{MAG_MCP_SERVER}' ({cloud.mcp_url}) "
-                      f"registered; imported examples/mag/{MAG_EXAMPLE.name} as graph {imported['graph_id'][:8]}…")
+        console.print(
+            f"MAG: model '{MAG_MODEL}' ({base_url}) and MCP server '{MAG_MCP_SERVER}' ({cloud.mcp_url}) "
+            f"registered; imported examples/mag/{MAG_EXAMPLE.name} as graph {imported['graph_id'][:8]}…"
+        )
         # The id an Idempotency-Key names is known before the run starts: subscribe first.
         key = "demo-mag-run"
         graph_exec_id = idempotent_execution_id(DEMO_USER, key)
@@ -195,8 +282,13 @@ async def _mag_flow(ws_url: str, token: str, http_url: str, headers: dict[str, s
         if not ack.get("success"):
             raise SystemExit(f"subscribe failed: {ack}")
         question = "What is Stratus?"
-        _check(await http.post(f"/api/graphs/{imported['graph_id']}/execute/{imported['version']}",
-                               headers={**headers, "Idempotency-Key": key}, json={"inputs": {"start": question}}))
+        _check(
+            await http.post(
+                f"/api/graphs/{imported['graph_id']}/execute/{imported['version']}",
+                headers={**headers, "Idempotency-Key": key},
+                json={"inputs": {"start": question}},
+            )
+        )
         console.print(f"  running '{imported['name']}' with start = {question!r}")
         while True:
             message = json.loads(await asyncio.wait_for(socket.recv(), 60))
@@ -205,8 +297,11 @@ async def _mag_flow(ws_url: str, token: str, http_url: str, headers: dict[str, s
                 console.print(f"  node_start {data['node_name']} (level {data['level']})")
             elif message.get("method") == "node_end":
                 console.print(f"  node_end   {data['node_name']} → {data['status']}")
-            elif message.get("method") == "graph_execution_event" and data.get("id") == graph_exec_id \
-                    and data.get("status") in FINAL:
+            elif (
+                message.get("method") == "graph_execution_event"
+                and data.get("id") == graph_exec_id
+                and data.get("status") in FINAL
+            ):
                 break
     outputs = data.get("outputs") or {}
     # Each output pin holds a list of values: MAG's run yields one of each.
@@ -229,34 +324,53 @@ def run(state_dir: Path) -> int:
             user = _check(http.post("/api/auth/user", headers=user_headers))
             console.print(f"Signed in as [bold]{user['id']}[/] <{user['email']}>")
             _check(http.post("/api/auth/user/timezone", headers=user_headers, json={"timezone": "Europe/Paris"}))
-            _check(http.post("/api/credits/admin/add_credits", headers=admin_headers,
-                             json={"user_id": DEMO_USER, "amount": 500, "comments": "Demo top-up",
-                                   "idempotency_key": "demo-top-up"}))
+            _check(
+                http.post(
+                    "/api/credits/admin/add_credits",
+                    headers=admin_headers,
+                    json={
+                        "user_id": DEMO_USER,
+                        "amount": 500,
+                        "comments": "Demo top-up",
+                        "idempotency_key": "demo-top-up",
+                    },
+                )
+            )
             credits = _check(http.get("/api/credits", headers=user_headers))
             history = _check(http.get("/api/credits/transactions", headers=user_headers))
             ledger = Table(title=f"Credits: {credits['credits']} (cents)")
             for column in ("type", "amount", "running balance", "description"):
                 ledger.add_column(column)
             for tx in history["transactions"]:
-                ledger.add_row(tx["transaction_type"], str(tx["amount"]), str(tx["running_balance"]),
-                               tx.get("description") or "")
+                ledger.add_row(
+                    tx["transaction_type"], str(tx["amount"]), str(tx["running_balance"]), tx.get("description") or ""
+                )
             console.print(ledger)
-            created = _check(http.post("/api/api-keys", headers=user_headers,
-                                       json={"name": "demo", "permissions": ["IDENTITY"]}))
+            created = _check(
+                http.post("/api/api-keys", headers=user_headers, json={"name": "demo", "permissions": ["IDENTITY"]})
+            )
             key = created["api_key"]
-            console.print(f"API key [bold]{key['prefix']}…{key['postfix']}[/] created "
-                          f"(permissions: {', '.join(key['permissions'])})")
+            console.print(
+                f"API key [bold]{key['prefix']}…{key['postfix']}[/] created "
+                f"(permissions: {', '.join(key['permissions'])})"
+            )
             me = _check(http.get("/external-api/v1/me", headers={"X-API-Key": created["plain_text_key"]}))
-            console.print(f"External API /me with that key → user [bold]{me['user_id']}[/], "
-                          f"timezone {me['timezone']}")
+            console.print(f"External API /me with that key → user [bold]{me['user_id']}[/], timezone {me['timezone']}")
             uploaded = _graph_flows(http, user_headers)
             subagent = _subagent_flow(http, user_headers)
         reply = asyncio.run(_websocket_round_trip(cloud.ws_url, _token(DEMO_USER)))
         console.print(f"WebSocket heartbeat → {reply}")
         if reply.get("data") != "pong":
             raise SystemExit("WebSocket heartbeat failed")
-        asyncio.run(_run_with_progress(cloud.ws_url, _token(DEMO_USER), cloud.http_url, user_headers,
-                                       uploaded + [{"graph": subagent, "inputs": SUBAGENT_INPUTS}]))
+        asyncio.run(
+            _run_with_progress(
+                cloud.ws_url,
+                _token(DEMO_USER),
+                cloud.http_url,
+                user_headers,
+                uploaded + [{"graph": subagent, "inputs": SUBAGENT_INPUTS}],
+            )
+        )
         if cloud.mcp_server:  # STRATUS_DEMO_MCP=0 leaves the demo MCP server out
             asyncio.run(_mag_flow(cloud.ws_url, _token(DEMO_USER), cloud.http_url, user_headers, cloud))
         with httpx.Client(base_url=cloud.http_url, timeout=30) as http:
@@ -272,8 +386,9 @@ def main() -> int:
         with open(Path(state_dir) / "functions.log", "w") as function_log:
             sys.stdout = function_log
             # Python logging goes there too (before the MCP SDK's basicConfig would send it to stderr).
-            logging.basicConfig(level=logging.WARNING, stream=function_log,
-                                format="%(asctime)s %(name)s %(levelname)s %(message)s")
+            logging.basicConfig(
+                level=logging.WARNING, stream=function_log, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+            )
             try:
                 return run(Path(state_dir))
             finally:

@@ -8,8 +8,9 @@ import re
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from localcloud.lambda_runner import LambdaRunner
 from localcloud.stack import ACCOUNT_ID, REGION, FunctionSpec
@@ -22,7 +23,8 @@ def matches(pattern: Any, event: Any) -> bool:
     """EventBridge pattern matching for the forms templates use: value lists and nesting."""
     if isinstance(pattern, dict):
         return isinstance(event, dict) and all(
-            key in event and matches(value, event[key]) for key, value in pattern.items())
+            key in event and matches(value, event[key]) for key, value in pattern.items()
+        )
     if isinstance(pattern, list):
         return event in pattern if not isinstance(event, list) else any(e in pattern for e in event)
     return pattern == event
@@ -55,9 +57,18 @@ class StreamPoller(_Loop):
     BisectBatchOnFunctionError is set, and a record that still fails alone is skipped and
     reported, so one bad record never stops delivery of the others."""
 
-    def __init__(self, runner: LambdaRunner, function: str, table: str, batch_size: int,
-                 dynamodb: Any, streams: Any, stop: threading.Event, retries: int = MAX_BATCH_RETRIES,
-                 bisect: bool = False):
+    def __init__(
+        self,
+        runner: LambdaRunner,
+        function: str,
+        table: str,
+        batch_size: int,
+        dynamodb: Any,
+        streams: Any,
+        stop: threading.Event,
+        retries: int = MAX_BATCH_RETRIES,
+        bisect: bool = False,
+    ):
         super().__init__(f"stream-{table}-{function}", stop, 0.02)
         self.runner, self.function, self.table = runner, function, table
         self.batch_size = batch_size
@@ -68,9 +79,12 @@ class StreamPoller(_Loop):
         stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self.stream_arn = stream_arn
         shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-        self.iterators = [streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
-                                                     ShardIteratorType="LATEST")["ShardIterator"]
-                          for shard in shards]
+        self.iterators = [
+            streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")[
+                "ShardIterator"
+            ]
+            for shard in shards
+        ]
 
     def tick(self) -> bool:
         busy = False
@@ -102,8 +116,9 @@ class StreamPoller(_Loop):
                 if not result.errored:
                     return
                 error = result.payload
-            log.warning("%s failed on a stream batch of %d (attempt %d): %s", self.function, len(records),
-                        attempt + 1, error)
+            log.warning(
+                "%s failed on a stream batch of %d (attempt %d): %s", self.function, len(records), attempt + 1, error
+            )
             if self.bisect and len(records) > 1:
                 half = len(records) // 2
                 self._deliver(records[:half])  # in order: the first half before the second
@@ -111,16 +126,27 @@ class StreamPoller(_Loop):
                 return
         for record in records:
             self.skipped.append(record)
-            log.error("%s: skipping stream record %s (%s) after %d attempts: %s", self.function,
-                      record.get("dynamodb", {}).get("SequenceNumber"), record.get("eventName"),
-                      1 + self.retries, error)
+            log.error(
+                "%s: skipping stream record %s (%s) after %d attempts: %s",
+                self.function,
+                record.get("dynamodb", {}).get("SequenceNumber"),
+                record.get("eventName"),
+                1 + self.retries,
+                error,
+            )
 
 
 class StepFunctionsStatusWatcher(_Loop):
     """Emits 'Step Functions Execution Status Change' events to matching EventBridge rules."""
 
-    def __init__(self, runner: LambdaRunner, rules: list[tuple[dict[str, Any], str]],
-                 state_machine_arns: Callable[[], list[str]], sfn: Any, stop: threading.Event):
+    def __init__(
+        self,
+        runner: LambdaRunner,
+        rules: list[tuple[dict[str, Any], str]],
+        state_machine_arns: Callable[[], list[str]],
+        sfn: Any,
+        stop: threading.Event,
+    ):
         super().__init__("sfn-status-watcher", stop, 0.1)
         self.runner, self.rules, self.sfn = runner, rules, sfn
         self.state_machine_arns = state_machine_arns
@@ -150,10 +176,15 @@ class StepFunctionsStatusWatcher(_Loop):
             "stopDate": _epoch_ms(execution.get("stopDate")),
         }
         event = {
-            "version": "0", "id": str(uuid.uuid4()),
-            "detail-type": "Step Functions Execution Status Change", "source": "aws.states",
-            "account": ACCOUNT_ID, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION, "resources": [execution["executionArn"]], "detail": detail,
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": ACCOUNT_ID,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [execution["executionArn"]],
+            "detail": detail,
         }
         for pattern, function in self.rules:
             if matches(pattern, event):
@@ -165,8 +196,7 @@ class RateSchedule(_Loop):
 
     UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 
-    def __init__(self, runner: LambdaRunner, function: str, expression: str, payload: Any,
-                 stop: threading.Event):
+    def __init__(self, runner: LambdaRunner, function: str, expression: str, payload: Any, stop: threading.Event):
         found = re.fullmatch(r"rate\((\d+)\s+(minute|hour|day)s?\)", expression.strip())
         if not found:
             raise ValueError(f"Local schedules support rate(...) only, not {expression!r}")
@@ -187,5 +217,8 @@ def _epoch_ms(value: Any) -> int | None:
 def sources_for(spec: FunctionSpec) -> list[tuple[str, dict[str, Any]]]:
     """(event type, properties) for each non-API event of a function."""
     resolve = spec.stack.resolver.resolve if spec.stack else (lambda value: value)
-    return [(event.get("Type", ""), resolve(event.get("Properties", {})))
-            for event in spec.events.values() if event.get("Type") not in ("HttpApi", "Api")]
+    return [
+        (event.get("Type", ""), resolve(event.get("Properties", {})))
+        for event in spec.events.values()
+        if event.get("Type") not in ("HttpApi", "Api")
+    ]

@@ -55,8 +55,17 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4.1-2025-04-14", "fake-model", "fail-once", "fail-always",
-          "bad-json-once", "wrong-keys-once", "wrong-keys-always")
+MODELS = (
+    "gpt-4o",
+    "gpt-4o-mini",
+    "gpt-4.1-2025-04-14",
+    "fake-model",
+    "fail-once",
+    "fail-always",
+    "bad-json-once",
+    "wrong-keys-once",
+    "wrong-keys-always",
+)
 
 
 def _text(content: Any) -> str:
@@ -94,8 +103,11 @@ _HANDOFF = re.compile(r"^[ \t]*HANDOFF[ \t]+(\S+)[ \t]*$", re.M)
 
 
 def _offered_tools(body: dict[str, Any]) -> set[str]:
-    return {tool["function"].get("name") for tool in body.get("tools") or []
-            if isinstance(tool, dict) and isinstance(tool.get("function"), dict)}
+    return {
+        tool["function"].get("name")
+        for tool in body.get("tools") or []
+        if isinstance(tool, dict) and isinstance(tool.get("function"), dict)
+    }
 
 
 def _directed_calls(text: str, offered: set[str]) -> list[tuple[str, str]]:
@@ -172,7 +184,7 @@ class FakeOpenAI:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def start(self) -> "FakeOpenAI":
+    def start(self) -> FakeOpenAI:
         if self._server is not None:
             return self
         fake = self
@@ -204,7 +216,7 @@ class FakeOpenAI:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -236,8 +248,16 @@ class FakeOpenAI:
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         path = handler.path.split("?", 1)[0].rstrip("/")
         if method == "GET" and path == "/v1/models":
-            self._send(handler, 200, {"object": "list", "data": [
-                {"id": model, "object": "model", "created": 0, "owned_by": "stratus-fake"} for model in MODELS]})
+            self._send(
+                handler,
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {"id": model, "object": "model", "created": 0, "owned_by": "stratus-fake"} for model in MODELS
+                    ],
+                },
+            )
             return
         if method != "POST" or path != "/v1/chat/completions":
             self._error(handler, 404, f"No route {method} {path}", "invalid_request_error")
@@ -281,30 +301,36 @@ class FakeOpenAI:
         all_text = "\n".join(_text(m.get("content")) for m in messages)
         response_format = body.get("response_format") or {}
         keys = _expected_keys(messages)
-        json_mode = keys is not None or (isinstance(response_format, dict)
-                                         and response_format.get("type") == "json_object")
+        json_mode = keys is not None or (
+            isinstance(response_format, dict) and response_format.get("type") == "json_object"
+        )
         tool_calls: list[dict[str, Any]] = []
         offered = _offered_tools(body)
         last_role = messages[-1].get("role")
         if offered and last_role == "user":
-            tool_calls = [{"id": f"call_{serial:06d}_{index}", "type": "function",
-                           "function": {"name": name, "arguments": arguments}}
-                          for index, (name, arguments) in enumerate(_directed_calls(last_user, offered))]
+            tool_calls = [
+                {
+                    "id": f"call_{serial:06d}_{index}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments},
+                }
+                for index, (name, arguments) in enumerate(_directed_calls(last_user, offered))
+            ]
         if last_role == "tool":
             content = "Tool results: " + " | ".join(_tool_results_since_assistant(messages))
         elif json_mode:
             # Answer the last real user turn, not a "Your previous response…" retry complaint.
-            task = next((text for text in reversed(user_messages)
-                         if not text.startswith("Your previous response")), last_user)
+            task = next(
+                (text for text in reversed(user_messages) if not text.startswith("Your previous response")), last_user
+            )
             keys = keys or ["response"]
-            if (model == "bad-json-once" and attempt == 0):
+            if model == "bad-json-once" and attempt == 0:
                 content = "Sorry, I cannot produce JSON right now."
             elif model == "wrong-keys-always" or (model == "wrong-keys-once" and attempt == 0):
                 content = json.dumps({"unexpected": "value"})
             else:
                 obj = {key: _value_for(key, task) for key in keys}
-                system_text = " ".join(_text(m.get("content")) for m in messages
-                                       if m.get("role") == "system").lower()
+                system_text = " ".join(_text(m.get("content")) for m in messages if m.get("role") == "system").lower()
                 if "array of objects" in system_text:  # list_result: one object per "row"
                     content = json.dumps({"results": [obj]} if "results" in system_text else [obj])
                 else:
@@ -327,13 +353,19 @@ class FakeOpenAI:
             "created": int(time.time()),
             "model": model,
             "system_fingerprint": "fp_stratus_fake",
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None,
-                            **({"tool_calls": tool_calls} if tool_calls else {})},
-                "logprobs": None,
-                "finish_reason": "tool_calls" if tool_calls else finish_reason,
-            }],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": content,
+                        "refusal": None,
+                        **({"tool_calls": tool_calls} if tool_calls else {}),
+                    },
+                    "logprobs": None,
+                    "finish_reason": "tool_calls" if tool_calls else finish_reason,
+                }
+            ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,

@@ -11,8 +11,9 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from localcloud.apigw import HttpRouter, http_event
@@ -29,8 +30,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class HttpGateway:
-    def __init__(self, runner: LambdaRunner, routes: list[tuple[str, str, str]], port: int,
-                 management: Callable[[str, str, bytes], tuple[int, Any]] | None = None):
+    def __init__(
+        self,
+        runner: LambdaRunner,
+        routes: list[tuple[str, str, str]],
+        port: int,
+        management: Callable[[str, str, bytes], tuple[int, Any]] | None = None,
+    ):
         self.runner = runner
         self.router = HttpRouter(routes)
         self.management = management
@@ -57,8 +63,9 @@ class HttpGateway:
                         payload = json.dumps({"detail": request_too_large(length).detail}).encode()
                     else:
                         body = self.rfile.read(length) if length > 0 else b""
-                        status, headers, payload = gateway.handle(self.command, self.path, dict(self.headers),
-                                                                  body, self.client_address[0])
+                        status, headers, payload = gateway.handle(
+                            self.command, self.path, dict(self.headers), body, self.client_address[0]
+                        )
                 except Exception:  # a fault of the gateway itself still gets an answer
                     log.exception("gateway failed on %s %s", self.command, self.path)
                     status, headers, payload = _json(500, {"message": "Internal Server Error"})
@@ -96,8 +103,9 @@ class HttpGateway:
         self.server.shutdown()
         self.server.server_close()
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
-               source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         parts = urlsplit(raw_path)
         path = parts.path
         if path.startswith(MANAGEMENT_PREFIX) and self.management:
@@ -113,8 +121,7 @@ class HttpGateway:
         event = http_event(method, path, route_key, headers, parts.query, body, path_parameters, source_ip)
         result = self.runner.invoke(function, event)
         if result.errored:
-            return _json(500 if "timed out" not in str(result.payload) else 503,
-                         {"message": "Internal Server Error"})
+            return _json(500 if "timed out" not in str(result.payload) else 503, {"message": "Internal Server Error"})
         return _response(result.payload)
 
 

@@ -28,8 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     if running:
         import boto3
 
-        client = boto3.client("lambda", endpoint_url=running["aws"], region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local")
+        client = boto3.client(
+            "lambda",
+            endpoint_url=running["aws"],
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
         response = client.invoke(FunctionName=args.function, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read() or b"null")
         errored = "FunctionError" in response
@@ -39,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         cloud = LocalCloud(args.template, state=args.state_dir, gateways=False, autosave_seconds=0).start()
         try:
             if args.function not in cloud.runner.functions:
-                print(f"No function {args.function!r}; the template has: "
-                      f"{', '.join(sorted(cloud.runner.functions))}", file=sys.stderr)
+                print(
+                    f"No function {args.function!r}; the template has: {', '.join(sorted(cloud.runner.functions))}",
+                    file=sys.stderr,
+                )
                 return 2
             result = cloud.runner.invoke(args.function, event)
             payload, errored = result.payload, result.errored

@@ -15,10 +15,11 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from localcloud.stack import FunctionSpec
 
@@ -104,8 +105,10 @@ class LambdaRunner:
         duration_ms = (time.monotonic() - started) * 1000
         self.invocations.append((spec.logical_id, duration_ms, spec.memory))
         if worker.is_alive():
-            error = {"errorMessage": f"Task timed out after {spec.timeout:.2f} seconds",
-                     "errorType": "Sandbox.Timedout"}
+            error = {
+                "errorMessage": f"Task timed out after {spec.timeout:.2f} seconds",
+                "errorType": "Sandbox.Timedout",
+            }
             return InvocationResult(error, True, duration_ms, context.aws_request_id)
         if "error" in outcome:
             return InvocationResult(outcome["error"], True, duration_ms, context.aws_request_id)

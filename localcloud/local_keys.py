@@ -37,8 +37,13 @@ def restore(state_dir: Path) -> int:
     for key_id, entry in saved.items():
         if key_id in backend.keys:
             continue
-        key = backend.create_key(policy=None, key_usage="ENCRYPT_DECRYPT", key_spec="SYMMETRIC_DEFAULT",
-                                 description=entry.get("description", ""), tags=None)
+        key = backend.create_key(
+            policy=None,
+            key_usage="ENCRYPT_DECRYPT",
+            key_spec="SYMMETRIC_DEFAULT",
+            description=entry.get("description", ""),
+            tags=None,
+        )
         del backend.keys[key.id]
         key.id = key_id
         key.arn = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{key_id}"
@@ -57,8 +62,11 @@ def save(state_dir: Path, aliases: list[str]) -> None:
         key_id = backend.get_key_id_from_alias(alias)
         if key_id:
             key = backend.keys[key_id]
-            keys[key_id] = {"aliases": sorted(key.aliases), "description": key.description,
-                            "material": base64.b64encode(key.key_material).decode()}
+            keys[key_id] = {
+                "aliases": sorted(key.aliases),
+                "description": key.description,
+                "material": base64.b64encode(key.key_material).decode(),
+            }
     target = state_dir / KEYS_FILE
     if target.exists() and json.loads(target.read_text()) == keys:
         return

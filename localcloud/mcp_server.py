@@ -45,7 +45,8 @@ FACTS: dict[str, str] = {
 MAX_SLEEP_SECONDS = 60.0
 # A 1x1 transparent PNG.
 PIXEL_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 def _number(value: float) -> str:
@@ -59,8 +60,9 @@ def build_server() -> Any:
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ImageContent, TextContent
 
-    server = MCPServer("stratus-demo", instructions="Deterministic demo tools of the Stratus local cloud.",
-                       log_level="WARNING")
+    server = MCPServer(
+        "stratus-demo", instructions="Deterministic demo tools of the Stratus local cloud.", log_level="WARNING"
+    )
 
     @server.tool(description="Add two numbers and return the sum.")
     def add(a: float, b: float) -> str:
@@ -92,8 +94,10 @@ def build_server() -> Any:
 
     @server.tool(description="Return a caption and a 1x1 PNG image (non-text content).")
     def pixel() -> list[Any]:
-        return [TextContent(type="text", text="a 1x1 transparent pixel"),
-                ImageContent(type="image", data=base64.b64encode(PIXEL_PNG).decode(), mime_type="image/png")]
+        return [
+            TextContent(type="text", text="a 1x1 transparent pixel"),
+            ImageContent(type="image", data=base64.b64encode(PIXEL_PNG).decode(), mime_type="image/png"),
+        ]
 
     return server
 
@@ -127,8 +131,9 @@ class McpServerHandle:
                 return
             import uvicorn  # with the mcp SDK: ~1-2 s of imports, off the caller's thread
 
-            config = uvicorn.Config(build_app(self.host), log_level="warning", lifespan="on", access_log=False,
-                                    timeout_graceful_shutdown=1)
+            config = uvicorn.Config(
+                build_app(self.host), log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=1
+            )
             server = uvicorn.Server(config)
             server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
             self._server = server
@@ -163,7 +168,7 @@ class McpServerHandle:
     def running(self) -> bool:
         return self._thread.is_alive()
 
-    def wait_ready(self, timeout: float = 30.0) -> "McpServerHandle":
+    def wait_ready(self, timeout: float = 30.0) -> McpServerHandle:
         """Block until the server answers requests."""
         deadline = time.monotonic() + timeout
         while not (self._server is not None and self._server.started):
@@ -183,7 +188,7 @@ class McpServerHandle:
             self._server.force_exit = True
             self._thread.join(timeout)
 
-    def __enter__(self) -> "McpServerHandle":
+    def __enter__(self) -> McpServerHandle:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -193,8 +198,9 @@ class McpServerHandle:
         return f"McpServerHandle({self.base_url})"
 
 
-def start_mcp_server(host: str = "127.0.0.1", port: int = 0, wait: bool = True, lazy: bool = False,
-                     ready_timeout: float = 30.0) -> McpServerHandle:
+def start_mcp_server(
+    host: str = "127.0.0.1", port: int = 0, wait: bool = True, lazy: bool = False, ready_timeout: float = 30.0
+) -> McpServerHandle:
     """Start the demo MCP server (port 0: a free port). With `wait=False` it returns at once: the
     urls are final and early connections are served once the server is up. `lazy=True` (implies
     not waiting) builds and serves the app only when the first client connects: free until used."""

@@ -21,8 +21,14 @@ from typing import Any
 
 _LOCK = threading.RLock()
 _ITEM_OPERATIONS = (
-    "put_item", "get_item", "update_item", "delete_item", "query", "scan",
-    "execute_statement", "execute_transaction",
+    "put_item",
+    "get_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "execute_statement",
+    "execute_transaction",
 )
 _applied = False
 
@@ -64,8 +70,11 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             if condition is not None and not get_filter_expression(
                 condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
             ).expr(current):
-                old = current.to_json()["Attributes"] if (
-                    current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD") else None
+                old = (
+                    current.to_json()["Attributes"]
+                    if (current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD")
+                    else None
+                )
                 errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
             else:
                 errors.append((None, None, None))
@@ -80,9 +89,13 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                 elif op_type == "Delete":
                     self.delete_item(op["TableName"], key)
                 elif op_type == "Update":
-                    self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
-                                     expression_attribute_names=op.get("ExpressionAttributeNames"),
-                                     expression_attribute_values=op.get("ExpressionAttributeValues"))
+                    self.update_item(
+                        op["TableName"],
+                        key,
+                        update_expression=op["UpdateExpression"],
+                        expression_attribute_names=op.get("ExpressionAttributeNames"),
+                        expression_attribute_values=op.get("ExpressionAttributeValues"),
+                    )
                 else:
                     continue
                 applied.append((op["TableName"], key, original))
@@ -109,8 +122,9 @@ def _light_batch_utils() -> None:
         qualified = f"moto.batch.{name}"
         if qualified in sys.modules:
             continue
-        spec = importlib.util.spec_from_file_location(qualified, os.path.join(os.path.dirname(moto.__file__),
-                                                                              "batch", f"{name}.py"))
+        spec = importlib.util.spec_from_file_location(
+            qualified, os.path.join(os.path.dirname(moto.__file__), "batch", f"{name}.py")
+        )
         if spec is None or spec.loader is None:
             return
         module = importlib.util.module_from_spec(spec)

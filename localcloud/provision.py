@@ -7,8 +7,14 @@ from typing import Any
 
 from localcloud.stack import Stack
 
-_TABLE_FIELDS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
-                 "LocalSecondaryIndexes", "StreamSpecification", "BillingMode")
+_TABLE_FIELDS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+    "BillingMode",
+)
 
 
 def create_tables(stack: Stack, dynamodb: Any) -> None:
@@ -35,8 +41,11 @@ def create_buckets(stack: Stack, s3: Any) -> None:
 
 def create_schedule_groups(stack: Stack, scheduler: Any) -> None:
     """The template's EventBridge Scheduler groups (moto has only `default`)."""
-    existing = {g["Name"] for page in scheduler.get_paginator("list_schedule_groups").paginate()
-                for g in page.get("ScheduleGroups", [])}
+    existing = {
+        g["Name"]
+        for page in scheduler.get_paginator("list_schedule_groups").paginate()
+        for g in page.get("ScheduleGroups", [])
+    }
     for child in stack.all_stacks():
         for logical_id in child.of_type("AWS::Scheduler::ScheduleGroup"):
             name = child.physical_name(logical_id)
@@ -46,10 +55,12 @@ def create_schedule_groups(stack: Stack, scheduler: Any) -> None:
 
 def create_kms_keys(stack: Stack, kms: Any) -> None:
     """One symmetric key per AWS::KMS::Key, reachable by its local name `alias/<LogicalId>`."""
-    existing = {alias["AliasName"] for page in kms.get_paginator("list_aliases").paginate()
-                for alias in page.get("Aliases", [])}
+    existing = {
+        alias["AliasName"] for page in kms.get_paginator("list_aliases").paginate() for alias in page.get("Aliases", [])
+    }
     for alias in stack.kms_aliases():
         if alias not in existing:
-            key = kms.create_key(Description=f"Stratus local {alias}", KeySpec="SYMMETRIC_DEFAULT",
-                                 KeyUsage="ENCRYPT_DECRYPT")
+            key = kms.create_key(
+                Description=f"Stratus local {alias}", KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT"
+            )
             kms.create_alias(AliasName=alias, TargetKeyId=key["KeyMetadata"]["KeyId"])

@@ -25,10 +25,11 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from localcloud.lambda_runner import LambdaRunner
@@ -52,9 +53,15 @@ class _Tracked:
 
 
 class LocalScheduler(threading.Thread):
-    def __init__(self, runner: LambdaRunner, scheduler: Any, stop: threading.Event,
-                 state_dir: Path | None = None, tick: float | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+    def __init__(
+        self,
+        runner: LambdaRunner,
+        scheduler: Any,
+        stop: threading.Event,
+        state_dir: Path | None = None,
+        tick: float | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         super().__init__(name="eventbridge-scheduler", daemon=True)
         self.runner, self.scheduler, self.stop_event = runner, scheduler, stop
         self.tick_seconds = default_tick() if tick is None else tick
@@ -79,7 +86,7 @@ class LocalScheduler(threading.Thread):
             now = self.now()
             self._refresh(now)
             fired = 0
-            for key, tracked in self.tracked.items():
+            for tracked in self.tracked.values():
                 if tracked.next_fire is not None and tracked.next_fire <= now:
                     self._fire(tracked.definition, tracked.next_fire)
                     fired += 1
@@ -101,8 +108,9 @@ class LocalScheduler(threading.Thread):
                 continue
             definition = self.scheduler.get_schedule(Name=key[1], GroupName=key[0])
             definition.pop("ResponseMetadata", None)
-            self.tracked[key] = _Tracked(summary.get("LastModificationDate"), definition,
-                                         next_fire_time(definition, now))
+            self.tracked[key] = _Tracked(
+                summary.get("LastModificationDate"), definition, next_fire_time(definition, now)
+            )
             changed = True
         for key in set(self.tracked) - seen:
             del self.tracked[key]
@@ -154,8 +162,13 @@ class LocalScheduler(threading.Thread):
             payload: Any = json.loads(payload_text)
         except json.JSONDecodeError:
             payload = payload_text
-        record: dict[str, Any] = {"name": definition["Name"], "group": definition.get("GroupName"),
-                                  "scheduled_time": scheduled, "payload": payload, "result": None}
+        record: dict[str, Any] = {
+            "name": definition["Name"],
+            "group": definition.get("GroupName"),
+            "scheduled_time": scheduled,
+            "payload": payload,
+            "result": None,
+        }
         self.fired.append(record)
 
         def invoke() -> None:
@@ -163,14 +176,14 @@ class LocalScheduler(threading.Thread):
                 try:
                     result = self.runner.invoke(target["Arn"], payload)
                 except KeyError:
-                    log.error("schedule %s targets %s, which is not a local function", definition["Name"],
-                              target["Arn"])
+                    log.error(
+                        "schedule %s targets %s, which is not a local function", definition["Name"], target["Arn"]
+                    )
                     return
                 record["result"] = result.payload
                 if not result.errored:
                     return
-                log.warning("schedule %s: target failed (attempt %d): %s", definition["Name"], attempt,
-                            result.payload)
+                log.warning("schedule %s: target failed (attempt %d): %s", definition["Name"], attempt, result.payload)
                 if self.stop_event.wait(RETRY_DELAY_SECONDS):
                     return
 
@@ -185,8 +198,16 @@ class LocalScheduler(threading.Thread):
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        kept = ("Name", "GroupName", "Description", "ScheduleExpression", "ScheduleExpressionTimezone",
-                "FlexibleTimeWindow", "Target", "State")
+        kept = (
+            "Name",
+            "GroupName",
+            "Description",
+            "ScheduleExpression",
+            "ScheduleExpressionTimezone",
+            "FlexibleTimeWindow",
+            "Target",
+            "State",
+        )
         saved = [{k: t.definition[k] for k in kept if t.definition.get(k) is not None} for t in self.tracked.values()]
         path.write_text(json.dumps(saved, indent=1, default=str))
 
@@ -220,9 +241,9 @@ def next_fire_time(definition: dict[str, Any], after: datetime) -> datetime | No
             from stratus.library.cron import parse_aws
 
             upcoming = parse_aws(expression).next_after(after, zone)
-            return upcoming.astimezone(timezone.utc) if upcoming else None
+            return upcoming.astimezone(UTC) if upcoming else None
         if expression.startswith("at("):
-            moment = datetime.fromisoformat(expression[3:-1]).replace(tzinfo=zone).astimezone(timezone.utc)
+            moment = datetime.fromisoformat(expression[3:-1]).replace(tzinfo=zone).astimezone(UTC)
             return moment if moment > after else None
         found = _RATE.fullmatch(expression)
         if found:
@@ -238,7 +259,7 @@ def _with_context(text: str, definition: dict[str, Any], scheduled: datetime) ->
     """EventBridge Scheduler's context attributes in the target input."""
     values = {
         "schedule-arn": definition.get("Arn", ""),
-        "scheduled-time": scheduled.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "scheduled-time": scheduled.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "execution-id": uuid.uuid4().hex[:16],
         "attempt-number": "1",
     }

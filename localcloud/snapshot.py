@@ -79,7 +79,7 @@ def load(state_dir: Path, dynamodb: Any, s3: Any) -> dict[str, int]:
             continue  # a table removed from the template stays out
         counts[table] = 0
         for start in range(0, len(items), 25):
-            chunk = items[start:start + 25]
+            chunk = items[start : start + 25]
             try:
                 _write_batch(dynamodb, table, chunk)
                 counts[table] += len(chunk)

@@ -28,7 +28,7 @@ class FunctionSpec:
     timeout: int
     memory: int
     events: dict[str, Any] = field(default_factory=dict)
-    stack: "Stack | None" = None
+    stack: Stack | None = None
 
     @property
     def module_file(self) -> Path:
@@ -57,7 +57,7 @@ class WebSocketApiSpec:
         if expression.startswith("$request.body."):
             try:
                 value: Any = json.loads(body)
-                for part in expression[len("$request.body."):].split("."):
+                for part in expression[len("$request.body.") :].split("."):
                     value = value.get(part) if isinstance(value, dict) else None
             except (json.JSONDecodeError, TypeError):
                 value = None
@@ -77,8 +77,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 class Stack:
-    def __init__(self, template_path: Path, parameters: dict[str, Any] | None = None,
-                 name: str = "stratus"):
+    def __init__(self, template_path: Path, parameters: dict[str, Any] | None = None, name: str = "stratus"):
         self.template_path = Path(template_path)
         self.root = self.template_path.parent
         self.name = name
@@ -92,15 +91,21 @@ class Stack:
             self.parameters,
             {logical_id: self._ref(logical_id) for logical_id in self.resources},
             self.attribute,
-            {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": name,
-             "AWS::URLSuffix": "amazonaws.com", "AWS::Partition": "aws"},
+            {
+                "AWS::Region": REGION,
+                "AWS::AccountId": ACCOUNT_ID,
+                "AWS::StackName": name,
+                "AWS::URLSuffix": "amazonaws.com",
+                "AWS::Partition": "aws",
+            },
         )
         for logical_id, resource in self.resources.items():
             if resource["Type"] == "AWS::Serverless::Application":
                 props = resource.get("Properties", {})
                 child_params = self.resolver.resolve(props.get("Parameters", {}))
-                self.nested[logical_id] = Stack(self.root / props["Location"], child_params,
-                                                name=f"{name}-{logical_id}")
+                self.nested[logical_id] = Stack(
+                    self.root / props["Location"], child_params, name=f"{name}-{logical_id}"
+                )
 
     # --- names and attributes -----------------------------------------------------
     def _ref(self, logical_id: str) -> str:
@@ -136,8 +141,7 @@ class Stack:
         if kind in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
         if kind in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
-            return {"Arn": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}",
-                    "Name": name}[attribute]
+            return {"Arn": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}", "Name": name}[attribute]
         if kind == "AWS::S3::Bucket":
             return {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}[attribute]
         if kind == "AWS::KMS::Key":
@@ -153,7 +157,7 @@ class Stack:
     def of_type(self, *kinds: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] in kinds}
 
-    def all_stacks(self) -> list["Stack"]:
+    def all_stacks(self) -> list[Stack]:
         stacks = [self]
         for child in self.nested.values():
             stacks.extend(child.all_stacks())
@@ -192,20 +196,26 @@ class Stack:
         return found
 
     def kms_aliases(self) -> list[str]:
-        return [stack.physical_name(logical_id) for stack in self.all_stacks()
-                for logical_id in stack.of_type("AWS::KMS::Key")]
+        return [
+            stack.physical_name(logical_id)
+            for stack in self.all_stacks()
+            for logical_id in stack.of_type("AWS::KMS::Key")
+        ]
 
     def buckets(self) -> list[str]:
-        return [stack.physical_name(logical_id) for stack in self.all_stacks()
-                for logical_id in stack.of_type("AWS::S3::Bucket")]
+        return [
+            stack.physical_name(logical_id)
+            for stack in self.all_stacks()
+            for logical_id in stack.of_type("AWS::S3::Bucket")
+        ]
 
-    def websocket_apis(self) -> list["WebSocketApiSpec"]:
+    def websocket_apis(self) -> list[WebSocketApiSpec]:
         apis = []
         for stack in self.all_stacks():
             apis.extend(stack._own_websocket_apis())
         return apis
 
-    def _own_websocket_apis(self) -> list["WebSocketApiSpec"]:
+    def _own_websocket_apis(self) -> list[WebSocketApiSpec]:
         found = []
         for api_id, api in self.of_type("AWS::ApiGatewayV2::Api").items():
             if api["Properties"].get("ProtocolType") != "WEBSOCKET":
@@ -226,16 +236,21 @@ class Stack:
                 integration_id = str(target).split("/")[-1]
                 if integration_id in integrations:
                     routes[props["RouteKey"]] = integrations[integration_id]
-            stages = [self.resolver.resolve(r["Properties"]["StageName"])
-                      for r in self.of_type("AWS::ApiGatewayV2::Stage").values()
-                      if r["Properties"].get("ApiId") == {"Ref": api_id}]
-            found.append(WebSocketApiSpec(
-                logical_id=api_id,
-                route_selection_expression=api["Properties"].get("RouteSelectionExpression",
-                                                                 "$request.body.action"),
-                routes=routes,
-                stage=stages[0] if stages else "$default",
-            ))
+            stages = [
+                self.resolver.resolve(r["Properties"]["StageName"])
+                for r in self.of_type("AWS::ApiGatewayV2::Stage").values()
+                if r["Properties"].get("ApiId") == {"Ref": api_id}
+            ]
+            found.append(
+                WebSocketApiSpec(
+                    logical_id=api_id,
+                    route_selection_expression=api["Properties"].get(
+                        "RouteSelectionExpression", "$request.body.action"
+                    ),
+                    routes=routes,
+                    stage=stages[0] if stages else "$default",
+                )
+            )
         return found
 
     def state_machines(self) -> dict[str, dict[str, Any]]:
@@ -251,8 +266,7 @@ class Stack:
                 substitutions = stack.resolver.resolve(props.get("DefinitionSubstitutions", {}))
                 for key, value in substitutions.items():
                     text = text.replace("${" + key + "}", str(value))
-                found[stack.physical_name(logical_id)] = {"definition": text,
-                                                          "type": props.get("Type", "STANDARD")}
+                found[stack.physical_name(logical_id)] = {"definition": text, "type": props.get("Type", "STANDARD")}
         return found
 
     def http_routes(self) -> list[tuple[str, str, str]]:
@@ -262,6 +276,5 @@ class Stack:
             for event in spec.events.values():
                 if event.get("Type") == "HttpApi":
                     props = event.get("Properties", {})
-                    routes.append((props.get("Method", "ANY").upper(), props.get("Path", "$default"),
-                                   spec.logical_id))
+                    routes.append((props.get("Method", "ANY").upper(), props.get("Path", "$default"), spec.logical_id))
         return routes

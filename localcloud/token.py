@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "shared"))
-
-from localcloud.settings import jwt_secret  # noqa: E402
-from stratus.auth.jwt_tokens import issue_token  # noqa: E402
+from localcloud.settings import jwt_secret
+from stratus.auth.jwt_tokens import issue_token
 
 
 def main(argv: list[str] | None = None) -> int:

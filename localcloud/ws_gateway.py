@@ -21,7 +21,6 @@ from localcloud.apigw import websocket_event
 from localcloud.lambda_runner import LambdaRunner
 from localcloud.stack import WebSocketApiSpec
 
-
 log = logging.getLogger("localcloud.ws")
 
 
@@ -59,8 +58,9 @@ class WebSocketGateway:
 
     async def _serve(self) -> None:
         self._stop = self.loop.create_future()
-        async with serve(self._on_socket, "127.0.0.1", self.requested_port,
-                         process_request=self._on_handshake, ping_interval=None) as server:
+        async with serve(
+            self._on_socket, "127.0.0.1", self.requested_port, process_request=self._on_handshake, ping_interval=None
+        ) as server:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
             await self._stop
@@ -77,14 +77,25 @@ class WebSocketGateway:
         connection_id = _new_connection_id()
         query = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
         headers = {k: v for k, v in request.headers.raw_items()}
-        event = websocket_event("CONNECT", "$connect", connection_id, query=query or None, headers=headers,
-                                domain=f"127.0.0.1:{self.port}", stage=self.api.stage)
+        event = websocket_event(
+            "CONNECT",
+            "$connect",
+            connection_id,
+            query=query or None,
+            headers=headers,
+            domain=f"127.0.0.1:{self.port}",
+            stage=self.api.stage,
+        )
         payload = await asyncio.to_thread(self._invoke, "$connect", event)
         status = int(payload.get("statusCode", 200)) if isinstance(payload, dict) else 200
         if status // 100 != 2:
             body = (payload.get("body") or "") if isinstance(payload, dict) else ""
-            return Response(status, {401: "Unauthorized", 403: "Forbidden"}.get(status, "Error"),
-                            Headers([("Content-Type", "text/plain")]), body.encode())
+            return Response(
+                status,
+                {401: "Unauthorized", 403: "Forbidden"}.get(status, "Error"),
+                Headers([("Content-Type", "text/plain")]),
+                body.encode(),
+            )
         connection.stratus_connection_id = connection_id  # type: ignore[attr-defined]
         now = int(time.time() * 1000)
         self.meta[connection_id] = {"connectedAt": now, "lastActiveAt": now, "sourceIp": "127.0.0.1"}
@@ -104,21 +115,29 @@ class WebSocketGateway:
                 if route_key is None:
                     await connection.send(json.dumps({"message": "Forbidden", "connectionId": connection_id}))
                     continue
-                event = websocket_event("MESSAGE", route_key, connection_id, body=body,
-                                        domain=f"127.0.0.1:{self.port}", stage=self.api.stage)
+                event = websocket_event(
+                    "MESSAGE",
+                    route_key,
+                    connection_id,
+                    body=body,
+                    domain=f"127.0.0.1:{self.port}",
+                    stage=self.api.stage,
+                )
                 try:
                     await asyncio.to_thread(self._invoke, route_key, event)
                 except Exception:  # noqa: BLE001 - one bad frame never ends the connection
                     log.exception("websocket route %s failed", route_key)
-                    await connection.send(json.dumps({"message": "Internal server error",
-                                                      "connectionId": connection_id}))
+                    await connection.send(
+                        json.dumps({"message": "Internal server error", "connectionId": connection_id})
+                    )
         except Exception:  # a dropped socket ends like a close
             pass
         finally:
             self.sockets.pop(connection_id, None)
             self.meta.pop(connection_id, None)
-            event = websocket_event("DISCONNECT", "$disconnect", connection_id,
-                                    domain=f"127.0.0.1:{self.port}", stage=self.api.stage)
+            event = websocket_event(
+                "DISCONNECT", "$disconnect", connection_id, domain=f"127.0.0.1:{self.port}", stage=self.api.stage
+            )
             await asyncio.to_thread(self._invoke, "$disconnect", event)
 
     # --- management API (called from the HTTP gateway's threads) ----------------------
@@ -141,8 +160,11 @@ class WebSocketGateway:
         if method == "GET":
             meta = self.meta.get(connection_id, {})
             # The wire format (botocore maps it to ConnectedAt / Identity / LastActiveAt).
-            return 200, {"connectedAt": _iso(meta.get("connectedAt")), "lastActiveAt": _iso(meta.get("lastActiveAt")),
-                         "identity": {"sourceIp": meta.get("sourceIp", "127.0.0.1"), "userAgent": ""}}
+            return 200, {
+                "connectedAt": _iso(meta.get("connectedAt")),
+                "lastActiveAt": _iso(meta.get("lastActiveAt")),
+                "identity": {"sourceIp": meta.get("sourceIp", "127.0.0.1"), "userAgent": ""},
+            }
         if method == "DELETE":
             asyncio.run_coroutine_threadsafe(socket.close(), self.loop)
             return 204, None

@@ -5,36 +5,37 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 TEST_JWT_SECRET = "test-secret-for-stratus-unit-tests-0123456789"
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "StratusTest",
-    "POWERTOOLS_SERVICE_NAME": "stratus-tests",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "USERS_TABLE": "UsersTable",
-    "SIGNUP_CREDITS": "1000",
-    "JWT_VERIFY_KEY": TEST_JWT_SECRET,
-    "GRAPHS_TABLE": "GraphsTable",
-    "EXECUTIONS_TABLE": "ExecutionsTable",
-    "VALUES_BUCKET": "stratus-valuesbucket",
-    "BLOCK_FUNCTION_CORE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockCoreFunction",
-    "BLOCK_FUNCTION_AI_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockAiFunction",
-    "CREDENTIALS_KEY_ID": "alias/CredentialsKey",  # what the local Stack's !Ref CredentialsKey gives
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "StratusTest",
+        "POWERTOOLS_SERVICE_NAME": "stratus-tests",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "USERS_TABLE": "UsersTable",
+        "SIGNUP_CREDITS": "1000",
+        "JWT_VERIFY_KEY": TEST_JWT_SECRET,
+        "GRAPHS_TABLE": "GraphsTable",
+        "EXECUTIONS_TABLE": "ExecutionsTable",
+        "VALUES_BUCKET": "stratus-valuesbucket",
+        "BLOCK_FUNCTION_CORE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockCoreFunction",
+        "BLOCK_FUNCTION_AI_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockAiFunction",
+        "CREDENTIALS_KEY_ID": "alias/CredentialsKey",  # what the local Stack's !Ref CredentialsKey gives
+    }
+)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from localcloud import moto_fidelity  # noqa: E402
@@ -57,7 +58,6 @@ def aws(stack: Stack):
     from moto import mock_aws
 
     from stratus.aws import client
-
     from stratus.store import cache as store_cache
 
     client.cache_clear()
@@ -83,14 +83,23 @@ class Api:
         functions = stack.functions()
         # Keep the test settings (local key, table names) over the template's AWS wiring.
         for spec in functions.values():
-            spec.environment = {k: v for k, v in spec.environment.items()
-                                if k.startswith("POWERTOOLS_SERVICE")}
+            spec.environment = {k: v for k, v in spec.environment.items() if k.startswith("POWERTOOLS_SERVICE")}
         self.runner = LambdaRunner(functions)
         self.router = HttpRouter(stack.http_routes())
 
-    def request(self, method: str, path: str, *, user: str | None = None, admin: bool = False,
-                email: str | None = None, headers: dict[str, str] | None = None, json_body: Any = None,
-                raw_body: bytes | None = None, query: str = "") -> tuple[int, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        user: str | None = None,
+        admin: bool = False,
+        email: str | None = None,
+        headers: dict[str, str] | None = None,
+        json_body: Any = None,
+        raw_body: bytes | None = None,
+        query: str = "",
+    ) -> tuple[int, Any]:
         all_headers = {"content-type": "application/json", **(headers or {})}
         if user:
             all_headers["authorization"] = f"Bearer {token(user, email=email, admin=admin)}"
@@ -233,3 +242,14 @@ def dynamodb_calls():
     """The DynamoDB operations the code under test sends, in order (access-pattern budgets)."""
     with recorded_calls("dynamodb") as calls:
         yield calls
+
+
+_TIERS = ("unit", "functional", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test is marked with its tier, the folder it lives in (`make unit|functional|e2e`)."""
+    for item in items:
+        tier = next((part for part in Path(item.fspath).relative_to(ROOT / "tests").parts if part in _TIERS), None)
+        if tier:
+            item.add_marker(getattr(pytest.mark, tier))

@@ -9,10 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, Header, Query
 from fastapi.responses import Response
-
-from stratus.auth.api_keys import APIKeyPermission
 from pydantic import BaseModel, Field
 
+from stratus.auth.api_keys import APIKeyPermission
 from stratus.blocks import service as blocks
 from stratus.executions import launcher
 from stratus.graphs import service as graphs
@@ -49,8 +48,9 @@ def list_graphs(user_id: UserId) -> list[GraphMeta]:
 
 
 @app.get("/api/graphs/{graph_id}", response_model=GraphModel)
-def get_graph(user_id: UserId, graph_id: str, version: Annotated[int | None, Query(ge=1)] = None,
-              for_export: bool = False) -> Response:
+def get_graph(
+    user_id: UserId, graph_id: str, version: Annotated[int | None, Query(ge=1)] = None, for_export: bool = False
+) -> Response:
     return json_response(graphs.get_graph(user_id, graph_id, version, for_export))
 
 
@@ -86,12 +86,23 @@ class ExecuteGraphRequest(BaseModel):
 
 
 @app.post("/api/graphs/{graph_id}/execute/{graph_version}")
-def execute_graph(user_id: UserId, graph_id: str, graph_version: int,
-                  body: Annotated[ExecuteGraphRequest, Body()] = ExecuteGraphRequest(),
-                  preset_id: str | None = None,
-                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
-    execution = launcher.start_execution(user_id, graph_id, graph_version, body.inputs, preset_id, idempotency_key,
-                                         credentials_inputs=body.credentials_inputs)
+def execute_graph(
+    user_id: UserId,
+    graph_id: str,
+    graph_version: int,
+    body: Annotated[ExecuteGraphRequest, Body()] = ExecuteGraphRequest(),
+    preset_id: str | None = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
+    execution = launcher.start_execution(
+        user_id,
+        graph_id,
+        graph_version,
+        body.inputs,
+        preset_id,
+        idempotency_key,
+        credentials_inputs=body.credentials_inputs,
+    )
     metrics.add_metric(name="GraphExecutionsStarted", unit="Count", value=1)
     return json_response({**execution.model_dump(mode="json"), "graph_exec_id": execution.id})
 
@@ -102,8 +113,11 @@ class ExternalExecuteRequest(BaseModel):
 
 @app.post("/external-api/v1/graphs/{graph_id}/execute/{graph_version}")
 def external_execute_graph(
-        key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.EXECUTE_GRAPH))],
-        graph_id: str, graph_version: int, body: ExternalExecuteRequest) -> dict[str, str]:
+    key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.EXECUTE_GRAPH))],
+    graph_id: str,
+    graph_version: int,
+    body: ExternalExecuteRequest,
+) -> dict[str, str]:
     execution = launcher.start_execution(key.user_id, graph_id, graph_version, body.node_input)
     return {"id": execution.id}
 
@@ -119,29 +133,37 @@ def list_blocks(user_id: UserId) -> Response:
 
 
 @app.post("/api/blocks/{block_id}/execute")
-async def execute_block(user_id: UserId, block_id: str, data: Annotated[dict[str, Any], Body()],
-                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+async def execute_block(
+    user_id: UserId,
+    block_id: str,
+    data: Annotated[dict[str, Any], Body()],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
     return json_response(await blocks.execute_block(user_id, block_id, data, idempotency_key))
 
 
 # --- external API -----------------------------------------------------------------------
 @app.get("/external-api/v1/blocks")
-def external_list_blocks(key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.READ_BLOCK))]
-                         ) -> Response:
+def external_list_blocks(
+    key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.READ_BLOCK))],
+) -> Response:
     return _definitions()
 
 
 @app.post("/external-api/v1/blocks/{block_id}/execute")
 async def external_execute_block(
-        key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.EXECUTE_BLOCK))],
-        block_id: str, data: Annotated[dict[str, Any], Body()],
-        idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+    key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.EXECUTE_BLOCK))],
+    block_id: str,
+    data: Annotated[dict[str, Any], Body()],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
     return json_response(await blocks.execute_block(key.user_id, block_id, data, idempotency_key))
 
 
 @app.post("/external-api/v1/graphs", response_model=GraphModel)
-def external_create_graph(key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.WRITE_GRAPH))],
-                          body: CreateGraph) -> Response:
+def external_create_graph(
+    key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.WRITE_GRAPH))], body: CreateGraph
+) -> Response:
     return json_response(_created(key.user_id, graphs.create_graph(key.user_id, body)))
 
 

@@ -10,24 +10,29 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from stratus.executions import orchestrator
 from stratus.observability import observed
 
-_FAILURES = {"FAILED": "The execution failed.", "TIMED_OUT": "The execution timed out.",
-             "ABORTED": "The execution was stopped."}
+_FAILURES = {
+    "FAILED": "The execution failed.",
+    "TIMED_OUT": "The execution timed out.",
+    "ABORTED": "The execution was stopped.",
+}
 
 
 @observed("graph_exec_id")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("source") == "aws.states":  # EventBridge: Step Functions status change
         detail = event["detail"]
-        return orchestrator.finalize_step(_graph_exec_id(detail),
-                                          failure=_FAILURES.get(detail["status"], detail["status"]))
+        return orchestrator.finalize_step(
+            _graph_exec_id(detail), failure=_FAILURES.get(detail["status"], detail["status"])
+        )
     step = event["step"]
     graph_exec_id = event["graph_exec_id"]
     history = int(event.get("history", 0))
     if step == "start":
         return orchestrator.start_step(graph_exec_id, context.get_remaining_time_in_millis, history)
     if step == "advance":
-        return orchestrator.advance_step(graph_exec_id, event.get("results") or [],
-                                         context.get_remaining_time_in_millis, history)
+        return orchestrator.advance_step(
+            graph_exec_id, event.get("results") or [], context.get_remaining_time_in_millis, history
+        )
     if step == "finalize":
         return orchestrator.finalize_step(graph_exec_id, failure=_failure_text(event.get("error")))
     raise ValueError(f"Unknown step {step!r}")

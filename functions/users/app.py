@@ -94,9 +94,12 @@ class AddCreditsRequest(BaseModel):
 def add_credits(admin_id: Annotated[str, Depends(admin_user_id)], body: AddCreditsRequest) -> dict[str, Any]:
     users.get_user(body.user_id)  # 404 for an unknown user rather than an orphan balance
     tx = credits.record(
-        body.user_id, credits.TransactionType.GRANT, body.amount,
+        body.user_id,
+        credits.TransactionType.GRANT,
+        body.amount,
         body.idempotency_key or f"admin-grant-{uuid.uuid4()}",
-        description=body.comments or "Admin grant", metadata={"admin_user_id": admin_id},
+        description=body.comments or "Admin grant",
+        metadata={"admin_user_id": admin_id},
     )
     metrics.add_metric(name="CreditsGranted", unit="Count", value=body.amount)
     return {"new_balance": tx.running_balance, "transaction_key": tx.transaction_key}
@@ -130,14 +133,17 @@ def suspend_api_key(user_id: UserId, key_id: str) -> api_keys.APIKeyWithoutHash:
 
 
 @app.put("/api/api-keys/{key_id}/permissions", response_model=api_keys.APIKeyWithoutHash)
-def update_api_key_permissions(user_id: UserId, key_id: str,
-                               body: api_keys.UpdatePermissionsRequest) -> api_keys.APIKeyWithoutHash:
+def update_api_key_permissions(
+    user_id: UserId, key_id: str, body: api_keys.UpdatePermissionsRequest
+) -> api_keys.APIKeyWithoutHash:
     return api_keys.update_permissions(user_id, key_id, body.permissions)
 
 
 # --- external API -----------------------------------------------------------------------
 @app.get("/external-api/v1/me")
-def external_me(key: Annotated[api_keys.AuthenticatedKey, Depends(api_key_with(APIKeyPermission.IDENTITY))]) -> dict[str, Any]:
+def external_me(
+    key: Annotated[api_keys.AuthenticatedKey, Depends(api_key_with(APIKeyPermission.IDENTITY))],
+) -> dict[str, Any]:
     user = users.get_user(key.user_id)
     return {"user_id": user.id, "user_email": user.email, "name": user.name, "timezone": user.timezone}
 

@@ -6,11 +6,11 @@ AWS_ENDPOINT_URL), so the same code talks to AWS or to the local cloud.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str, endpoint_url: str | None = None) -> Any:
     import boto3  # lazy: keeps import-time cost off functions that never call AWS
     from botocore.config import Config

@@ -1,10 +1,10 @@
 """One source of 'now' so timestamps sort and compare the same everywhere."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def now_iso() -> str:

@@ -41,8 +41,6 @@ class InsufficientBalance(StratusError):
     status_code = 402
 
     def __init__(self, balance: int, amount: int):
-        super().__init__(
-            f"Insufficient balance: {balance} credits available, {amount} required."
-        )
+        super().__init__(f"Insufficient balance: {balance} credits available, {amount} required.")
         self.balance = balance
         self.amount = amount

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -43,6 +44,7 @@ def observed(correlation_id_path: str) -> Callable[[Callable[[Any, Any], Any]], 
 
     def decorate(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
         return logger.inject_lambda_context(correlation_id_path=correlation_id_path, clear_state=True)(
-            traced_handler(metrics.log_metrics(handler)))
+            traced_handler(metrics.log_metrics(handler))
+        )
 
     return decorate

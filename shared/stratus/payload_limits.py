@@ -61,7 +61,6 @@ def _check_key(key: Any, path: str) -> None:
     if key == "":
         raise Unprocessable(f"{path}: empty map key.")
     if len(key) > MAX_KEY_LENGTH:
-        raise Unprocessable(f"{path}: map key {key[:40]!r}… is {len(key)} characters; "
-                            f"the limit is {MAX_KEY_LENGTH}.")
+        raise Unprocessable(f"{path}: map key {key[:40]!r}… is {len(key)} characters; the limit is {MAX_KEY_LENGTH}.")
     if key in RESERVED_KEYS:
         raise Unprocessable(f"{path}: map key {key!r} is reserved.")

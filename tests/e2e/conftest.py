@@ -24,8 +24,13 @@ READY = "Stratus local cloud ready: "
 
 
 class CloudProcess:
-    def __init__(self, state_dir: Path, template: Path | None = None, secret: str = E2E_SECRET,
-                 extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        state_dir: Path,
+        template: Path | None = None,
+        secret: str = E2E_SECRET,
+        extra_env: dict[str, str] | None = None,
+    ):
         self.state_dir = state_dir
         self.template = template
         self.secret = secret
@@ -33,23 +38,33 @@ class CloudProcess:
         self.process: subprocess.Popen | None = None
         self.output: list[str] = []
 
-    def start(self, timeout: float = 60) -> "CloudProcess":
-        args = [sys.executable, "-m", "localcloud", "--http-port", "0", "--ws-port", "0",
-                "--state-dir", str(self.state_dir)]
+    def start(self, timeout: float = 60) -> CloudProcess:
+        args = [
+            sys.executable,
+            "-m",
+            "localcloud",
+            "--http-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--state-dir",
+            str(self.state_dir),
+        ]
         if self.template:
             args += ["--template", str(self.template)]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "USERS_", "MOTO_"))}
         env["STRATUS_JWT_SECRET"] = self.secret
         env.update(self.extra_env)
-        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True)
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         ready = threading.Event()
 
         def read() -> None:
             for line in self.process.stdout:  # type: ignore[union-attr]
                 self.output.append(line)
                 if line.startswith(READY):
-                    urls = line[len(READY):].split()
+                    urls = line[len(READY) :].split()
                     self.http, self.ws = urls[0], (urls[1] if len(urls) > 1 else "")
                     ready.set()
 
@@ -72,8 +87,13 @@ class CloudProcess:
     def client(self, service: str):
         import boto3
 
-        return boto3.client(service, endpoint_url=self.aws, region_name="us-east-1",
-                            aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(
+            service,
+            endpoint_url=self.aws,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
 
 def e2e_token(user_id: str, admin: bool = False) -> str:
@@ -102,7 +122,7 @@ def cloud(tmp_path_factory, test_model):
     process.stop()
 
 
-def run_to_end(cloud: "CloudProcess", http, user: str, graph: dict, inputs: dict, timeout: float = 60) -> dict:
+def run_to_end(cloud: CloudProcess, http, user: str, graph: dict, inputs: dict, timeout: float = 60) -> dict:
     """Upload a graph, execute it over HTTP, and wait for its final status in the table."""
     created = http.post("/api/graphs", headers=auth(user), json={"graph": graph})
     assert created.status_code == 200, created.text
@@ -111,14 +131,15 @@ def run_to_end(cloud: "CloudProcess", http, user: str, graph: dict, inputs: dict
     return wait_final(cloud, started.json()["id"], timeout)
 
 
-def wait_final(cloud: "CloudProcess", graph_exec_id: str, timeout: float = 60) -> dict:
+def wait_final(cloud: CloudProcess, graph_exec_id: str, timeout: float = 60) -> dict:
     from boto3.dynamodb.types import TypeDeserializer
 
     table = cloud.client("dynamodb")
 
     def final():
-        item = table.get_item(TableName="ExecutionsTable", Key={"PK": {"S": f"GEXEC#{graph_exec_id}"},
-                                                                "SK": {"S": "META"}}).get("Item")
+        item = table.get_item(
+            TableName="ExecutionsTable", Key={"PK": {"S": f"GEXEC#{graph_exec_id}"}, "SK": {"S": "META"}}
+        ).get("Item")
         if item and item["status"]["S"] in ("COMPLETED", "FAILED", "TERMINATED"):
             return {k: TypeDeserializer().deserialize(v) for k, v in item.items()}
         return None
@@ -126,12 +147,14 @@ def wait_final(cloud: "CloudProcess", graph_exec_id: str, timeout: float = 60) -
     return wait_for(final, timeout=timeout, interval=0.1)
 
 
-def node_items(cloud: "CloudProcess", graph_exec_id: str) -> list[dict]:
+def node_items(cloud: CloudProcess, graph_exec_id: str) -> list[dict]:
     from boto3.dynamodb.types import TypeDeserializer
 
     response = cloud.client("dynamodb").query(
-        TableName="ExecutionsTable", KeyConditionExpression="PK = :pk AND begins_with(SK, :node)",
-        ExpressionAttributeValues={":pk": {"S": f"GEXEC#{graph_exec_id}"}, ":node": {"S": "NODE#"}})
+        TableName="ExecutionsTable",
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :node)",
+        ExpressionAttributeValues={":pk": {"S": f"GEXEC#{graph_exec_id}"}, ":node": {"S": "NODE#"}},
+    )
     return [{k: TypeDeserializer().deserialize(v) for k, v in i.items()} for i in response["Items"]]
 
 

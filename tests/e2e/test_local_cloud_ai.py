@@ -28,16 +28,25 @@ def test_an_autogpt_llm_export_runs_offline_with_token_stats_and_cost(cloud):
     assert list(graph["credentials_input_schema"]["properties"]) == ["openai_api_key_credentials"]
 
     async def follow() -> tuple[dict, list[dict]]:
-        async with connect(f"{cloud.ws}?token={e2e_token(user)}") as socket, \
-                httpx.AsyncClient(base_url=cloud.http, timeout=30) as http:
-            started = await http.post(f"/api/graphs/{graph['id']}/execute/{graph['version']}", headers=auth(user),
-                                      json={"inputs": {"topic": "serverless agents"}, "credentials_inputs": {}})
+        async with (
+            connect(f"{cloud.ws}?token={e2e_token(user)}") as socket,
+            httpx.AsyncClient(base_url=cloud.http, timeout=30) as http,
+        ):
+            started = await http.post(
+                f"/api/graphs/{graph['id']}/execute/{graph['version']}",
+                headers=auth(user),
+                json={"inputs": {"topic": "serverless agents"}, "credentials_inputs": {}},
+            )
             assert started.status_code == 200, started.text
             execution = started.json()
-            await socket.send(json.dumps({"method": "subscribe_graph_execution",
-                                          "data": {"graph_exec_id": execution["id"]}}))
-            return execution, [m["data"] for m in await events_until_final(socket)
-                               if m.get("method") in ("node_execution_event", "graph_execution_event")]
+            await socket.send(
+                json.dumps({"method": "subscribe_graph_execution", "data": {"graph_exec_id": execution["id"]}})
+            )
+            return execution, [
+                m["data"]
+                for m in await events_until_final(socket)
+                if m.get("method") in ("node_execution_event", "graph_execution_event")
+            ]
 
     execution, events = asyncio.run(follow())
     final = events[-1]
@@ -54,8 +63,10 @@ def test_an_autogpt_llm_export_runs_offline_with_token_stats_and_cost(cloud):
 
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         detail = http.get(f"/api/graphs/{graph['id']}/executions/{execution['id']}", headers=auth(user)).json()
-        assert detail["stats"] == {**detail["stats"], **{k: stats[k] for k in (
-            "cost", "input_token_count", "output_token_count", "llm_call_count")}}
+        assert detail["stats"] == {
+            **detail["stats"],
+            **{k: stats[k] for k in ("cost", "input_token_count", "output_token_count", "llm_call_count")},
+        }
         # Prepaid: a reservation per LLM node before its run, the unused part refunded after it.
         ledger = http.get("/api/credits/transactions", headers=auth(user)).json()["transactions"]
         usage = [tx for tx in ledger if tx["transaction_type"] in ("USAGE", "REFUND")]

@@ -15,10 +15,14 @@ OUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
 
 
 def _web_graph(url: str) -> dict:
-    return {"name": "ssrf", "nodes": [
-        {"id": "web", "block_id": WEB, "input_default": {"url": url, "method": "GET"}},
-        {"id": "out", "block_id": OUT, "input_default": {"name": "out"}}],
-        "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
+    return {
+        "name": "ssrf",
+        "nodes": [
+            {"id": "web", "block_id": WEB, "input_default": {"url": url, "method": "GET"}},
+            {"id": "out", "block_id": OUT, "input_default": {"name": "out"}},
+        ],
+        "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}],
+    }
 
 
 def test_the_web_request_block_cannot_reach_the_local_aws_endpoint_or_a_private_listener(cloud):
@@ -39,9 +43,15 @@ def test_the_web_request_block_cannot_reach_the_local_aws_endpoint_or_a_private_
     threading.Thread(target=listener.serve_forever, daemon=True).start()
     port = listener.server_address[1]
     aws_port = cloud.aws.rsplit(":", 1)[1]
-    targets = [f"{cloud.aws}/moto-api/data.json", f"http://[::ffff:127.0.0.1]:{aws_port}/",
-               f"http://0.0.0.0:{aws_port}/", f"{cloud.http}/api/credits", f"http://localhost:{port}/",
-               f"http://127.0.0.1:{port}/secret", "http://[::169.254.169.254]/latest/meta-data/"]
+    targets = [
+        f"{cloud.aws}/moto-api/data.json",
+        f"http://[::ffff:127.0.0.1]:{aws_port}/",
+        f"http://0.0.0.0:{aws_port}/",
+        f"{cloud.http}/api/credits",
+        f"http://localhost:{port}/",
+        f"http://127.0.0.1:{port}/secret",
+        "http://[::169.254.169.254]/latest/meta-data/",
+    ]
     try:
         with httpx.Client(base_url=cloud.http, timeout=30) as http:
             http.post("/api/auth/user", headers=auth("ssrf"))
@@ -59,13 +69,22 @@ def test_the_web_request_block_cannot_reach_the_local_aws_endpoint_or_a_private_
 def test_saving_a_metadata_mcp_url_or_model_base_url_is_422(cloud):
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth("ssrf-save"))
-        answer = http.put("/api/mag/mcp", headers=auth("ssrf-save"), json={
-            "mcpServers": {"meta": {"transportType": "streamable_http", "url": "http://169.254.169.254/mcp"}}})
+        answer = http.put(
+            "/api/mag/mcp",
+            headers=auth("ssrf-save"),
+            json={"mcpServers": {"meta": {"transportType": "streamable_http", "url": "http://169.254.169.254/mcp"}}},
+        )
         assert answer.status_code == 422 and "public addresses only" in answer.json()["detail"]
-        answer = http.post("/api/mag/models", headers=auth("ssrf-save"), json={
-            "name": "aws", "base_url": f"{cloud.aws}/v1", "api_key": "sk-mine", "model": "gpt-4o-mini"})
+        answer = http.post(
+            "/api/mag/models",
+            headers=auth("ssrf-save"),
+            json={"name": "aws", "base_url": f"{cloud.aws}/v1", "api_key": "sk-mine", "model": "gpt-4o-mini"},
+        )
         assert answer.status_code == 422 and "base_url" in answer.json()["detail"]
         # The cloud's own demo MCP server is one of its allowed fakes.
-        answer = http.put("/api/mag/mcp", headers=auth("ssrf-save"), json={
-            "mcpServers": {"demo": {"transportType": "streamable_http", "url": cloud.mcp}}})
+        answer = http.put(
+            "/api/mag/mcp",
+            headers=auth("ssrf-save"),
+            json={"mcpServers": {"demo": {"transportType": "streamable_http", "url": cloud.mcp}}},
+        )
         assert answer.status_code == 200, answer.text

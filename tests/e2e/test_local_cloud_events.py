@@ -32,8 +32,9 @@ def test_stream_records_reach_the_function_in_batches(fixture_cloud):
     dynamodb.delete_item(TableName="SourceTable", Key={"id": {"S": "item-0"}})
 
     def delivered():
-        keys = [(k, name) for batch in _recorded(fixture_cloud, "stream")
-                for k, name in zip(batch["keys"], batch["names"])]
+        keys = [
+            (k, name) for batch in _recorded(fixture_cloud, "stream") for k, name in zip(batch["keys"], batch["names"])
+        ]
         return keys if len(keys) >= 4 else None
 
     keys = wait_for(delivered)
@@ -85,10 +86,14 @@ def test_restart_keeps_users_and_keys(tmp_path, monkeypatch):
         with httpx.Client(base_url=first.http, timeout=30) as http:
             http.post("/api/auth/user", headers=auth("durable"))
             http.post("/api/auth/user/timezone", headers=auth("durable"), json={"timezone": "Asia/Tokyo"})
-            key = http.post("/api/api-keys", headers=auth("durable"),
-                            json={"name": "keep", "permissions": ["IDENTITY"]}).json()["plain_text_key"]
-            sealed = http.post("/api/integrations/openai/credentials", headers=auth("durable"),
-                               json={"type": "api_key", "title": "kept", "api_key": DURABLE_SECRET})
+            key = http.post(
+                "/api/api-keys", headers=auth("durable"), json={"name": "keep", "permissions": ["IDENTITY"]}
+            ).json()["plain_text_key"]
+            sealed = http.post(
+                "/api/integrations/openai/credentials",
+                headers=auth("durable"),
+                json={"type": "api_key", "title": "kept", "api_key": DURABLE_SECRET},
+            )
             assert sealed.status_code == 201, sealed.text
         local_key = first.client("kms").describe_key(KeyId="alias/CredentialsKey")["KeyMetadata"]["KeyId"]
     finally:

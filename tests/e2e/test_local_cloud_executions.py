@@ -16,8 +16,9 @@ OUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
 
 
 def _upload(http: httpx.Client, user: str, name: str) -> dict:
-    response = http.post("/api/graphs", headers=auth(user),
-                         json={"graph": json.loads((ROOT / "examples" / name).read_text())})
+    response = http.post(
+        "/api/graphs", headers=auth(user), json={"graph": json.loads((ROOT / "examples" / name).read_text())}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -29,19 +30,26 @@ def test_execute_and_follow_progress_over_the_websocket(cloud):
         graph = _upload(http, user, "list_fanout.json")
 
     async def follow() -> tuple[dict, list[dict]]:
-        async with connect(f"{cloud.ws}?token={e2e_token(user)}") as socket, \
-                httpx.AsyncClient(base_url=cloud.http, timeout=30) as http:
+        async with (
+            connect(f"{cloud.ws}?token={e2e_token(user)}") as socket,
+            httpx.AsyncClient(base_url=cloud.http, timeout=30) as http,
+        ):
             await socket.send(json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph["id"]}}))
             ack = json.loads(await asyncio.wait_for(socket.recv(), 10))
             assert ack["success"] is True and ack["channel"] == f"{user}|graph#{graph['id']}|executions"
-            started = await http.post(f"/api/graphs/{graph['id']}/execute/1", headers=auth(user),
-                                      json={"inputs": {"items": ["a", "b", "c"]}})
+            started = await http.post(
+                f"/api/graphs/{graph['id']}/execute/1", headers=auth(user), json={"inputs": {"items": ["a", "b", "c"]}}
+            )
             assert started.status_code == 200, started.text
             execution = started.json()
-            await socket.send(json.dumps({"method": "subscribe_graph_execution",
-                                          "data": {"graph_exec_id": execution["id"]}}))
-            return execution, [m for m in await events_until_final(socket, timeout=30)
-                               if m.get("method") in ("node_execution_event", "graph_execution_event")]
+            await socket.send(
+                json.dumps({"method": "subscribe_graph_execution", "data": {"graph_exec_id": execution["id"]}})
+            )
+            return execution, [
+                m
+                for m in await events_until_final(socket, timeout=30)
+                if m.get("method") in ("node_execution_event", "graph_execution_event")
+            ]
 
     execution, events = asyncio.run(follow())
     graph_events = [e["data"] for e in events if e["method"] == "graph_execution_event"]
@@ -62,8 +70,10 @@ def test_execute_and_follow_progress_over_the_websocket(cloud):
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         detail = http.get(f"/api/graphs/{graph['id']}/executions/{execution['id']}", headers=auth(user))
         assert detail.status_code == 200 and detail.json()["status"] == "COMPLETED"
-        assert http.get(f"/api/graphs/{graph['id']}/executions/{execution['id']}",
-                        headers=auth("exec-bob")).status_code == 404
+        assert (
+            http.get(f"/api/graphs/{graph['id']}/executions/{execution['id']}", headers=auth("exec-bob")).status_code
+            == 404
+        )
 
 
 def test_another_users_subscriber_hears_nothing(cloud):
@@ -72,14 +82,22 @@ def test_another_users_subscriber_hears_nothing(cloud):
         graph = _upload(http, "exec-owner", "calculator.json")
 
     async def eavesdrop() -> list[dict]:
-        async with connect(f"{cloud.ws}?token={e2e_token('exec-spy')}") as socket, \
-                httpx.AsyncClient(base_url=cloud.http, timeout=30) as http:
+        async with (
+            connect(f"{cloud.ws}?token={e2e_token('exec-spy')}") as socket,
+            httpx.AsyncClient(base_url=cloud.http, timeout=30) as http,
+        ):
             await socket.send(json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph["id"]}}))
             await asyncio.wait_for(socket.recv(), 10)
-            started = (await http.post(f"/api/graphs/{graph['id']}/execute/1", headers=auth("exec-owner"),
-                                       json={"inputs": {"a": 1, "b": 2}})).json()
-            await socket.send(json.dumps({"method": "subscribe_graph_execution",
-                                          "data": {"graph_exec_id": started["id"]}}))
+            started = (
+                await http.post(
+                    f"/api/graphs/{graph['id']}/execute/1",
+                    headers=auth("exec-owner"),
+                    json={"inputs": {"a": 1, "b": 2}},
+                )
+            ).json()
+            await socket.send(
+                json.dumps({"method": "subscribe_graph_execution", "data": {"graph_exec_id": started["id"]}})
+            )
             await asyncio.wait_for(socket.recv(), 10)
             await asyncio.to_thread(wait_final, cloud, started["id"])
             heard = []
@@ -95,15 +113,18 @@ def test_another_users_subscriber_hears_nothing(cloud):
 
 def test_stop_mid_run_terminates_and_queued_nodes_never_run(cloud):
     user = "exec-stopper"
-    graph = {"name": "slow", "nodes": [
-        {"id": "timer", "block_id": TIMER, "input_default": {"seconds": 20, "input_message": "late"}},
-        {"id": "out", "block_id": OUT, "input_default": {"name": "late"}},
-    ], "links": [{"source_id": "timer", "source_name": "output_message", "sink_id": "out", "sink_name": "value"}]}
+    graph = {
+        "name": "slow",
+        "nodes": [
+            {"id": "timer", "block_id": TIMER, "input_default": {"seconds": 20, "input_message": "late"}},
+            {"id": "out", "block_id": OUT, "input_default": {"name": "late"}},
+        ],
+        "links": [{"source_id": "timer", "source_name": "output_message", "sink_id": "out", "sink_name": "value"}],
+    }
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth(user))
         created = http.post("/api/graphs", headers=auth(user), json={"graph": graph}).json()
-        execution = http.post(f"/api/graphs/{created['id']}/execute/1", headers=auth(user),
-                              json={"inputs": {}}).json()
+        execution = http.post(f"/api/graphs/{created['id']}/execute/1", headers=auth(user), json={"inputs": {}}).json()
         import time
 
         deadline = time.monotonic() + 20

@@ -4,6 +4,7 @@ that is throttled, on the local cloud with fault injection (STRATUS_FAULTS)."""
 from __future__ import annotations
 
 import json
+
 import httpx
 import pytest
 
@@ -27,14 +28,19 @@ def faulty_cloud(tmp_path_factory, echo_server):
 
 
 def _graph(name: str, first: dict, output: str = "value") -> dict:
-    return {"name": name, "nodes": [first, {"id": "out", "block_id": OUT, "input_default": {"name": "out"}}],
-            "links": [{"source_id": first["id"], "source_name": output, "sink_id": "out", "sink_name": "value"}]}
+    return {
+        "name": name,
+        "nodes": [first, {"id": "out", "block_id": OUT, "input_default": {"name": "out"}}],
+        "links": [{"source_id": first["id"], "source_name": output, "sink_id": "out", "sink_name": "value"}],
+    }
 
 
 def test_throttled_block_lambda_is_retried_and_completes(faulty_cloud, echo_server):
     with httpx.Client(base_url=faulty_cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth("faults"))
-        graph = _graph("throttled", {"id": "web", "block_id": WEB, "input_default": {"url": f"{echo_server}/ok"}}, "response")
+        graph = _graph(
+            "throttled", {"id": "web", "block_id": WEB, "input_default": {"url": f"{echo_server}/ok"}}, "response"
+        )
         meta = run_to_end(faulty_cloud, http, "faults", graph, {}, timeout=90)
     assert meta["status"] == "COMPLETED" and meta["outputs"] == {"out": [{"path": "/ok", "echo": None}]}
 

@@ -17,8 +17,9 @@ def test_import_every_example_and_read_it_back(cloud):
         created = []
         for name in json.loads((ROOT / "examples" / "inputs.json").read_text()):
             exported = json.loads((ROOT / "examples" / name).read_text())
-            response = http.post("/api/graphs", headers=auth("graph-alice"),
-                                 json={"graph": exported, "source": "upload"})
+            response = http.post(
+                "/api/graphs", headers=auth("graph-alice"), json={"graph": exported, "source": "upload"}
+            )
             assert response.status_code == 200, response.text
             graph = response.json()
             assert graph["name"] == exported["name"] and len(graph["nodes"]) == len(exported["nodes"])
@@ -33,10 +34,12 @@ def test_blocks_over_http(cloud):
         http.post("/api/auth/user", headers=auth("block-carol"))
         blocks = http.get("/api/blocks", headers=auth("block-carol")).json()
         assert len(blocks) >= 35
-        response = http.post(f"/api/blocks/{CALC}/execute", headers=auth("block-carol"),
-                             json={"operation": "Power", "a": 2, "b": 10})
+        response = http.post(
+            f"/api/blocks/{CALC}/execute", headers=auth("block-carol"), json={"operation": "Power", "a": 2, "b": 10}
+        )
         assert response.status_code == 200 and response.json() == {"result": [1024]}
         # Non-finite results survive the JSON response (Python's json reads Infinity back).
-        response = http.post(f"/api/blocks/{CALC}/execute", headers=auth("block-carol"),
-                             json={"operation": "Divide", "a": 1, "b": 0})
+        response = http.post(
+            f"/api/blocks/{CALC}/execute", headers=auth("block-carol"), json={"operation": "Divide", "a": 1, "b": 0}
+        )
         assert json.loads(response.text) == {"result": [float("inf")]}

@@ -18,8 +18,9 @@ def test_user_flow_through_the_gateway(cloud):
         response = http.post("/api/auth/user", headers=auth("e2e-alice"))
         assert response.status_code == 200 and response.json()["id"] == "e2e-alice"
         assert http.get("/api/credits", headers=auth("e2e-alice")).json() == {"credits": 1000}
-        created = http.post("/api/api-keys", headers=auth("e2e-alice"),
-                            json={"name": "cli", "permissions": ["IDENTITY"]}).json()
+        created = http.post(
+            "/api/api-keys", headers=auth("e2e-alice"), json={"name": "cli", "permissions": ["IDENTITY"]}
+        ).json()
         me = http.get("/external-api/v1/me", headers={"X-API-Key": created["plain_text_key"]})
         assert me.status_code == 200 and me.json()["user_id"] == "e2e-alice"
 
@@ -32,8 +33,11 @@ def test_query_strings_path_parameters_and_errors(cloud):
         missing = http.get("/api/api-keys/does-not-exist", headers=auth("e2e-bob"))
         assert missing.status_code == 404 and "not found" in missing.json()["detail"]
         assert http.get("/api/credits").status_code == 401
-        bad = http.post("/api/auth/user/timezone", headers={**auth("e2e-bob"), "content-type": "application/json"},
-                        content=b"{broken")
+        bad = http.post(
+            "/api/auth/user/timezone",
+            headers={**auth("e2e-bob"), "content-type": "application/json"},
+            content=b"{broken",
+        )
         assert bad.status_code == 422
         assert http.get("/no/such/route").status_code == 404
         assert http.get("/api/openapi.json").json()["info"]["title"] == "Stratus users"
@@ -41,9 +45,11 @@ def test_query_strings_path_parameters_and_errors(cloud):
 
 def test_binary_body_reaches_the_function_base64_encoded(cloud):
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
-        response = http.post("/api/auth/user/timezone", headers={**auth("e2e-carol"),
-                                                                  "content-type": "application/octet-stream"},
-                             content=bytes(range(256)))
+        response = http.post(
+            "/api/auth/user/timezone",
+            headers={**auth("e2e-carol"), "content-type": "application/octet-stream"},
+            content=bytes(range(256)),
+        )
         # FastAPI receives the decoded bytes and rejects them as a JSON body: a 422, not a 500.
         assert response.status_code == 422
 
@@ -54,9 +60,21 @@ def test_invoke_every_sample_event_against_the_running_cloud(cloud):
     assert {function for function, _ in samples.values()} == set(stack.functions())
     for name, (function, _) in samples.items():
         completed = subprocess.run(
-            [sys.executable, "-m", "localcloud.invoke", function, "--event", str(EVENTS_DIR / f"{name}.json"),
-             "--state-dir", str(cloud.state_dir)],
-            cwd=ROOT, capture_output=True, text=True, timeout=120)
+            [
+                sys.executable,
+                "-m",
+                "localcloud.invoke",
+                function,
+                "--event",
+                str(EVENTS_DIR / f"{name}.json"),
+                "--state-dir",
+                str(cloud.state_dir),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert completed.returncode == 0, (name, completed.stdout, completed.stderr)
         result = json.loads(completed.stdout)
         if "requestContext" in json.loads((EVENTS_DIR / f"{name}.json").read_text()):  # API events only

@@ -12,8 +12,12 @@ from tests.functional.test_input_limits import echo_graph, nested
 
 def _meta_count(cloud, user: str) -> int:
     response = cloud.client("dynamodb").query(
-        TableName="ExecutionsTable", IndexName="ByUser", KeyConditionExpression="GSI1PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"USER#{user}"}}, Select="COUNT")
+        TableName="ExecutionsTable",
+        IndexName="ByUser",
+        KeyConditionExpression="GSI1PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"USER#{user}"}},
+        Select="COUNT",
+    )
     return response["Count"]
 
 
@@ -27,8 +31,11 @@ def test_a_one_megabyte_input_runs_and_oversized_or_deep_inputs_are_refused(clou
 
         deep = http.post(path, headers=auth(user), json={"inputs": {"text": nested(200)}})
         assert deep.status_code == 422 and deep.json()["detail"].startswith("inputs.text.a.a"), deep.text
-        oversized = http.post(path, headers={**auth(user), "content-type": "application/json"},
-                              content=b'{"inputs": {"text": "' + b"x" * MAX_REQUEST_BYTES + b'"}}')
+        oversized = http.post(
+            path,
+            headers={**auth(user), "content-type": "application/json"},
+            content=b'{"inputs": {"text": "' + b"x" * MAX_REQUEST_BYTES + b'"}}',
+        )
         assert oversized.status_code == 413 and str(MAX_REQUEST_BYTES) in oversized.json()["detail"]
         assert _meta_count(cloud, user) == 0
 

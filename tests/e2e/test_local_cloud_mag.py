@@ -21,22 +21,41 @@ FACT = "Mount Everest is 8,849 metres high."
 
 def package(model_url: str, mcp_url: str) -> bytes:
     """MAG's export layout: the graph, its MCP servers and its model (api key blanked)."""
-    config = {"name": "fact_check", "description": "A researcher with a tool and a critic who sends it back once.",
-              "end_template": "Answer: {{researcher}}", "nodes": [
-                  {"name": "researcher", "model_name": "loopback", "mcp_servers": ["demo"],
-                   "input_nodes": ["start"], "output_nodes": ["critic"],
-                   "user_prompt": '{{start}}\nCALL_TOOL lookup_fact {"topic": "everest"}'},
-                  {"name": "critic", "model_name": "loopback", "input_nodes": ["researcher"],
-                   "output_nodes": ["researcher", "end"], "handoffs": 1,
-                   "user_prompt": "Check: {{researcher}}\nHANDOFF researcher"}]}
+    config = {
+        "name": "fact_check",
+        "description": "A researcher with a tool and a critic who sends it back once.",
+        "end_template": "Answer: {{researcher}}",
+        "nodes": [
+            {
+                "name": "researcher",
+                "model_name": "loopback",
+                "mcp_servers": ["demo"],
+                "input_nodes": ["start"],
+                "output_nodes": ["critic"],
+                "user_prompt": '{{start}}\nCALL_TOOL lookup_fact {"topic": "everest"}',
+            },
+            {
+                "name": "critic",
+                "model_name": "loopback",
+                "input_nodes": ["researcher"],
+                "output_nodes": ["researcher", "end"],
+                "handoffs": 1,
+                "user_prompt": "Check: {{researcher}}\nHANDOFF researcher",
+            },
+        ],
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("config.json", json.dumps(config))
         archive.writestr("readme.md", "# fact_check\n")
-        archive.writestr("attachment/mcp.json", json.dumps(
-            {"mcpServers": {"demo": {"url": mcp_url, "transportType": "streamable_http", "timeout": 30}}}))
-        archive.writestr("attachment/model.json", json.dumps(
-            {"models": [{"name": "loopback", "base_url": model_url, "api_key": "", "model": "fake-model"}]}))
+        archive.writestr(
+            "attachment/mcp.json",
+            json.dumps({"mcpServers": {"demo": {"url": mcp_url, "transportType": "streamable_http", "timeout": 30}}}),
+        )
+        archive.writestr(
+            "attachment/model.json",
+            json.dumps({"models": [{"name": "loopback", "base_url": model_url, "api_key": "", "model": "fake-model"}]}),
+        )
     return buffer.getvalue()
 
 
@@ -46,8 +65,11 @@ def test_an_imported_mag_graph_runs_with_handoffs_and_mcp_tools(cloud, test_mode
     model.reset()
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth(USER))
-        imported = http.post("/api/mag/graphs/import", headers={**auth(USER), "content-type": "application/zip"},
-                             content=package(model.url, mcp_url))
+        imported = http.post(
+            "/api/mag/graphs/import",
+            headers={**auth(USER), "content-type": "application/zip"},
+            content=package(model.url, mcp_url),
+        )
         assert imported.status_code == 201, imported.text
         assert imported.json()["added_models"] == ["loopback"] and imported.json()["added_servers"] == ["demo"]
         graph_id = imported.json()["graph_id"]
@@ -56,12 +78,16 @@ def test_an_imported_mag_graph_runs_with_handoffs_and_mcp_tools(cloud, test_mode
 
         async def follow() -> list[dict]:
             async with connect(f"{cloud.ws}?token={e2e_token(USER)}") as socket:
-                await socket.send(json.dumps({"method": "subscribe_graph_execution",
-                                              "data": {"graph_exec_id": graph_exec_id}}))
+                await socket.send(
+                    json.dumps({"method": "subscribe_graph_execution", "data": {"graph_exec_id": graph_exec_id}})
+                )
                 assert json.loads(await asyncio.wait_for(socket.recv(), 10))["success"] is True
                 started = await asyncio.to_thread(
-                    http.post, f"/api/graphs/{graph_id}/execute/1", json={"inputs": {"start": "How high?"}},
-                    headers={**auth(USER), "Idempotency-Key": "mag-e2e-1"})
+                    http.post,
+                    f"/api/graphs/{graph_id}/execute/1",
+                    json={"inputs": {"start": "How high?"}},
+                    headers={**auth(USER), "Idempotency-Key": "mag-e2e-1"},
+                )
                 assert started.status_code == 200 and started.json()["id"] == graph_exec_id, started.text
                 return await events_until_final(socket)
 
@@ -77,8 +103,11 @@ def test_an_imported_mag_graph_runs_with_handoffs_and_mcp_tools(cloud, test_mode
     assert completed["outputs"] == {"execution_chain": [chain], "final_result": [f"Answer: Tool results: {FACT}"]}
 
     progress = [(e["method"], e["data"]["node_name"]) for e in events if e["method"] in ("node_start", "node_end")]
-    assert progress == [(method, name) for name in ("researcher", "critic", "researcher", "critic")
-                        for method in ("node_start", "node_end")]
+    assert progress == [
+        (method, name)
+        for name in ("researcher", "critic", "researcher", "critic")
+        for method in ("node_start", "node_end")
+    ]
     starts = [e["data"] for e in events if e["method"] == "node_start"]
     assert [s["level"] for s in starts] == [0, 1, 0, 1] and all(s["graph_exec_id"] == graph_exec_id for s in starts)
     assert {e["data"]["status"] for e in events if e["method"] == "node_end"} == {"COMPLETED"}

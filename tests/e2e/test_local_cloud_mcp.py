@@ -10,8 +10,8 @@ from localcloud import discovery
 from stratus.blocks.ai.mcp_tool import MCPToolBlock
 from stratus.mag.models import McpServerConfig
 from stratus.mcp.client import list_tools
-from tests.e2e.conftest import auth, run_to_end
 from tests.conftest import allowed_egress
+from tests.e2e.conftest import auth, run_to_end
 
 INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
 OUTPUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
@@ -22,14 +22,30 @@ def _link(source: str, sink: str, source_name: str, sink_name: str) -> dict:
 
 
 def mcp_graph(server_url: str) -> dict:
-    return {"name": "MCP word count", "description": "Counts words with the demo MCP server.", "nodes": [
-        {"id": "in", "block_id": INPUT, "input_default": {"name": "text", "value": None}},
-        {"id": "tool", "block_id": MCPToolBlock.id,
-         "input_default": {"server_url": server_url, "transport": "sse", "tool_name": "word_count", "timeout": 30}},
-        {"id": "count", "block_id": OUTPUT, "input_default": {"name": "count"}},
-        {"id": "error", "block_id": OUTPUT, "input_default": {"name": "error"}},
-    ], "links": [_link("in", "tool", "result", "tool_arguments_#_text"),
-                 _link("tool", "count", "result", "value"), _link("tool", "error", "error", "value")]}
+    return {
+        "name": "MCP word count",
+        "description": "Counts words with the demo MCP server.",
+        "nodes": [
+            {"id": "in", "block_id": INPUT, "input_default": {"name": "text", "value": None}},
+            {
+                "id": "tool",
+                "block_id": MCPToolBlock.id,
+                "input_default": {
+                    "server_url": server_url,
+                    "transport": "sse",
+                    "tool_name": "word_count",
+                    "timeout": 30,
+                },
+            },
+            {"id": "count", "block_id": OUTPUT, "input_default": {"name": "count"}},
+            {"id": "error", "block_id": OUTPUT, "input_default": {"name": "error"}},
+        ],
+        "links": [
+            _link("in", "tool", "result", "tool_arguments_#_text"),
+            _link("tool", "count", "result", "value"),
+            _link("tool", "error", "error", "value"),
+        ],
+    }
 
 
 def test_the_demo_mcp_server_serves_a_graph(cloud):

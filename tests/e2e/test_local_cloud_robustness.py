@@ -24,8 +24,14 @@ def _raw_request(cloud, request: bytes) -> bytes:
             response += chunk
             if b"\r\n\r\n" in response:
                 head, _, body = response.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 if len(body) >= length:
                     break
         return response
@@ -34,8 +40,11 @@ def _raw_request(cloud, request: bytes) -> bytes:
 def test_a_json_body_that_is_not_utf8_gets_a_400_with_a_message(cloud):
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth("bad-bytes"))
-        response = http.post("/api/auth/user/timezone", content=b'{"timezone": "\xff\xfe"}',
-                             headers={**auth("bad-bytes"), "content-type": "application/json"})
+        response = http.post(
+            "/api/auth/user/timezone",
+            content=b'{"timezone": "\xff\xfe"}',
+            headers={**auth("bad-bytes"), "content-type": "application/json"},
+        )
         assert response.status_code == 400, response.text
         assert response.json()["detail"]
         # The same connection pool still works: nothing was dropped.
@@ -53,8 +62,13 @@ def test_methods_the_http_api_does_not_route_get_a_405(cloud):
 def test_bad_websocket_frames_leave_the_connection_working(cloud):
     async def session():
         async with connect(f"{cloud.ws}?token={e2e_token('ws-frames')}") as ws:
-            for frame in (b"\xff\xfe\x00binary", "not json {", json.dumps([1, 2]), json.dumps({"method": 7}),
-                          json.dumps({"": "x", "method": "heartbeat"})):
+            for frame in (
+                b"\xff\xfe\x00binary",
+                "not json {",
+                json.dumps([1, 2]),
+                json.dumps({"method": 7}),
+                json.dumps({"": "x", "method": "heartbeat"}),
+            ):
                 await ws.send(frame)
             await ws.send(json.dumps({"method": "heartbeat"}))
             replies = []
@@ -69,16 +83,22 @@ def test_bad_websocket_frames_leave_the_connection_working(cloud):
 
 
 def _empty_key_item(graph_exec_id: str) -> dict:
-    return {"PK": {"S": f"GEXEC#{graph_exec_id}"}, "SK": {"S": "META"}, "id": {"S": graph_exec_id},
-            "user_id": {"S": "empty-key-user"}, "status": {"S": "COMPLETED"},
-            "inputs": {"M": {"": {"S": "x"}, "nested": {"M": {"": {"N": "1"}}}}}}
+    return {
+        "PK": {"S": f"GEXEC#{graph_exec_id}"},
+        "SK": {"S": "META"},
+        "id": {"S": graph_exec_id},
+        "user_id": {"S": "empty-key-user"},
+        "status": {"S": "COMPLETED"},
+        "inputs": {"M": {"": {"S": "x"}, "nested": {"M": {"": {"N": "1"}}}}},
+    }
 
 
 def test_an_item_with_an_empty_map_key_does_not_stop_other_users_events(cloud):
     dynamodb = cloud.client("dynamodb")
     dynamodb.put_item(TableName="ExecutionsTable", Item=_empty_key_item("empty-key-exec"))
-    stored = dynamodb.get_item(TableName="ExecutionsTable", Key={"PK": {"S": "GEXEC#empty-key-exec"},
-                                                                 "SK": {"S": "META"}})["Item"]
+    stored = dynamodb.get_item(
+        TableName="ExecutionsTable", Key={"PK": {"S": "GEXEC#empty-key-exec"}, "SK": {"S": "META"}}
+    )["Item"]
     assert stored["inputs"]["M"][""] == {"S": "x"}  # read back as written
     user = "after-empty-key"
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
@@ -86,12 +106,15 @@ def test_an_item_with_an_empty_map_key_does_not_stop_other_users_events(cloud):
         graph = http.post("/api/graphs", headers=auth(user), json={"graph": _child_graph()}).json()
 
     async def follow() -> list[dict]:
-        async with connect(f"{cloud.ws}?token={e2e_token(user)}") as ws, \
-                httpx.AsyncClient(base_url=cloud.http, timeout=30) as http:
+        async with (
+            connect(f"{cloud.ws}?token={e2e_token(user)}") as ws,
+            httpx.AsyncClient(base_url=cloud.http, timeout=30) as http,
+        ):
             await ws.send(json.dumps({"method": "subscribe_graph_executions", "data": {"graph_id": graph["id"]}}))
             await asyncio.wait_for(ws.recv(), 10)
-            started = await http.post(f"/api/graphs/{graph['id']}/execute/1", headers=auth(user),
-                                      json={"inputs": {"topic": "Eve"}})
+            started = await http.post(
+                f"/api/graphs/{graph['id']}/execute/1", headers=auth(user), json={"inputs": {"topic": "Eve"}}
+            )
             assert started.status_code == 200, started.text
             return await events_until_final(ws, timeout=30)
 
@@ -112,14 +135,18 @@ def test_executions_running_at_a_stop_end_final_after_the_next_start(tmp_path):
             http.post("/api/auth/user", headers=auth(user))
             child = http.post("/api/graphs", headers=auth(user), json={"graph": _child_graph(timer_seconds=2)}).json()
             parent = http.post("/api/graphs", headers=auth(user), json={"graph": _parent_graph(child)}).json()
-            started = http.post(f"/api/graphs/{parent['id']}/execute/1", headers=auth(user),
-                                json={"inputs": {"name": "Ada"}})
+            started = http.post(
+                f"/api/graphs/{parent['id']}/execute/1", headers=auth(user), json={"inputs": {"name": "Ada"}}
+            )
             assert started.status_code == 200, started.text
         parent_exec_id = started.json()["id"]
 
         def waiting_child():
-            items = dynamodb.scan(TableName="ExecutionsTable", FilterExpression="parent_graph_exec_id = :p",
-                                  ExpressionAttributeValues={":p": {"S": parent_exec_id}})["Items"]
+            items = dynamodb.scan(
+                TableName="ExecutionsTable",
+                FilterExpression="parent_graph_exec_id = :p",
+                ExpressionAttributeValues={":p": {"S": parent_exec_id}},
+            )["Items"]
             return items[0] if items and "task_token" in items[0] else None
 
         child_exec_id = wait_for(waiting_child, timeout=30)["id"]["S"]
@@ -129,8 +156,11 @@ def test_executions_running_at_a_stop_end_final_after_the_next_start(tmp_path):
 
     second = CloudProcess(state).start()
     try:
-        kept = second.client("dynamodb").get_item(
-            TableName="ExecutionsTable", Key={"PK": {"S": "GEXEC#kept-empty-key"}, "SK": {"S": "META"}}).get("Item")
+        kept = (
+            second.client("dynamodb")
+            .get_item(TableName="ExecutionsTable", Key={"PK": {"S": "GEXEC#kept-empty-key"}, "SK": {"S": "META"}})
+            .get("Item")
+        )
         assert kept and kept["inputs"]["M"]["nested"] == {"M": {"": {"N": "1"}}}  # the snapshot kept it
         parent_meta = wait_final(second, parent_exec_id, timeout=30)
         child_meta = wait_final(second, child_exec_id, timeout=30)

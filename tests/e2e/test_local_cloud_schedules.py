@@ -16,15 +16,24 @@ def test_a_schedule_created_over_http_fires_and_its_execution_completes(cloud):
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         assert http.post("/api/auth/user", headers=auth(user)).status_code == 200
         http.post("/api/auth/user/timezone", headers=auth(user), json={"timezone": "Europe/Paris"})
-        graph = http.post("/api/graphs", headers=auth(user),
-                          json={"graph": json.loads((ROOT / "examples" / "calculator.json").read_text())}).json()
-        created = http.post(f"/api/graphs/{graph['id']}/schedules", headers=auth(user),
-                            json={"name": "hourly sum", "cron": "0 * * * *", "inputs": {"a": 2, "b": 3}})
+        graph = http.post(
+            "/api/graphs",
+            headers=auth(user),
+            json={"graph": json.loads((ROOT / "examples" / "calculator.json").read_text())},
+        ).json()
+        created = http.post(
+            f"/api/graphs/{graph['id']}/schedules",
+            headers=auth(user),
+            json={"name": "hourly sum", "cron": "0 * * * *", "inputs": {"a": 2, "b": 3}},
+        )
         assert created.status_code == 200, created.text
         schedule = created.json()
         assert schedule["timezone"] == "Europe/Paris" and schedule["next_run_time"].endswith(("+01:00", "+02:00"))
-        bad = http.post(f"/api/graphs/{graph['id']}/schedules", headers=auth(user),
-                        json={"name": "bad", "cron": "0 25 * * *", "inputs": {"a": 2, "b": 3}})
+        bad = http.post(
+            f"/api/graphs/{graph['id']}/schedules",
+            headers=auth(user),
+            json={"name": "bad", "cron": "0 25 * * *", "inputs": {"a": 2, "b": 3}},
+        )
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "cron"]
 
         aws = cloud.client("scheduler").get_schedule(Name=schedule["id"], GroupName="ScheduleGroup")
@@ -45,8 +54,10 @@ def test_a_schedule_created_over_http_fires_and_its_execution_completes(cloud):
         assert final["status"] == "COMPLETED" and "result" in final["outputs"], final
 
         item = cloud.client("dynamodb").get_item(
-            TableName="StoreTable", Key={"PK": {"S": f"USER#{user}#SCHEDULES"}, "SK": {"S": f"SCHEDULE#{schedule['id']}"}},
-            ConsistentRead=True)["Item"]
+            TableName="StoreTable",
+            Key={"PK": {"S": f"USER#{user}#SCHEDULES"}, "SK": {"S": f"SCHEDULE#{schedule['id']}"}},
+            ConsistentRead=True,
+        )["Item"]
         recorded = {k: TypeDeserializer().deserialize(v) for k, v in item.items()}
         assert recorded["last_execution_id"] == executions[0]["id"] and recorded["run_count"] == 1
 

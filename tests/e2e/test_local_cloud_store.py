@@ -15,15 +15,30 @@ def test_publish_review_search_add_to_library_and_run(cloud):
     with httpx.Client(base_url=cloud.http, timeout=30) as http:
         for user in (alice, bob):
             assert http.post("/api/auth/user", headers=auth(user)).status_code == 200
-        graph = http.post("/api/graphs", headers=auth(alice), json={
-            "graph": json.loads((ROOT / "examples" / "calculator.json").read_text())}).json()
-        profile = http.post("/api/store/profile", headers=auth(alice),
-                            json={"name": "Alice", "username": "alice-e2e", "description": "makes agents"})
+        graph = http.post(
+            "/api/graphs",
+            headers=auth(alice),
+            json={"graph": json.loads((ROOT / "examples" / "calculator.json").read_text())},
+        ).json()
+        profile = http.post(
+            "/api/store/profile",
+            headers=auth(alice),
+            json={"name": "Alice", "username": "alice-e2e", "description": "makes agents"},
+        )
         assert profile.status_code == 200, profile.text
-        submitted = http.post("/api/store/submissions", headers=auth(alice), json={
-            "agent_id": graph["id"], "agent_version": 1, "slug": "adder", "name": "Adder agent",
-            "sub_heading": "Adds two numbers", "description": "Adds numbers and scales the sum",
-            "categories": ["math"]})
+        submitted = http.post(
+            "/api/store/submissions",
+            headers=auth(alice),
+            json={
+                "agent_id": graph["id"],
+                "agent_version": 1,
+                "slug": "adder",
+                "name": "Adder agent",
+                "sub_heading": "Adds two numbers",
+                "description": "Adds numbers and scales the sum",
+                "categories": ["math"],
+            },
+        )
         assert submitted.status_code == 200, submitted.text
         version_id = submitted.json()["store_listing_version_id"]
 
@@ -31,11 +46,20 @@ def test_publish_review_search_add_to_library_and_run(cloud):
         search = http.get("/api/store/agents", params={"search_query": "adder"}, headers=auth(bob)).json()
         assert search["agents"] == []
         assert http.get(f"/api/graphs/{graph['id']}", params={"version": 1}, headers=auth(bob)).status_code == 404
-        assert http.post(f"/api/store/admin/submissions/{version_id}/review", headers=auth(bob),
-                         json={"is_approved": True, "comments": "", "internal_comments": ""}).status_code == 403
+        assert (
+            http.post(
+                f"/api/store/admin/submissions/{version_id}/review",
+                headers=auth(bob),
+                json={"is_approved": True, "comments": "", "internal_comments": ""},
+            ).status_code
+            == 403
+        )
 
-        reviewed = http.post(f"/api/store/admin/submissions/{version_id}/review", headers=auth(admin, admin=True),
-                             json={"is_approved": True, "comments": "Nice", "internal_comments": "checked by hand"})
+        reviewed = http.post(
+            f"/api/store/admin/submissions/{version_id}/review",
+            headers=auth(admin, admin=True),
+            json={"is_approved": True, "comments": "Nice", "internal_comments": "checked by hand"},
+        )
         assert reviewed.status_code == 200, reviewed.text
 
         found = http.get("/api/store/agents", params={"search_query": "ADDS numbers"}, headers=auth(bob)).json()

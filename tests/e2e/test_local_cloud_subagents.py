@@ -13,27 +13,44 @@ OUTPUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
 TEMPLATE = "db7d8f02-2f44-4c55-ab7a-eae0941f0c30"
 USER = "sub-e2e"
 
-CHILD = {"name": "shouter", "nodes": [
-    {"id": "in", "block_id": INPUT, "input_default": {"name": "word"}},
-    {"id": "fill", "block_id": TEMPLATE, "input_default": {"format": "{{word | upper}}!"}},
-    {"id": "out", "block_id": OUTPUT, "input_default": {"name": "shout"}},
-], "links": [
-    {"source_id": "in", "source_name": "result", "sink_id": "fill", "sink_name": "values_#_word"},
-    {"source_id": "fill", "source_name": "output", "sink_id": "out", "sink_name": "value"},
-]}
+CHILD = {
+    "name": "shouter",
+    "nodes": [
+        {"id": "in", "block_id": INPUT, "input_default": {"name": "word"}},
+        {"id": "fill", "block_id": TEMPLATE, "input_default": {"format": "{{word | upper}}!"}},
+        {"id": "out", "block_id": OUTPUT, "input_default": {"name": "shout"}},
+    ],
+    "links": [
+        {"source_id": "in", "source_name": "result", "sink_id": "fill", "sink_name": "values_#_word"},
+        {"source_id": "fill", "source_name": "output", "sink_id": "out", "sink_name": "value"},
+    ],
+}
 
 
 def _parent(child: dict) -> dict:
-    return {"name": "asks the shouter", "nodes": [
-        {"id": "in", "block_id": INPUT, "input_default": {"name": "text"}},
-        {"id": "agent", "block_id": AGENT, "input_default": {
-            "graph_id": child["id"], "graph_version": child["version"], "user_id": "", "inputs": {},
-            "input_schema": child["input_schema"], "output_schema": child["output_schema"]}},
-        {"id": "out", "block_id": OUTPUT, "input_default": {"name": "answer"}},
-    ], "links": [
-        {"source_id": "in", "source_name": "result", "sink_id": "agent", "sink_name": "word"},
-        {"source_id": "agent", "source_name": "shout", "sink_id": "out", "sink_name": "value"},
-    ]}
+    return {
+        "name": "asks the shouter",
+        "nodes": [
+            {"id": "in", "block_id": INPUT, "input_default": {"name": "text"}},
+            {
+                "id": "agent",
+                "block_id": AGENT,
+                "input_default": {
+                    "graph_id": child["id"],
+                    "graph_version": child["version"],
+                    "user_id": "",
+                    "inputs": {},
+                    "input_schema": child["input_schema"],
+                    "output_schema": child["output_schema"],
+                },
+            },
+            {"id": "out", "block_id": OUTPUT, "input_default": {"name": "answer"}},
+        ],
+        "links": [
+            {"source_id": "in", "source_name": "result", "sink_id": "agent", "sink_name": "word"},
+            {"source_id": "agent", "source_name": "shout", "sink_id": "out", "sink_name": "value"},
+        ],
+    }
 
 
 def test_an_agent_runs_another_agent_and_gets_its_outputs(cloud):
@@ -43,8 +60,9 @@ def test_an_agent_runs_another_agent_and_gets_its_outputs(cloud):
         assert child.status_code == 200, child.text
         parent = http.post("/api/graphs", headers=auth(USER), json={"graph": _parent(child.json())})
         assert parent.status_code == 200, parent.text
-        started = http.post(f"/api/graphs/{parent.json()['id']}/execute/1", headers=auth(USER),
-                            json={"inputs": {"text": "hello"}})
+        started = http.post(
+            f"/api/graphs/{parent.json()['id']}/execute/1", headers=auth(USER), json={"inputs": {"text": "hello"}}
+        )
         assert started.status_code == 200, started.text
 
         meta = wait_final(cloud, started.json()["id"])
@@ -53,8 +71,9 @@ def test_an_agent_runs_another_agent_and_gets_its_outputs(cloud):
         assert agent_node["status"] == "COMPLETED"
 
         # The child is an ordinary execution of the same user, listed under its own graph.
-        child_run = http.get(f"/api/graphs/{child.json()['id']}/executions/{agent_node['child_graph_exec_id']}",
-                             headers=auth(USER))
+        child_run = http.get(
+            f"/api/graphs/{child.json()['id']}/executions/{agent_node['child_graph_exec_id']}", headers=auth(USER)
+        )
         assert child_run.status_code == 200, child_run.text
         assert child_run.json()["status"] == "COMPLETED"
         assert child_run.json()["outputs"] == {"shout": ["HELLO!"]}

@@ -16,8 +16,13 @@ from tests.e2e.conftest import e2e_token, wait_for
 def _management(cloud):
     import boto3
 
-    return boto3.client("apigatewaymanagementapi", endpoint_url=f"{cloud.http}/@ws/ws", region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=f"{cloud.http}/@ws/ws",
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def test_connect_is_refused_without_or_with_a_bad_token(cloud):
@@ -67,8 +72,9 @@ def test_management_api_posts_gets_and_deletes(cloud):
         async with connect(f"{cloud.ws}?token={e2e_token('ws-carol')}") as socket:
             connection_ids = await asyncio.to_thread(_connection_ids_for, cloud, "ws-carol")
             connection_id = connection_ids[0]
-            await asyncio.to_thread(management.post_to_connection, ConnectionId=connection_id,
-                                    Data=b'{"method":"hello"}')
+            await asyncio.to_thread(
+                management.post_to_connection, ConnectionId=connection_id, Data=b'{"method":"hello"}'
+            )
             message = json.loads(await asyncio.wait_for(socket.recv(), 10))
             info = await asyncio.to_thread(management.get_connection, ConnectionId=connection_id)
             await asyncio.to_thread(management.delete_connection, ConnectionId=connection_id)

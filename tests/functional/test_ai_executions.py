@@ -5,22 +5,25 @@ charges in the ledger, and credentials given at execute (`credentials_inputs`)."
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from localcloud.fake_openai import FakeOpenAI
 from stratus.db.executions_table import executions_table, meta_key
-from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
 from tests.conftest import allowed_egress
+from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PLATFORM_KEY = "platform-test-key"
 USER_KEY = "sk-user-own-key-0123"
 # The export's LLM nodes by block id (uploads give nodes new ids).
-LLM_NODES = {"1f292d4a-41a4-4977-9684-7c8d560b9f91": "writer", "a0a69be1-4528-491c-a85a-a4ab6873e3f0": "summarizer",
-             "ed55ac19-356e-4243-a6cb-bc599e9b716f": "tagger"}
+LLM_NODES = {
+    "1f292d4a-41a4-4977-9684-7c8d560b9f91": "writer",
+    "a0a69be1-4528-491c-a85a-a4ab6873e3f0": "summarizer",
+    "ed55ac19-356e-4243-a6cb-bc599e9b716f": "tagger",
+}
 INPUT_BLOCK = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
 
 
@@ -55,8 +58,9 @@ def _upload_blog_writer(api) -> dict:
 
 
 def _run(api, created: dict, body: dict) -> dict:
-    status, execution = api.request("POST", f"/api/graphs/{created['id']}/execute/{created['version']}",
-                                    user="alice", json_body=body)
+    status, execution = api.request(
+        "POST", f"/api/graphs/{created['id']}/execute/{created['version']}", user="alice", json_body=body
+    )
     assert status == 200, execution
     assert _wait(execution["id"])["status"] == "SUCCEEDED"
     status, result = api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
@@ -107,13 +111,20 @@ def test_an_autogpt_llm_export_runs_with_token_stats_and_token_charges(ai_api, m
 
 
 def test_credentials_inputs_run_the_nodes_on_the_users_own_key_free_of_token_charges(ai_api, model_server):
-    status, stored = ai_api.request("POST", "/api/integrations/openai/credentials", user="alice",
-                                    json_body={"api_key": USER_KEY, "title": "Alice's OpenAI key"})
+    status, stored = ai_api.request(
+        "POST",
+        "/api/integrations/openai/credentials",
+        user="alice",
+        json_body={"api_key": USER_KEY, "title": "Alice's OpenAI key"},
+    )
     assert status in (200, 201), stored
     created = _upload_blog_writer(ai_api)
     credentials = {"id": stored["id"], "provider": "openai", "type": "api_key", "title": stored["title"]}
-    result = _run(ai_api, created, {"inputs": {"topic": "keys"},
-                                    "credentials_inputs": {"openai_api_key_credentials": credentials}})
+    result = _run(
+        ai_api,
+        created,
+        {"inputs": {"topic": "keys"}, "credentials_inputs": {"openai_api_key_credentials": credentials}},
+    )
     assert result["status"] == "COMPLETED", result
     assert result["stats"]["llm_call_count"] == 4 and result["stats"]["cost"] == 0
     assert not [tx for tx in _ledger(ai_api) if tx["transaction_type"] == "USAGE"]
@@ -126,8 +137,12 @@ def test_credentials_inputs_are_checked_at_execute_and_nothing_is_written(ai_api
     created = _upload_blog_writer(ai_api)
     path = f"/api/graphs/{created['id']}/execute/{created['version']}"
     ai_api.request("POST", "/api/auth/user", user="bob")
-    _, bobs = ai_api.request("POST", "/api/integrations/openai/credentials", user="bob",
-                             json_body={"api_key": "sk-bob-0000", "title": "Bob's key"})
+    _, bobs = ai_api.request(
+        "POST",
+        "/api/integrations/openai/credentials",
+        user="bob",
+        json_body={"api_key": "sk-bob-0000", "title": "Bob's key"},
+    )
     cases = [
         ({"openai_api_key_credentials": {"id": bobs["id"], "provider": "openai", "type": "api_key"}}, 404),
         ({"openai_api_key_credentials": {"id": "no-such-id", "provider": "openai", "type": "api_key"}}, 404),
@@ -136,8 +151,9 @@ def test_credentials_inputs_are_checked_at_execute_and_nothing_is_written(ai_api
         ({"openai_api_key_credentials": {"id": bobs["id"], "provider": "anthropic"}}, 400),
     ]
     for credentials, expected in cases:
-        status, body = ai_api.request("POST", path, user="alice",
-                                      json_body={"inputs": {"topic": "x"}, "credentials_inputs": credentials})
+        status, body = ai_api.request(
+            "POST", path, user="alice", json_body={"inputs": {"topic": "x"}, "credentials_inputs": credentials}
+        )
         assert status == expected, (credentials, body)
         assert body["detail"]
     _, executions = ai_api.request("GET", "/api/executions", user="alice")
@@ -146,13 +162,21 @@ def test_credentials_inputs_are_checked_at_execute_and_nothing_is_written(ai_api
 
 def test_another_users_credentials_on_a_node_fail_that_node_only(ai_api, model_server):
     ai_api.request("POST", "/api/auth/user", user="bob")
-    _, bobs = ai_api.request("POST", "/api/integrations/openai/credentials", user="bob",
-                             json_body={"api_key": "sk-bob-0000", "title": "Bob's key"})
+    _, bobs = ai_api.request(
+        "POST",
+        "/api/integrations/openai/credentials",
+        user="bob",
+        json_body={"api_key": "sk-bob-0000", "title": "Bob's key"},
+    )
     graph = json.loads((EXAMPLES / "ai_blog_writer.json").read_text())
     for node in graph["nodes"]:
         if node["id"] == "tagger":
-            node["input_default"]["credentials"] = {"id": bobs["id"], "provider": "openai", "type": "api_key",
-                                                    "title": "Bob's key"}
+            node["input_default"]["credentials"] = {
+                "id": bobs["id"],
+                "provider": "openai",
+                "type": "api_key",
+                "title": "Bob's key",
+            }
     _, created = ai_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
     result = _run(ai_api, created, {"inputs": {"topic": "borrowed keys"}})
     nodes = _nodes(result)
@@ -163,16 +187,31 @@ def test_another_users_credentials_on_a_node_fail_that_node_only(ai_api, model_s
 
 
 def test_a_preset_runs_with_its_stored_credentials(ai_api, model_server):
-    _, stored = ai_api.request("POST", "/api/integrations/openai/credentials", user="alice",
-                               json_body={"api_key": USER_KEY, "title": "Alice's OpenAI key"})
+    _, stored = ai_api.request(
+        "POST",
+        "/api/integrations/openai/credentials",
+        user="alice",
+        json_body={"api_key": USER_KEY, "title": "Alice's OpenAI key"},
+    )
     created = _upload_blog_writer(ai_api)
     credentials = {"id": stored["id"], "provider": "openai", "type": "api_key", "title": stored["title"]}
-    status, preset = ai_api.request("POST", "/api/library/presets", user="alice", json_body={
-        "name": "Writer on my key", "description": "", "graph_id": created["id"], "graph_version": created["version"],
-        "inputs": {"topic": "presets"}, "credentials": {"openai_api_key_credentials": credentials}})
+    status, preset = ai_api.request(
+        "POST",
+        "/api/library/presets",
+        user="alice",
+        json_body={
+            "name": "Writer on my key",
+            "description": "",
+            "graph_id": created["id"],
+            "graph_version": created["version"],
+            "inputs": {"topic": "presets"},
+            "credentials": {"openai_api_key_credentials": credentials},
+        },
+    )
     assert status == 200, preset
-    status, execution = ai_api.request("POST", f"/api/library/presets/{preset['id']}/execute", user="alice",
-                                       json_body={})
+    status, execution = ai_api.request(
+        "POST", f"/api/library/presets/{preset['id']}/execute", user="alice", json_body={}
+    )
     assert status == 200, execution
     assert _wait(execution["id"])["status"] == "SUCCEEDED"
     _, result = ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")

@@ -6,8 +6,12 @@ from stratus.db.users_table import users_table
 
 
 def _create(api, user: str, permissions=("IDENTITY",), name="ci key"):
-    status, body = api.request("POST", "/api/api-keys", user=user,
-                               json_body={"name": name, "permissions": list(permissions), "description": "d"})
+    status, body = api.request(
+        "POST",
+        "/api/api-keys",
+        user=user,
+        json_body={"name": name, "permissions": list(permissions), "description": "d"},
+    )
     assert status == 200, body
     return body
 
@@ -57,8 +61,12 @@ def test_suspend_update_permissions_and_revoke(api):
     api.request("POST", "/api/auth/user", user="alice")
     created = _create(api, "alice", permissions=["READ_GRAPH"])
     key_id, plain = created["api_key"]["id"], created["plain_text_key"]
-    status, key = api.request("PUT", f"/api/api-keys/{key_id}/permissions", user="alice",
-                              json_body={"permissions": ["IDENTITY", "READ_GRAPH"]})
+    status, key = api.request(
+        "PUT",
+        f"/api/api-keys/{key_id}/permissions",
+        user="alice",
+        json_body={"permissions": ["IDENTITY", "READ_GRAPH"]},
+    )
     assert status == 200 and key["permissions"] == ["IDENTITY", "READ_GRAPH"]
     assert api.request("GET", "/external-api/v1/me", headers={"x-api-key": plain})[0] == 200
     status, key = api.request("POST", f"/api/api-keys/{key_id}/suspend", user="alice")
@@ -67,8 +75,9 @@ def test_suspend_update_permissions_and_revoke(api):
     assert status == 401 and "suspended" in body["detail"]
     status, key = api.request("DELETE", f"/api/api-keys/{key_id}", user="alice")
     assert status == 200 and key["status"] == "REVOKED" and key["revoked_at"]
-    status, _ = api.request("PUT", f"/api/api-keys/{key_id}/permissions", user="alice",
-                            json_body={"permissions": ["IDENTITY"]})
+    status, _ = api.request(
+        "PUT", f"/api/api-keys/{key_id}/permissions", user="alice", json_body={"permissions": ["IDENTITY"]}
+    )
     assert status == 409
     assert api.request("GET", "/external-api/v1/me", headers={"x-api-key": plain})[0] == 401
 
@@ -98,8 +107,9 @@ def test_user_b_can_never_read_or_change_user_a_keys_or_credits(api):
     status, key = api.request("GET", f"/api/api-keys/{alice_key}", user="alice")
     assert key["status"] == "ACTIVE" and key["permissions"] == ["IDENTITY"]
     # Credits: bob cannot grant himself or alice anything, and sees only his own ledger.
-    status, _ = api.request("POST", "/api/credits/admin/add_credits", user="bob",
-                            json_body={"user_id": "alice", "amount": 5})
+    status, _ = api.request(
+        "POST", "/api/credits/admin/add_credits", user="bob", json_body={"user_id": "alice", "amount": 5}
+    )
     assert status == 403
     status, history = api.request("GET", "/api/credits/transactions", user="bob")
     assert all(t["transaction_key"] == "signup-grant" for t in history["transactions"])

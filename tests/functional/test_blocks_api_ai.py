@@ -37,8 +37,9 @@ def _reservation(data: dict) -> int:
 
 
 def test_an_llm_block_runs_in_the_ai_lambda_on_the_platform_key_with_a_token_charge(ai_api, model_server):
-    status, outputs = ai_api.request("POST", PATH, user="alice", json_body=PROMPT,
-                                     headers={"idempotency-key": "one-off-1"})
+    status, outputs = ai_api.request(
+        "POST", PATH, user="alice", json_body=PROMPT, headers={"idempotency-key": "one-off-1"}
+    )
     assert status == 200, outputs
     assert outputs == {"response": ["Echo: Hello Ada"], "prompt": [[{"role": "user", "content": "Hello Ada"}]]}
     assert _ai_runs(ai_api) == 1 and len(model_server.requests) == 1
@@ -51,15 +52,21 @@ def test_an_llm_block_runs_in_the_ai_lambda_on_the_platform_key_with_a_token_cha
     # The call was capped to what was reserved.
     assert model_server.requests[0]["max_tokens"] <= get_block(TEXT_GENERATOR).token_limit(PROMPT)
     # A retried request replays the first result: no run, no charge.
-    status, again = ai_api.request("POST", PATH, user="alice", json_body=PROMPT, headers={"idempotency-key": "one-off-1"})
+    status, again = ai_api.request(
+        "POST", PATH, user="alice", json_body=PROMPT, headers={"idempotency-key": "one-off-1"}
+    )
     assert status == 200 and again == outputs
     assert _ai_runs(ai_api) == 1 and len(model_server.requests) == 1 and len(_usage(ai_api)) == 1
     assert ai_api.request("GET", "/api/credits", user="alice") == (200, {"credits": 999})
 
 
 def test_the_users_own_credentials_are_used_free_of_token_charges(ai_api, model_server):
-    status, stored = ai_api.request("POST", "/api/integrations/openai/credentials", user="alice",
-                                    json_body={"api_key": "sk-alice-0123", "title": "Alice's key"})
+    status, stored = ai_api.request(
+        "POST",
+        "/api/integrations/openai/credentials",
+        user="alice",
+        json_body={"api_key": "sk-alice-0123", "title": "Alice's key"},
+    )
     assert status == 201, stored
     credentials = {"id": stored["id"], "provider": "openai", "type": "api_key", "title": stored["title"]}
     status, outputs = ai_api.request("POST", PATH, user="alice", json_body={**PROMPT, "credentials": credentials})
@@ -69,13 +76,21 @@ def test_the_users_own_credentials_are_used_free_of_token_charges(ai_api, model_
 
 def test_another_users_credentials_are_404_and_nothing_runs_or_is_charged(ai_api, model_server):
     ai_api.request("POST", "/api/auth/user", user="bob")
-    _, bobs = ai_api.request("POST", "/api/integrations/openai/credentials", user="bob",
-                             json_body={"api_key": "sk-bob-0000", "title": "Bob's key"})
+    _, bobs = ai_api.request(
+        "POST",
+        "/api/integrations/openai/credentials",
+        user="bob",
+        json_body={"api_key": "sk-bob-0000", "title": "Bob's key"},
+    )
     body = {**PROMPT, "credentials": {"id": bobs["id"], "provider": "openai", "type": "api_key"}}
     status, error = ai_api.request("POST", PATH, user="alice", json_body=body)
     assert status == 404 and "cannot be used" in error["detail"]
-    status, error = ai_api.request("POST", f"/external-api/v1/blocks/{TEXT_GENERATOR}/execute", json_body=body,
-                                   headers={"x-api-key": _key(ai_api, "alice", ["EXECUTE_BLOCK"])})
+    status, error = ai_api.request(
+        "POST",
+        f"/external-api/v1/blocks/{TEXT_GENERATOR}/execute",
+        json_body=body,
+        headers={"x-api-key": _key(ai_api, "alice", ["EXECUTE_BLOCK"])},
+    )
     assert status == 404
     assert model_server.requests == [] and _usage(ai_api) == []
 

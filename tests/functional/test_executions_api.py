@@ -34,58 +34,103 @@ def _time(i: int) -> str:
     return f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}.000000+00:00"
 
 
-def put_execution(exec_id: str, user: str = "alice", graph_id: str = "graph-1", status: str = "COMPLETED",
-                  at: int = 0, version: int = 1, inputs: dict | None = None, outputs: dict | None = None,
-                  nodes: list[dict] | None = None, **extra: Any) -> str:
+def put_execution(
+    exec_id: str,
+    user: str = "alice",
+    graph_id: str = "graph-1",
+    status: str = "COMPLETED",
+    at: int = 0,
+    version: int = 1,
+    inputs: dict | None = None,
+    outputs: dict | None = None,
+    nodes: list[dict] | None = None,
+    **extra: Any,
+) -> str:
     created_at = _time(at)
     table = executions_table()
-    table.put({**meta_key(exec_id), **user_index_keys(user, created_at, graph_id), "kind": "graph", "id": exec_id,
-               "user_id": user, "graph_id": graph_id, "graph_version": version, "status": status,
-               "inputs": inputs or {}, "outputs": outputs or {},
-               "stats": {"cost": 3, "duration": 1.5, "node_exec_count": len(nodes or []), "node_error_count": 0},
-               "created_at": created_at, "started_at": created_at,
-               "ended_at": created_at if status in ("COMPLETED", "FAILED", "TERMINATED") else None, **extra})
+    table.put(
+        {
+            **meta_key(exec_id),
+            **user_index_keys(user, created_at, graph_id),
+            "kind": "graph",
+            "id": exec_id,
+            "user_id": user,
+            "graph_id": graph_id,
+            "graph_version": version,
+            "status": status,
+            "inputs": inputs or {},
+            "outputs": outputs or {},
+            "stats": {"cost": 3, "duration": 1.5, "node_exec_count": len(nodes or []), "node_error_count": 0},
+            "created_at": created_at,
+            "started_at": created_at,
+            "ended_at": created_at if status in ("COMPLETED", "FAILED", "TERMINATED") else None,
+            **extra,
+        }
+    )
     for node in nodes or []:
-        table.put({**node_key(exec_id, node["node_exec_id"]), "kind": "node", "graph_exec_id": exec_id,
-                   "user_id": user, "block_id": CALC, "input_data": {}, "output_data": {},
-                   "add_time": created_at, **node})
+        table.put(
+            {
+                **node_key(exec_id, node["node_exec_id"]),
+                "kind": "node",
+                "graph_exec_id": exec_id,
+                "user_id": user,
+                "block_id": CALC,
+                "input_data": {},
+                "output_data": {},
+                "add_time": created_at,
+                **node,
+            }
+        )
     return exec_id
 
 
 def node(node_exec_id: str, seq: int, status: str = "COMPLETED", node_id: str | None = None, **fields: Any) -> dict:
-    return {"node_exec_id": node_exec_id, "seq": seq, "status": status, "node_id": node_id or f"n-{node_exec_id}",
-            **fields}
+    return {
+        "node_exec_id": node_exec_id,
+        "seq": seq,
+        "status": status,
+        "node_id": node_id or f"n-{node_exec_id}",
+        **fields,
+    }
 
 
 def raw_request(api, method: str, path: str, user: str, query: str = "") -> tuple[int, Any, dict]:
     """Like `api.request`, but also returns the response headers."""
     from localcloud.apigw import http_event
-
     from tests.conftest import token
 
     route_key, function, params = api.router.match(method, path)
     headers = {"authorization": f"Bearer {token(user)}"}
     result = api.runner.invoke(function, http_event(method, path, route_key, headers, query, b"", params))
     response = result.payload
-    return response["statusCode"], json.loads(response["body"]), {k.lower(): v for k, v in
-                                                                  (response.get("headers") or {}).items()}
+    return (
+        response["statusCode"],
+        json.loads(response["body"]),
+        {k.lower(): v for k, v in (response.get("headers") or {}).items()},
+    )
 
 
 def api_key(api, user: str, permissions: list[str]) -> str:
     api.request("POST", "/api/auth/user", user=user)
-    status, created = api.request("POST", "/api/api-keys", user=user,
-                                  json_body={"name": "k", "permissions": permissions})
+    status, created = api.request(
+        "POST", "/api/api-keys", user=user, json_body={"name": "k", "permissions": permissions}
+    )
     assert status == 200, created
     return created["plain_text_key"]
 
 
 # --- read -----------------------------------------------------------------------------------
 def test_get_execution_returns_meta_and_nodes_in_seq_order_with_inf(api):
-    put_execution("e1", outputs={"result": [INF, 2]}, inputs={"a": 1}, nodes=[
-        node("n-c", 2, output_data={"result": [INF]}),
-        node("n-a", 0, input_data={"value": -INF}),
-        node("n-b", 1, status="FAILED", output_data={"error": ["boom"]}),
-    ])
+    put_execution(
+        "e1",
+        outputs={"result": [INF, 2]},
+        inputs={"a": 1},
+        nodes=[
+            node("n-c", 2, output_data={"result": [INF]}),
+            node("n-a", 0, input_data={"value": -INF}),
+            node("n-b", 1, status="FAILED", output_data={"error": ["boom"]}),
+        ],
+    )
     executions_table().put({**static_key("e1", "n-a", "value"), "node_id": "n-a", "pin": "value", "value": 1})
 
     status, execution = api.request("GET", "/api/graphs/graph-1/executions/e1", user="alice")
@@ -119,8 +164,11 @@ def test_large_values_stored_in_the_bucket_are_resolved(api):
     if values._bucket() not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=values._bucket())
     s3.put_object(Bucket=values._bucket(), Key="e1/big.json", Body=json.dumps({"text": "x" * 10}).encode())
-    put_execution("e1", outputs={"doc": [{"$s3": "e1/big.json"}]},
-                  nodes=[node("n1", 0, output_data={"doc": [{"$s3": "e1/big.json"}]})])
+    put_execution(
+        "e1",
+        outputs={"doc": [{"$s3": "e1/big.json"}]},
+        nodes=[node("n1", 0, output_data={"doc": [{"$s3": "e1/big.json"}]})],
+    )
     status, execution = api.request("GET", "/api/graphs/graph-1/executions/e1", user="alice")
     assert status == 200
     assert execution["outputs"] == {"doc": [{"text": "x" * 10}]}
@@ -165,8 +213,12 @@ def test_graph_executions_by_page_number(api, thirty):
     assert page2["pagination"] == {"total_items": None, "total_pages": None, "current_page": 2, "page_size": 12}
     assert page2["next_cursor"]
     # The page's cursor continues exactly where page 2 ends.
-    page3_by_cursor = api.request("GET", "/api/graphs/graph-1/executions", user="alice",
-                                  query=f"page=3&page_size=12&cursor={page2['next_cursor']}")[1]
+    page3_by_cursor = api.request(
+        "GET",
+        "/api/graphs/graph-1/executions",
+        user="alice",
+        query=f"page=3&page_size=12&cursor={page2['next_cursor']}",
+    )[1]
     status, page3 = api.request("GET", "/api/graphs/graph-1/executions", user="alice", query="page=3&page_size=12")
     assert [e["id"] for e in page3["executions"]] == thirty[24:] == [e["id"] for e in page3_by_cursor["executions"]]
     assert page3["pagination"] == {"total_items": 30, "total_pages": 3, "current_page": 3, "page_size": 12}
@@ -188,8 +240,12 @@ def test_list_parameters_are_validated(api, thirty):
         assert status == 422, (query, body)
     # A cursor from Bob's listing cannot start Alice's query anywhere else.
     bob_cursor = api.request("GET", "/api/graphs/graph-1/executions", user="bob", query="page_size=1")[1]
-    assert api.request("GET", "/api/graphs/graph-1/executions", user="alice",
-                       query=f"cursor={bob_cursor['next_cursor']}")[0] == 422
+    assert (
+        api.request("GET", "/api/graphs/graph-1/executions", user="alice", query=f"cursor={bob_cursor['next_cursor']}")[
+            0
+        ]
+        == 422
+    )
     assert api.request("GET", "/api/executions", user="alice", query=f"cursor={bob_cursor['next_cursor']}")[0] == 422
     assert api.request("GET", "/api/graphs/graph-1/executions", user="alice", query="page=1000&page_size=100")[0] == 422
 
@@ -202,8 +258,9 @@ def test_all_executions_is_autogpts_plain_list_with_a_cursor_header(api, thirty)
     assert {e["graph_id"] for e in listed} == {"graph-1", "graph-2"} and {e["user_id"] for e in listed} == {"alice"}
     status, first, headers = raw_request(api, "GET", "/api/executions", "alice", query="page_size=20")
     assert status == 200 and len(first) == 20 and headers["x-next-cursor"]
-    status, rest, headers = raw_request(api, "GET", "/api/executions", "alice",
-                                        query=f"page_size=20&cursor={headers['x-next-cursor']}")
+    status, rest, headers = raw_request(
+        api, "GET", "/api/executions", "alice", query=f"page_size=20&cursor={headers['x-next-cursor']}"
+    )
     assert [e["id"] for e in first + rest] == [e["id"] for e in listed] and "x-next-cursor" not in headers
     assert [e["id"] for e in api.request("GET", "/api/executions", user="bob")[1]] == ["b1-2", "b1-1", "b1-0"]
     assert api.request("GET", "/api/executions", user="carol") == (200, [])
@@ -211,9 +268,16 @@ def test_all_executions_is_autogpts_plain_list_with_a_cursor_header(api, thirty)
 
 # --- stop -----------------------------------------------------------------------------------
 def _running_execution() -> str:
-    return put_execution("run-1", status="RUNNING", nodes=[
-        node("done", 0), node("busy", 1, status="RUNNING"), node("queued", 2, status="QUEUED"),
-        node("waiting", 3, status="INCOMPLETE")])
+    return put_execution(
+        "run-1",
+        status="RUNNING",
+        nodes=[
+            node("done", 0),
+            node("busy", 1, status="RUNNING"),
+            node("queued", 2, status="QUEUED"),
+            node("waiting", 3, status="INCOMPLETE"),
+        ],
+    )
 
 
 def test_stop_terminates_the_execution_and_its_pending_nodes(api):
@@ -249,9 +313,10 @@ def test_stop_stops_the_step_functions_execution(api, monkeypatch):
 
     sfn = client("stepfunctions")
     machine = sfn.create_state_machine(
-        name="GraphExecution", roleArn="arn:aws:iam::123456789012:role/sfn",
-        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600,
-                                                                      "End": True}}}))["stateMachineArn"]
+        name="GraphExecution",
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}),
+    )["stateMachineArn"]
     monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN", machine)
     _running_execution()
     started = sfn.start_execution(stateMachineArn=machine, name="run-1", input="{}")["executionArn"]
@@ -292,16 +357,24 @@ def test_share_public_view_and_unshare(api):
     status, created = api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
     assert status == 200
     graph_id = created["id"]
-    put_execution("e1", graph_id=graph_id, inputs={"api_key": "sk-very-secret", "a": 1},
-                  outputs={"result": [INF]}, nodes=[node("out", 0, node_id="o", block_id=OUT,
-                                                         input_data={"name": "result", "value": INF})])
+    put_execution(
+        "e1",
+        graph_id=graph_id,
+        inputs={"api_key": "sk-very-secret", "a": 1},
+        outputs={"result": [INF]},
+        nodes=[node("out", 0, node_id="o", block_id=OUT, input_data={"name": "result", "value": INF})],
+    )
 
     status, share = api.request("POST", f"/api/graphs/{graph_id}/executions/e1/share", user="alice")
     assert status == 200, share
     token = share["share_token"]
     assert len(token) == 32 and share["share_url"] == f"/api/public/shared/{token}"  # no Host header here
-    again = api.request("POST", f"/api/graphs/{graph_id}/executions/e1/share", user="alice",
-                        headers={"host": "api.example.com", "x-forwarded-proto": "https"})[1]
+    again = api.request(
+        "POST",
+        f"/api/graphs/{graph_id}/executions/e1/share",
+        user="alice",
+        headers={"host": "api.example.com", "x-forwarded-proto": "https"},
+    )[1]
     assert again == {"share_token": token, "share_url": f"https://api.example.com/api/public/shared/{token}"}
     execution = api.request("GET", f"/api/graphs/{graph_id}/executions/e1", user="alice")[1]
     assert execution["is_shared"] is True and execution["share_token"] == token
@@ -338,17 +411,18 @@ def test_another_user_can_never_read_stop_delete_or_share(api):
     _running_execution()
     put_execution("done-1", status="COMPLETED", at=1)
     for user, method, path, exec_id in [
-            ("bob", "GET", "/api/graphs/graph-1/executions/run-1", "run-1"),
-            ("bob", "POST", "/api/graphs/graph-1/executions/run-1/stop", "run-1"),
-            ("bob", "POST", "/api/graphs/graph-1/executions/run-1/share", "run-1"),
-            ("bob", "DELETE", "/api/graphs/graph-1/executions/run-1/share", "run-1"),
-            ("bob", "DELETE", "/api/executions/done-1", "done-1"),
-            ("bob", "DELETE", "/api/executions/run-1", "run-1"),
-            ("bob", "POST", "/api/graphs/graph-1/executions/done-1/stop", "done-1"),
-            ("bob", "POST", "/api/graphs/graph-1/executions/done-1/share", "done-1"),
-            # the right owner but the wrong graph is not found either
-            ("alice", "POST", "/api/graphs/graph-2/executions/run-1/stop", "run-1"),
-            ("alice", "POST", "/api/graphs/graph-2/executions/run-1/share", "run-1")]:
+        ("bob", "GET", "/api/graphs/graph-1/executions/run-1", "run-1"),
+        ("bob", "POST", "/api/graphs/graph-1/executions/run-1/stop", "run-1"),
+        ("bob", "POST", "/api/graphs/graph-1/executions/run-1/share", "run-1"),
+        ("bob", "DELETE", "/api/graphs/graph-1/executions/run-1/share", "run-1"),
+        ("bob", "DELETE", "/api/executions/done-1", "done-1"),
+        ("bob", "DELETE", "/api/executions/run-1", "run-1"),
+        ("bob", "POST", "/api/graphs/graph-1/executions/done-1/stop", "done-1"),
+        ("bob", "POST", "/api/graphs/graph-1/executions/done-1/share", "done-1"),
+        # the right owner but the wrong graph is not found either
+        ("alice", "POST", "/api/graphs/graph-2/executions/run-1/stop", "run-1"),
+        ("alice", "POST", "/api/graphs/graph-2/executions/run-1/share", "run-1"),
+    ]:
         status, body = api.request(method, path, user=user)
         assert (status, body) == (404, {"detail": f"Graph execution #{exec_id} not found."}), (user, method, path)
     meta = executions_table().get(meta_key("run-1"), consistent=True)
@@ -360,11 +434,27 @@ def test_another_user_can_never_read_stop_delete_or_share(api):
 
 # --- external API ---------------------------------------------------------------------------
 def test_external_results_need_read_graph(api):
-    put_execution("e1", outputs={"result": [INF, 7]}, nodes=[
-        node("calc", 0, node_id="c", input_data={"operation": "Divide", "a": 1, "b": 0},
-             output_data={"result": [INF]}),
-        node("out", 1, node_id="o", block_id=OUT, input_data={"name": "result", "value": INF},
-             output_data={"output": [INF], "name": ["result"]})])
+    put_execution(
+        "e1",
+        outputs={"result": [INF, 7]},
+        nodes=[
+            node(
+                "calc",
+                0,
+                node_id="c",
+                input_data={"operation": "Divide", "a": 1, "b": 0},
+                output_data={"result": [INF]},
+            ),
+            node(
+                "out",
+                1,
+                node_id="o",
+                block_id=OUT,
+                input_data={"name": "result", "value": INF},
+                output_data={"output": [INF], "name": ["result"]},
+            ),
+        ],
+    )
     put_execution("run-1", status="RUNNING", at=1)
     reader = api_key(api, "alice", ["READ_GRAPH"])
     executor = api_key(api, "alice", ["EXECUTE_GRAPH"])
@@ -380,12 +470,15 @@ def test_external_results_need_read_graph(api):
     assert len(results["output"]) == 2 and math.isinf(results["output"][0]["result"])
     assert results["output"][1] == {"result": 7}
 
-    running = api.request("GET", "/external-api/v1/graphs/graph-1/executions/run-1/results",
-                          headers={"x-api-key": reader})[1]
+    running = api.request(
+        "GET", "/external-api/v1/graphs/graph-1/executions/run-1/results", headers={"x-api-key": reader}
+    )[1]
     assert running["status"] == "RUNNING" and running["output"] is None and running["nodes"] == []
     assert api.request("GET", path, headers={"x-api-key": executor})[0] == 403
     assert api.request("GET", path)[0] == 401
-    assert api.request("GET", "/external-api/v1/graphs/graph-2/executions/e1/results",
-                       headers={"x-api-key": reader})[0] == 404
+    assert (
+        api.request("GET", "/external-api/v1/graphs/graph-2/executions/e1/results", headers={"x-api-key": reader})[0]
+        == 404
+    )
     bob_reader = api_key(api, "bob", ["READ_GRAPH"])
     assert api.request("GET", path, headers={"x-api-key": bob_reader})[0] == 404

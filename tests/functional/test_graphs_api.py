@@ -55,8 +55,9 @@ def test_get_list_versions_and_activation(api):
     assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[1]["name"] == "Fan-out v2"
     status, versions = api.request("GET", f"/api/graphs/{graph_id}/versions", user="alice")
     assert [(v["version"], v["is_active"]) for v in versions] == [(3, False), (2, True), (1, False)]
-    status, active = api.request("PUT", f"/api/graphs/{graph_id}/versions/active", user="alice",
-                                 json_body={"active_graph_version": 1})
+    status, active = api.request(
+        "PUT", f"/api/graphs/{graph_id}/versions/active", user="alice", json_body={"active_graph_version": 1}
+    )
     assert status == 200 and active["version"] == 1 and active["is_active"]
     assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[1]["version"] == 1
     status, v3_again = api.request("GET", f"/api/graphs/{graph_id}/versions/3", user="alice")
@@ -71,8 +72,14 @@ def test_get_list_versions_and_activation(api):
 
 def test_export_strips_secrets_and_owner_and_reimports(api):
     graph = example("calculator.json")
-    graph["nodes"].append({"id": "secret", "block_id": INP, "input_default": {
-        "name": "token", "value": "s3cr3t", "secret": True}, "metadata": {}})
+    graph["nodes"].append(
+        {
+            "id": "secret",
+            "block_id": INP,
+            "input_default": {"name": "token", "value": "s3cr3t", "secret": True},
+            "metadata": {},
+        }
+    )
     _, created = create(api, "alice", graph)
     status, exported = api.request("GET", f"/api/graphs/{created['id']}", user="alice", query="for_export=true")
     assert status == 200 and exported["user_id"] == ""
@@ -84,12 +91,14 @@ def test_export_strips_secrets_and_owner_and_reimports(api):
 def test_only_the_owner_reads_or_writes_a_graph(api):
     _, graph = create(api, "alice", example("condition_branch.json"))
     graph_id = graph["id"]
-    for method, path, body in [("GET", f"/api/graphs/{graph_id}", None),
-                               ("GET", f"/api/graphs/{graph_id}/versions", None),
-                               ("GET", f"/api/graphs/{graph_id}/versions/1", None),
-                               ("PUT", f"/api/graphs/{graph_id}", graph),
-                               ("PUT", f"/api/graphs/{graph_id}/versions/active", {"active_graph_version": 1}),
-                               ("DELETE", f"/api/graphs/{graph_id}", None)]:
+    for method, path, body in [
+        ("GET", f"/api/graphs/{graph_id}", None),
+        ("GET", f"/api/graphs/{graph_id}/versions", None),
+        ("GET", f"/api/graphs/{graph_id}/versions/1", None),
+        ("PUT", f"/api/graphs/{graph_id}", graph),
+        ("PUT", f"/api/graphs/{graph_id}/versions/active", {"active_graph_version": 1}),
+        ("DELETE", f"/api/graphs/{graph_id}", None),
+    ]:
         assert api.request(method, path, user="bob", json_body=body)[0] == 404, (method, path)
     assert api.request("GET", "/api/graphs", user="bob") == (200, [])
     assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[1]["version"] == 1
@@ -104,16 +113,20 @@ def _link(source: str, source_name: str, sink: str, sink_name: str) -> dict:
 
 
 def test_validation_reports_every_problem_per_node_and_pin(api):
-    graph = {"name": "broken", "nodes": [
-        _node("calc", CALC, operation="Add"),
-        _node("ghost", "00000000-0000-0000-0000-000000000000"),
-        _node("out", OUT, name="x"),
-    ], "links": [
-        _link("calc", "result", "out", "value"),
-        _link("calc", "nope", "out", "value"),
-        _link("calc", "result", "out", "missing_pin"),
-        _link("calc", "result", "nowhere", "value"),
-    ]}
+    graph = {
+        "name": "broken",
+        "nodes": [
+            _node("calc", CALC, operation="Add"),
+            _node("ghost", "00000000-0000-0000-0000-000000000000"),
+            _node("out", OUT, name="x"),
+        ],
+        "links": [
+            _link("calc", "result", "out", "value"),
+            _link("calc", "nope", "out", "value"),
+            _link("calc", "result", "out", "missing_pin"),
+            _link("calc", "result", "nowhere", "value"),
+        ],
+    }
     status, body = create(api, "alice", graph)
     assert status == 400
     detail = body["detail"]
@@ -128,19 +141,27 @@ def test_validation_reports_every_problem_per_node_and_pin(api):
 
 def test_dynamic_pins_validate_on_their_base_name_and_cycles_are_rejected(api):
     fill = "db7d8f02-2f44-4c55-ab7a-eae0941f0c30"
-    graph = {"name": "dynamic", "nodes": [_node("calc", CALC, operation="Add", a=1, b=2), _node("fill", fill,
-                                                                                                format="{{x}}")],
-             "links": [_link("calc", "result", "fill", "values_#_x")]}
+    graph = {
+        "name": "dynamic",
+        "nodes": [_node("calc", CALC, operation="Add", a=1, b=2), _node("fill", fill, format="{{x}}")],
+        "links": [_link("calc", "result", "fill", "values_#_x")],
+    }
     assert create(api, "alice", graph)[0] == 200
-    cyclic = {"name": "cycle", "nodes": [_node("c1", CALC, operation="Add"), _node("c2", CALC, operation="Add")],
-              "links": [_link("c1", "result", "c2", "a"), _link("c2", "result", "c1", "a")]}
+    cyclic = {
+        "name": "cycle",
+        "nodes": [_node("c1", CALC, operation="Add"), _node("c2", CALC, operation="Add")],
+        "links": [_link("c1", "result", "c2", "a"), _link("c2", "result", "c1", "a")],
+    }
     status, body = create(api, "alice", cyclic)
     assert status == 400 and "Circular" in json.dumps(body["detail"]["node_errors"])
 
 
 def test_links_from_static_output_blocks_are_forced_static(api):
-    graph = {"name": "static", "nodes": [_node("store", STORE, input="x"), _node("out", OUT, name="o")],
-             "links": [_link("store", "output", "out", "value")]}
+    graph = {
+        "name": "static",
+        "nodes": [_node("store", STORE, input="x"), _node("out", OUT, name="o")],
+        "links": [_link("store", "output", "out", "value")],
+    }
     status, created = create(api, "alice", graph)
     assert status == 200 and created["links"][0]["is_static"] is True
 
@@ -183,8 +204,11 @@ def _agent(node_id: str, graph: dict) -> dict:
 
 
 def _agent_targets(graph: dict) -> list[tuple[str, int]]:
-    return sorted((n["input_default"]["graph_id"], n["input_default"]["graph_version"])
-                  for n in graph["nodes"] if n["block_id"] == AGENT)
+    return sorted(
+        (n["input_default"]["graph_id"], n["input_default"]["graph_version"])
+        for n in graph["nodes"]
+        if n["block_id"] == AGENT
+    )
 
 
 def test_importing_an_export_with_sub_graphs_creates_them_and_points_the_agent_nodes_at_them(api):
@@ -207,14 +231,16 @@ def test_importing_an_export_with_sub_graphs_creates_them_and_points_the_agent_n
 
 
 def test_a_secret_input_value_is_not_in_the_schema_nor_in_an_exported_sub_agent_node(api):
-    child_graph = {"name": "child", "nodes": [_node("secret", INP, name="token", value="s3cr3t", secret=True)],
-                   "links": []}
+    child_graph = {
+        "name": "child",
+        "nodes": [_node("secret", INP, name="token", value="s3cr3t", secret=True)],
+        "links": [],
+    }
     _, child = create(api, "alice", child_graph)
     assert child["input_schema"]["properties"]["token"]["secret"] is True
     assert "s3cr3t" not in json.dumps(child["input_schema"]) and child["input_schema"]["required"] == []
     # A node written with an older schema copy still holding the default: export drops it.
-    schema = {**child["input_schema"], "properties": {"token": {"type": "string", "secret": True,
-                                                               "default": "s3cr3t"}}}
+    schema = {**child["input_schema"], "properties": {"token": {"type": "string", "secret": True, "default": "s3cr3t"}}}
     node = {**_agent("c", child), "input_default": {**_agent("c", child)["input_default"], "input_schema": schema}}
     _, parent = create(api, "alice", {"name": "parent", "nodes": [node], "links": []})
     status, exported = api.request("GET", f"/api/graphs/{parent['id']}", user="alice", query="for_export=true")
@@ -226,14 +252,25 @@ def test_a_secret_input_value_is_not_in_the_schema_nor_in_an_exported_sub_agent_
 def test_an_export_bundles_the_owners_sub_graphs_once_each_and_an_import_remaps_them_all(api):
     _, bobs = create(api, "bob", example("calculator.json"))
     _, grandchild = create(api, "alice", example("calculator.json"))
-    child_graph = {"name": "child", "nodes": [
-        _agent("g1", grandchild), _agent("g2", grandchild), _agent("b", bobs),
-        _node("secret", INP, name="token", value="s3cr3t", secret=True)], "links": []}
+    child_graph = {
+        "name": "child",
+        "nodes": [
+            _agent("g1", grandchild),
+            _agent("g2", grandchild),
+            _agent("b", bobs),
+            _node("secret", INP, name="token", value="s3cr3t", secret=True),
+        ],
+        "links": [],
+    }
     _, child = create(api, "alice", child_graph)
     parent_graph = {"name": "parent", "nodes": [_agent("c", child), _agent("g", grandchild)], "links": []}
     _, parent = create(api, "alice", parent_graph)
-    itself = api.request("PUT", f"/api/graphs/{parent['id']}", user="alice", json_body={
-        **parent_graph, "nodes": [*parent_graph["nodes"], _agent("self", parent)]})[1]
+    itself = api.request(
+        "PUT",
+        f"/api/graphs/{parent['id']}",
+        user="alice",
+        json_body={**parent_graph, "nodes": [*parent_graph["nodes"], _agent("self", parent)]},
+    )[1]
     assert itself["version"] == 2
 
     status, exported = api.request("GET", f"/api/graphs/{parent['id']}", user="alice", query="for_export=true")

@@ -64,14 +64,17 @@ def test_another_users_id_or_another_provider_is_not_found(api):
     assert api.request("GET", path, user="alice")[0] == 200  # still there
 
 
-@pytest.mark.parametrize("provider, body, where", [
-    ("openai", {"type": "oauth2", "api_key": SECRET}, "type"),
-    ("openai", {"type": "api_key"}, "api_key"),
-    ("openai", {"type": "api_key", "api_key": "   "}, "api_key"),
-    ("openai", {"type": "api_key", "api_key": SECRET, "expires_at": -5}, "expires_at"),
-    ("OpenAI", {"type": "api_key", "api_key": SECRET}, None),
-    ("open.ai", {"type": "api_key", "api_key": SECRET}, None),
-])
+@pytest.mark.parametrize(
+    "provider, body, where",
+    [
+        ("openai", {"type": "oauth2", "api_key": SECRET}, "type"),
+        ("openai", {"type": "api_key"}, "api_key"),
+        ("openai", {"type": "api_key", "api_key": "   "}, "api_key"),
+        ("openai", {"type": "api_key", "api_key": SECRET, "expires_at": -5}, "expires_at"),
+        ("OpenAI", {"type": "api_key", "api_key": SECRET}, None),
+        ("open.ai", {"type": "api_key", "api_key": SECRET}, None),
+    ],
+)
 def test_bad_credentials_are_422_and_store_nothing(api, provider, body, where):
     status, answer = api.request("POST", f"/api/integrations/{provider}/credentials", user="alice", json_body=body)
     assert status == 422, answer
@@ -114,13 +117,35 @@ def test_secrets_never_reach_the_logs(api, capsys, caplog):
     try:
         created = _create(api)
         resolve_api_key("alice", {"id": created["id"]})
-        api.request("POST", "/api/integrations/openai/credentials", user="alice",
-                    json_body={"type": "api_key", "api_key": SECRET, "expires_at": "soon"})
-        api.request("POST", "/api/mag/models", user="alice", json_body={
-            "name": "gpt", "base_url": "https://api.example.com/v1", "model": "gpt-4o-mini", "api_key": MODEL_SECRET})
-        api.request("POST", "/api/mag/models", user="alice", json_body={
-            "name": "bad", "base_url": "https://api.example.com/v1", "model": "m", "api_key": MODEL_SECRET,
-            "temperature": 9})
+        api.request(
+            "POST",
+            "/api/integrations/openai/credentials",
+            user="alice",
+            json_body={"type": "api_key", "api_key": SECRET, "expires_at": "soon"},
+        )
+        api.request(
+            "POST",
+            "/api/mag/models",
+            user="alice",
+            json_body={
+                "name": "gpt",
+                "base_url": "https://api.example.com/v1",
+                "model": "gpt-4o-mini",
+                "api_key": MODEL_SECRET,
+            },
+        )
+        api.request(
+            "POST",
+            "/api/mag/models",
+            user="alice",
+            json_body={
+                "name": "bad",
+                "base_url": "https://api.example.com/v1",
+                "model": "m",
+                "api_key": MODEL_SECRET,
+                "temperature": 9,
+            },
+        )
         model_configs.get_model_config("alice", "gpt")
     finally:
         logger.setLevel(previous)
@@ -132,8 +157,14 @@ def test_secrets_never_reach_the_logs(api, capsys, caplog):
 
 # --- MAG model configs ------------------------------------------------------------------
 def _model(**fields):
-    return {"name": "deepseek", "base_url": "https://api.example.com/v1", "model": "deepseek-chat",
-            "api_key": MODEL_SECRET, "temperature": 0.2, **fields}
+    return {
+        "name": "deepseek",
+        "base_url": "https://api.example.com/v1",
+        "model": "deepseek-chat",
+        "api_key": MODEL_SECRET,
+        "temperature": 0.2,
+        **fields,
+    }
 
 
 def test_model_configs_crud_with_masked_keys(api):
@@ -165,8 +196,9 @@ def test_update_keeps_the_key_unless_a_new_one_is_given(api):
         status, updated = api.request("PUT", "/api/mag/models/deepseek", user="alice", json_body=body)
         assert status == 200 and updated["model"] == "deepseek-reasoner", updated
         assert model_configs.get_model_config("alice", "deepseek").api_key == MODEL_SECRET
-    status, updated = api.request("PUT", "/api/mag/models/deepseek", user="alice",
-                                  json_body=_model(api_key="sk-new-key-00000000000000000001"))
+    status, updated = api.request(
+        "PUT", "/api/mag/models/deepseek", user="alice", json_body=_model(api_key="sk-new-key-00000000000000000001")
+    )
     assert status == 200 and updated["api_key"] == "sk-...0001"
     assert model_configs.get_model_config("alice", "deepseek").api_key == "sk-new-key-00000000000000000001"
     status, body = api.request("PUT", "/api/mag/models/deepseek", user="alice", json_body=_model(name="renamed"))
@@ -188,13 +220,16 @@ def test_model_configs_belong_to_their_user(api):
     assert model_configs.get_model_config("alice", "deepseek").api_key == MODEL_SECRET
 
 
-@pytest.mark.parametrize("body, where", [
-    (_model(temperature=3), "temperature"),
-    (_model(base_url=""), "base_url"),
-    ({"name": "x", "base_url": "http://h/v1"}, "model"),
-    (_model(name="a/b"), None),
-    (_model(name=" padded"), None),
-])
+@pytest.mark.parametrize(
+    "body, where",
+    [
+        (_model(temperature=3), "temperature"),
+        (_model(base_url=""), "base_url"),
+        ({"name": "x", "base_url": "http://h/v1"}, "model"),
+        (_model(name="a/b"), None),
+        (_model(name=" padded"), None),
+    ],
+)
 def test_bad_model_configs_are_422_and_store_nothing(api, body, where):
     status, answer = api.request("POST", "/api/mag/models", user="alice", json_body=body)
     assert status == 422, answer

@@ -62,8 +62,9 @@ def test_an_item_that_cannot_be_restored_is_reported_and_the_rest_loads(aws, tmp
     dynamodb, s3 = client("dynamodb"), client("s3")
     good = [{"PK": {"S": f"GEXEC#ok-{n}"}, "SK": {"S": "META"}, "status": {"S": "COMPLETED"}} for n in range(30)]
     bad = {"PK": {"S": "GEXEC#broken"}, "status": {"S": "COMPLETED"}}  # no sort key: DynamoDB refuses it
-    (tmp_path / snapshot.SNAPSHOT_FILE).write_text(json.dumps(
-        {"tables": {"ExecutionsTable": good[:10] + [bad] + good[10:]}, "buckets": {}}))
+    (tmp_path / snapshot.SNAPSHOT_FILE).write_text(
+        json.dumps({"tables": {"ExecutionsTable": good[:10] + [bad] + good[10:]}, "buckets": {}})
+    )
     with caplog.at_level(logging.ERROR, logger="localcloud.snapshot"):
         counts = snapshot.load(tmp_path, dynamodb, s3)
     assert counts["ExecutionsTable"] == 30
@@ -95,8 +96,8 @@ def test_save_replaces_the_snapshot_whole_and_round_trips_empty_map_keys(aws, st
 
 def test_on_start_an_execution_that_cannot_be_resumed_is_finalized_failed_with_the_reason(aws, stack, monkeypatch):
     from localcloud.cloud import LocalCloud
-    from stratus.aws import client
     from stratus.auth.jwt_tokens import Claims
+    from stratus.aws import client
     from stratus.executions import launcher, store
     from stratus.graphs import service as graphs
     from stratus.graphs.models import CreateGraph, Graph
@@ -111,8 +112,7 @@ def test_on_start_an_execution_that_cannot_be_resumed_is_finalized_failed_with_t
     finished = launcher.start_execution("resumer", graph_id, 1, {"topic": "y"})
     store.update_meta(finished.id, {"status": "COMPLETED"})
     # No state machine of that name exists, so StartExecution fails.
-    monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN",
-                       "arn:aws:states:us-east-1:123456789012:stateMachine:gone")
+    monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:gone")
     cloud = LocalCloud(state=None, gateways=False)
     cloud.runner = Api(stack).runner
     monkeypatch.setattr(cloud, "client", client)

@@ -14,20 +14,37 @@ SERVER = {"transportType": "streamable_http", "url": "https://api.example.com/mc
 
 
 def agent(name: str, inputs: list[str], outputs: list[str], **fields) -> dict:
-    return {"name": name, "model_name": "fake-gpt", "input_nodes": inputs, "output_nodes": outputs,
-            "user_prompt": f"{name}: {{{{start}}}}", **fields}
+    return {
+        "name": name,
+        "model_name": "fake-gpt",
+        "input_nodes": inputs,
+        "output_nodes": outputs,
+        "user_prompt": f"{name}: {{{{start}}}}",
+        **fields,
+    }
 
 
 def config(name: str = "research", **fields) -> dict:
-    return {"name": name, "description": "Search, then write",
-            "nodes": [agent("searcher", ["start"], ["writer"], mcp_servers=["search"]),
-                      agent("writer", ["searcher"], ["end"])],
-            "end_template": "{{writer}}", **fields}
+    return {
+        "name": name,
+        "description": "Search, then write",
+        "nodes": [
+            agent("searcher", ["start"], ["writer"], mcp_servers=["search"]),
+            agent("writer", ["searcher"], ["end"]),
+        ],
+        "end_template": "{{writer}}",
+        **fields,
+    }
 
 
 def subgraph_node(name: str, subgraph: str) -> dict:
-    return {"name": name, "is_subgraph": True, "subgraph_name": subgraph, "input_nodes": ["start"],
-            "output_nodes": ["end"]}
+    return {
+        "name": name,
+        "is_subgraph": True,
+        "subgraph_name": subgraph,
+        "input_nodes": ["start"],
+        "output_nodes": ["end"],
+    }
 
 
 def package(graph: dict, servers: dict | None = None, models: list | None = None) -> bytes:
@@ -41,14 +58,21 @@ def package(graph: dict, servers: dict | None = None, models: list | None = None
 
 
 def import_zip(api, user: str, payload: bytes) -> tuple[int, dict]:
-    return api.request("POST", "/api/mag/graphs/import", user=user, raw_body=payload,
-                       headers={"content-type": "application/zip"})
+    return api.request(
+        "POST", "/api/mag/graphs/import", user=user, raw_body=payload, headers={"content-type": "application/zip"}
+    )
 
 
 def multipart(payload: bytes, filename: str = "research.zip") -> tuple[bytes, str]:
     boundary = "stratus-test-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
-            f"Content-Type: application/zip\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            f"Content-Type: application/zip\r\n\r\n"
+        ).encode()
+        + payload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -60,8 +84,9 @@ def test_save_a_mag_graph_as_a_stratus_graph_of_kind_mag(api):
     assert {n["block_id"] for n in graph["nodes"]} == {MAG_AGENT_BLOCK_ID}
     by_name = {n["input_default"]["name"]: n for n in graph["nodes"]}
     assert by_name["searcher"]["input_default"]["mcp_servers"] == ["search"]
-    assert [(link["source_id"], link["sink_id"]) for link in graph["links"]] == \
-        [(by_name["searcher"]["id"], by_name["writer"]["id"])]
+    assert [(link["source_id"], link["sink_id"]) for link in graph["links"]] == [
+        (by_name["searcher"]["id"], by_name["writer"]["id"])
+    ]
     assert graph["mag_config"]["end_template"] == "{{writer}}" and graph["mag_subgraphs"] == {}
     assert graph["input_schema"]["required"] == ["start"]
     # The same listing as AutoGPT graphs, which stay as they were (no MAG fields).
@@ -87,8 +112,9 @@ def test_import_a_zip_package_adds_the_servers_and_models_the_user_lacks(api):
     kept = {"transportType": "sse", "url": "https://api.example.com/sse"}
     assert api.request("PUT", "/api/mag/mcp", user="alice", json_body={"mcpServers": {"search": kept}})[0] == 200
     models = [{"name": "fake-gpt", "base_url": "https://api.example.com/v1", "api_key": "", "model": "gpt-4o-mini"}]
-    status, imported = import_zip(api, "alice", package(config(), servers={"search": SERVER, "extra": SERVER},
-                                                        models=models))
+    status, imported = import_zip(
+        api, "alice", package(config(), servers={"search": SERVER, "extra": SERVER}, models=models)
+    )
     assert status == 201, imported
     assert imported["name"] == "research" and imported["version"] == 1
     assert imported["added_servers"] == ["extra"] and imported["skipped_servers"] == ["search"]
@@ -107,8 +133,9 @@ def test_import_json_and_multipart_uploads(api):
     status, imported = api.request("POST", "/api/mag/graphs/import", user="alice", json_body=config("plain"))
     assert status == 201 and imported["name"] == "plain" and imported["added_servers"] == []
     body, content_type = multipart(package(config("uploaded")))
-    status, imported = api.request("POST", "/api/mag/graphs/import", user="alice", raw_body=body,
-                                   headers={"content-type": content_type})
+    status, imported = api.request(
+        "POST", "/api/mag/graphs/import", user="alice", raw_body=body, headers={"content-type": content_type}
+    )
     assert status == 201 and imported["name"] == "uploaded"
     names = [g["name"] for g in api.request("GET", "/api/mag/graphs", user="alice")[1]]
     assert names == ["plain", "uploaded"]
@@ -128,11 +155,16 @@ def test_subgraphs_are_snapshotted_and_recursion_is_refused(api):
     looped = {**config("inner"), "nodes": [*config()["nodes"], subgraph_node("back", "outer")]}
     status, body = api.request("PUT", "/api/mag/graphs/inner", user="alice", json_body=looped)
     assert status == 422 and "inner → outer → middle → inner" in body["detail"]
-    status, body = api.request("POST", "/api/mag/graphs", user="alice",
-                               json_body={"name": "selfish", "nodes": [subgraph_node("me", "selfish")]})
+    status, body = api.request(
+        "POST",
+        "/api/mag/graphs",
+        user="alice",
+        json_body={"name": "selfish", "nodes": [subgraph_node("me", "selfish")]},
+    )
     assert status == 422 and "recursion" in body["detail"]
-    status, body = api.request("POST", "/api/mag/graphs", user="alice",
-                               json_body={"name": "lost", "nodes": [subgraph_node("x", "nowhere")]})
+    status, body = api.request(
+        "POST", "/api/mag/graphs", user="alice", json_body={"name": "lost", "nodes": [subgraph_node("x", "nowhere")]}
+    )
     assert status == 422 and "nowhere" in body["detail"]
     # A deleted subgraph lives on in the snapshots of the graphs that used it.
     assert api.request("DELETE", "/api/mag/graphs/inner", user="alice")[0] == 200
@@ -146,21 +178,29 @@ def test_subgraphs_are_snapshotted_and_recursion_is_refused(api):
 
 
 def test_update_list_export_and_delete(api):
-    api.request("PUT", "/api/mag/mcp", user="alice",
-                json_body={"mcpServers": {"search": SERVER, "unused": {"command": "npx", "env": {"K": "v"}}}})
+    api.request(
+        "PUT",
+        "/api/mag/mcp",
+        user="alice",
+        json_body={"mcpServers": {"search": SERVER, "unused": {"command": "npx", "env": {"K": "v"}}}},
+    )
     from stratus.integrations.model_configs import save_model_config
     from stratus.mag.models import ModelConfig
 
-    save_model_config("alice", ModelConfig(name="fake-gpt", base_url="https://api.example.com/v1",
-                                           api_key="sk-secret-123456", model="gpt-4o-mini"))
+    save_model_config(
+        "alice",
+        ModelConfig(
+            name="fake-gpt", base_url="https://api.example.com/v1", api_key="sk-secret-123456", model="gpt-4o-mini"
+        ),
+    )
     saved = api.request("POST", "/api/mag/graphs", user="alice", json_body=config())[1]
-    status, v2 = api.request("PUT", "/api/mag/graphs/research", user="alice",
-                             json_body=config(description="Better"))
+    status, v2 = api.request("PUT", "/api/mag/graphs/research", user="alice", json_body=config(description="Better"))
     assert status == 200 and v2 == {"graph_id": saved["graph_id"], "version": 2, "name": "research"}
     assert api.request("PUT", "/api/mag/graphs/research", user="alice", json_body=config("renamed"))[0] == 422
     status, listed = api.request("GET", "/api/mag/graphs", user="alice")
-    assert status == 200 and [(g["name"], g["description"], g["version"], g["node_count"]) for g in listed] == \
-        [("research", "Better", 2, 2)]
+    assert status == 200 and [(g["name"], g["description"], g["version"], g["node_count"]) for g in listed] == [
+        ("research", "Better", 2, 2)
+    ]
     archive = zipfile.ZipFile(io.BytesIO(download(api, "alice", "/api/mag/graphs/research/export")))
     assert json.loads(archive.read("config.json"))["description"] == "Better"
     assert list(json.loads(archive.read("attachment/mcp.json"))["mcpServers"]) == ["search"]
@@ -200,8 +240,11 @@ def archive_bytes(archive: zipfile.ZipFile) -> bytes:
 
 def test_another_users_graph_is_invisible(api):
     saved = api.request("POST", "/api/mag/graphs", user="alice", json_body=config())[1]
-    for method, path in [("GET", "/api/mag/graphs/research"), ("GET", "/api/mag/graphs/research/export"),
-                         ("DELETE", "/api/mag/graphs/research")]:
+    for method, path in [
+        ("GET", "/api/mag/graphs/research"),
+        ("GET", "/api/mag/graphs/research/export"),
+        ("DELETE", "/api/mag/graphs/research"),
+    ]:
         assert api.request(method, path, user="bob")[0] == 404, path
     assert api.request("PUT", "/api/mag/graphs/research", user="bob", json_body=config())[0] == 404
     assert api.request("POST", "/api/mag/graphs/research/run", user="bob", json_body={"input_text": "x"})[0] == 404
@@ -231,13 +274,17 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(api):
         status, answer = api.request(method, path, user="alice", json_body=body)
         assert status == expected, (body, answer)
         assert answer["detail"]
-    for payload, expected in [(b"not a graph", 400), (b"PK\x03\x04broken", 400),
-                              (package({"name": "../x"}), 422),
-                              (package(config(), models=[{"name": "a/b", "base_url": "http://x", "model": "m"}]), 422)]:
+    for payload, expected in [
+        (b"not a graph", 400),
+        (b"PK\x03\x04broken", 400),
+        (package({"name": "../x"}), 422),
+        (package(config(), models=[{"name": "a/b", "base_url": "http://x", "model": "m"}]), 422),
+    ]:
         status, answer = import_zip(api, "alice", payload)
         assert status == expected and answer["detail"], answer
-    status, answer = api.request("PUT", "/api/mag/mcp", user="alice",
-                                 json_body={"mcpServers": {"bad": {"transportType": "sse"}}})
+    status, answer = api.request(
+        "PUT", "/api/mag/mcp", user="alice", json_body={"mcpServers": {"bad": {"transportType": "sse"}}}
+    )
     assert status == 422 and "url" in json.dumps(answer["detail"])
     assert api.request("GET", "/api/mag/graphs", user="alice") == (200, [])
     assert api.request("GET", "/api/graphs", user="alice") == (200, [])
@@ -278,13 +325,15 @@ def test_run_starts_an_execution_with_the_input_text_as_start(api, monkeypatch):
     monkeypatch.setattr(launcher, "_start_state_machine", started.append)
     api.request("POST", "/api/auth/user", user="alice")  # signup credits
     saved = api.request("POST", "/api/mag/graphs", user="alice", json_body=config())[1]
-    status, execution = api.request("POST", "/api/mag/graphs/research/run", user="alice",
-                                    json_body={"input_text": "solar panels"})
+    status, execution = api.request(
+        "POST", "/api/mag/graphs/research/run", user="alice", json_body={"input_text": "solar panels"}
+    )
     assert status == 200, execution
     assert execution["graph_id"] == saved["graph_id"] and execution["graph_version"] == 1
     assert execution["inputs"] == {"start": "solar panels"} and started == [execution["graph_exec_id"]]
-    status, fetched = api.request("GET", f"/api/graphs/{saved['graph_id']}/executions/{execution['graph_exec_id']}",
-                                  user="alice")
+    status, fetched = api.request(
+        "GET", f"/api/graphs/{saved['graph_id']}/executions/{execution['graph_exec_id']}", user="alice"
+    )
     assert status == 200 and fetched["inputs"] == {"start": "solar panels"}
     assert api.request("POST", "/api/mag/graphs/research/run", user="alice", json_body={})[0] == 422
 

@@ -121,10 +121,18 @@ def test_idempotency_key_returns_the_same_execution(user):
 
 
 def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user, echo_server):
-    graph = {"name": "web", "nodes": [
-        {"id": "web", "block_id": WEB, "input_default": {"url": f"{echo_server}/echo", "method": "POST", "body": {"n": 1}}},
-        {"id": "out", "block_id": OUT, "input_default": {"name": "response"}},
-    ], "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
+    graph = {
+        "name": "web",
+        "nodes": [
+            {
+                "id": "web",
+                "block_id": WEB,
+                "input_default": {"url": f"{echo_server}/echo", "method": "POST", "body": {"n": 1}},
+            },
+            {"id": "out", "block_id": OUT, "input_default": {"name": "response"}},
+        ],
+        "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}],
+    }
     graph_id = upload(user, graph)
     execution = launcher.start_execution(user, graph_id, 1, {})
     steps = drive(execution.id)
@@ -138,11 +146,15 @@ def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user
 
 
 def test_a_failed_block_lambda_fails_its_node_and_the_graph_goes_on(user, echo_server):
-    graph = {"name": "web", "nodes": [
-        {"id": "web", "block_id": WEB, "input_default": {"url": echo_server}},
-        {"id": "calc", "block_id": CALC, "input_default": {"operation": "Add", "a": 1, "b": 2}},
-        {"id": "out", "block_id": OUT, "input_default": {"name": "sum"}},
-    ], "links": [{"source_id": "calc", "source_name": "result", "sink_id": "out", "sink_name": "value"}]}
+    graph = {
+        "name": "web",
+        "nodes": [
+            {"id": "web", "block_id": WEB, "input_default": {"url": echo_server}},
+            {"id": "calc", "block_id": CALC, "input_default": {"operation": "Add", "a": 1, "b": 2}},
+            {"id": "out", "block_id": OUT, "input_default": {"name": "sum"}},
+        ],
+        "links": [{"source_id": "calc", "source_name": "result", "sink_id": "out", "sink_name": "value"}],
+    }
     execution = launcher.start_execution(user, upload(user, graph), 1, {})
     step = orchestrator.start_step(execution.id, plenty_of_time)
     failed = [{"node_exec_id": i["node_exec_id"], "status": "FAILED", "error": "Task timed out"} for i in step["batch"]]
@@ -155,15 +167,20 @@ def test_a_failed_block_lambda_fails_its_node_and_the_graph_goes_on(user, echo_s
 
 def test_large_values_go_to_s3_by_reference(user):
     big = "x" * 100_000
-    graph = {"name": "big", "nodes": [
-        {"id": "s", "block_id": STORE, "input_default": {"input": big}},
-        {"id": "out", "block_id": OUT, "input_default": {"name": "big"}},
-    ], "links": [{"source_id": "s", "source_name": "output", "sink_id": "out", "sink_name": "value"}]}
+    graph = {
+        "name": "big",
+        "nodes": [
+            {"id": "s", "block_id": STORE, "input_default": {"input": big}},
+            {"id": "out", "block_id": OUT, "input_default": {"name": "big"}},
+        ],
+        "links": [{"source_id": "s", "source_name": "output", "sink_id": "out", "sink_name": "value"}],
+    }
     execution = launcher.start_execution(user, upload(user, graph), 1, {})
     drive(execution.id)
     node_items = [i for i in items(execution.id) if i["SK"].startswith("NODE#")]
-    assert any(v == [{"$s3": v[0]["$s3"]}] for i in node_items for v in i["output_data"].values()
-               if isinstance(v[0], dict))
+    assert any(
+        v == [{"$s3": v[0]["$s3"]}] for i in node_items for v in i["output_data"].values() if isinstance(v[0], dict)
+    )
     assert all(len(json.dumps(i)) < 20_000 for i in node_items)
     meta = store.get_meta(execution.id)
     assert "$s3" in meta["outputs"]["big"][0]  # the META item stays small too
@@ -171,9 +188,13 @@ def test_large_values_go_to_s3_by_reference(user):
 
 
 def test_stop_terminates_queued_nodes(user):
-    graph = {"name": "chain", "nodes": [{"id": f"c{i}", "block_id": CALC,
-                                         "input_default": {"operation": "Add", "a": 1, "b": 1}} for i in range(3)],
-             "links": []}
+    graph = {
+        "name": "chain",
+        "nodes": [
+            {"id": f"c{i}", "block_id": CALC, "input_default": {"operation": "Add", "a": 1, "b": 1}} for i in range(3)
+        ],
+        "links": [],
+    }
     execution = launcher.start_execution(user, upload(user, graph), 1, {})
     first = orchestrator.start_step(execution.id, lambda: 0)  # out of time before the first node
     assert first["done"] is False and len([i for i in items(execution.id) if i["status"] == "QUEUED"]) == 3
@@ -189,10 +210,18 @@ def test_stop_terminates_queued_nodes(user):
 
 
 def _web_graph(echo_server: str) -> dict:
-    return {"name": "web", "nodes": [
-        {"id": "web", "block_id": WEB, "input_default": {"url": f"{echo_server}/again", "method": "POST", "body": {"n": 2}}},
-        {"id": "out", "block_id": OUT, "input_default": {"name": "response"}},
-    ], "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
+    return {
+        "name": "web",
+        "nodes": [
+            {
+                "id": "web",
+                "block_id": WEB,
+                "input_default": {"url": f"{echo_server}/again", "method": "POST", "body": {"n": 2}},
+            },
+            {"id": "out", "block_id": OUT, "input_default": {"name": "response"}},
+        ],
+        "links": [{"source_id": "web", "source_name": "response", "sink_id": "out", "sink_name": "value"}],
+    }
 
 
 def test_start_again_dispatches_nodes_whose_map_was_lost(user, echo_server):
@@ -216,21 +245,34 @@ def test_start_again_routes_a_result_stored_after_the_last_advance(user, echo_se
     assert store.get_meta(execution.id)["outputs"] == {"response": [{"path": "/again", "echo": {"n": 2}}]}
 
 
-@pytest.mark.parametrize("sfn_status, error", [("FAILED", "The execution failed."),
-                                               ("TIMED_OUT", "The execution timed out."),
-                                               ("ABORTED", "The execution was stopped.")])
+@pytest.mark.parametrize(
+    "sfn_status, error",
+    [
+        ("FAILED", "The execution failed."),
+        ("TIMED_OUT", "The execution timed out."),
+        ("ABORTED", "The execution was stopped."),
+    ],
+)
 def test_a_running_execution_whose_state_machine_ended_is_finalized_by_the_status_event(
-        user, echo_server, stack, sfn_status, error):
+    user, echo_server, stack, sfn_status, error
+):
     from tests.conftest import Api
 
     execution = launcher.start_execution(user, upload(user, _web_graph(echo_server)), 1, {})
     orchestrator.start_step(execution.id, plenty_of_time)  # RUNNING, a node dispatched, then the machine is gone
     assert store.get_meta(execution.id)["status"] == "RUNNING"
-    event = {"version": "0", "source": "aws.states", "detail-type": "Step Functions Execution Status Change",
-             "detail": {"name": f"{execution.id}-1234", "status": sfn_status}}  # a continued execution's name
+    event = {
+        "version": "0",
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "detail": {"name": f"{execution.id}-1234", "status": sfn_status},
+    }  # a continued execution's name
     result = Api(stack).runner.invoke("OrchestratorFunction", event)
     assert not result.errored, result.payload
     meta = store.get_meta(execution.id)
     assert meta["status"] == "FAILED" and meta["stats"]["error"] == error
-    assert {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")} <= {"COMPLETED", "TERMINATED",
-                                                                                         "FAILED"}
+    assert {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")} <= {
+        "COMPLETED",
+        "TERMINATED",
+        "FAILED",
+    }

@@ -46,8 +46,12 @@ def test_at_balance_zero_the_blocks_api_is_402_and_the_model_gets_no_request(ai_
     _set_balance("alice", 0)
     status, error = ai_api.request("POST", PATH, user="alice", json_body=PROMPT)
     assert status == 402 and "Insufficient balance" in error["detail"]
-    status, _ = ai_api.request("POST", f"/external-api/v1/blocks/{TEXT_GENERATOR}/execute", json_body=PROMPT,
-                               headers={"x-api-key": _key(ai_api, "alice", ["EXECUTE_BLOCK"])})
+    status, _ = ai_api.request(
+        "POST",
+        f"/external-api/v1/blocks/{TEXT_GENERATOR}/execute",
+        json_body=PROMPT,
+        headers={"x-api-key": _key(ai_api, "alice", ["EXECUTE_BLOCK"])},
+    )
     assert status == 402
     # A positive balance below the reservation is refused too.
     credits.record("alice", TransactionType.GRANT, _reservation(PROMPT) - 1, "small-grant")
@@ -62,8 +66,12 @@ def test_a_graph_llm_node_the_balance_cannot_reserve_for_fails_the_graph(ai_api,
     graph = json.loads((EXAMPLES / "ai_blog_writer.json").read_text())
     _, created = ai_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
     _set_balance("alice", 5)  # > 0: the launcher accepts the run; < any LLM node's reservation
-    status, execution = ai_api.request("POST", f"/api/graphs/{created['id']}/execute/{created['version']}",
-                                       user="alice", json_body={"inputs": {"topic": "unpaid"}})
+    status, execution = ai_api.request(
+        "POST",
+        f"/api/graphs/{created['id']}/execute/{created['version']}",
+        user="alice",
+        json_body={"inputs": {"topic": "unpaid"}},
+    )
     assert status == 200, execution
     assert _wait(execution["id"])["status"] == "SUCCEEDED"
     _, result = ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
@@ -90,8 +98,12 @@ def test_concurrent_paid_block_calls_on_a_small_balance_are_all_charged(ai_api, 
     assert statuses.count(200) == runs and statuses.count(402) == calls - runs, statuses
     assert runs >= balance // reserved  # at least what the balance reserves at once ran
     ledger = _ledger()
-    charged = -sum(tx.amount for tx in ledger if tx.transaction_type in (TransactionType.USAGE, TransactionType.REFUND)
-                   and not tx.transaction_key.startswith("test-drain"))
+    charged = -sum(
+        tx.amount
+        for tx in ledger
+        if tx.transaction_type in (TransactionType.USAGE, TransactionType.REFUND)
+        and not tx.transaction_key.startswith("test-drain")
+    )
     tokens = [tx.metadata["tokens"] for tx in ledger if tx.transaction_key.endswith("#settle")]
     assert len(tokens) == runs and all(0 < t < 1000 for t in tokens)  # each run used 1 credit's worth
     assert charged == runs  # every run that happened is charged what it used: uncharged = 0
@@ -127,12 +139,17 @@ def test_settle_refunds_the_unused_reservation_and_charges_an_excess_up_to_the_b
 def test_a_run_is_capped_to_its_token_limit(model_server):
     model_server.reset()
     block = AIStructuredResponseGeneratorBlock()
-    data = {"prompt": "Describe Paris", "expected_format": {"city": "The city"}, "model": "wrong-keys-always",
-            "retry": 5}
+    data = {
+        "prompt": "Describe Paris",
+        "expected_format": {"city": "The city"},
+        "model": "wrong-keys-always",
+        "retry": 5,
+    }
     limit = 400  # far below what five attempts would use
     usage = UsageRecorder()
-    outputs = asyncio.run(_collect(block, data, llm_base_url=model_server.url, llm_api_key="k", record_usage=usage,
-                                   token_limit=limit))
+    outputs = asyncio.run(
+        _collect(block, data, llm_base_url=model_server.url, llm_api_key="k", record_usage=usage, token_limit=limit)
+    )
     assert "prepaid token limit" in dict(outputs)["error"]
     assert 0 < usage.total_tokens <= limit and 1 <= usage.calls < 5
     assert all(r["max_tokens"] <= limit for r in model_server.requests)
@@ -158,8 +175,12 @@ def test_a_retried_block_lambda_invocation_neither_reserves_nor_runs_again(ai_ap
 
     graph = json.loads((EXAMPLES / "ai_blog_writer.json").read_text())
     _, created = ai_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
-    _, execution = ai_api.request("POST", f"/api/graphs/{created['id']}/execute/{created['version']}",
-                                  user="alice", json_body={"inputs": {"topic": "retries"}})
+    _, execution = ai_api.request(
+        "POST",
+        f"/api/graphs/{created['id']}/execute/{created['version']}",
+        user="alice",
+        json_body={"inputs": {"topic": "retries"}},
+    )
     assert _wait(execution["id"])["status"] == "SUCCEEDED"
     _, result = ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
     ledger, calls = _ledger(), len(model_server.requests)
@@ -171,22 +192,33 @@ def test_a_retried_block_lambda_invocation_neither_reserves_nor_runs_again(ai_ap
 
 
 def test_concurrent_graph_runs_on_a_small_balance_never_run_an_llm_node_unpaid(ai_api, model_server):
-    graph = {"name": "one LLM node", "nodes": [{"id": "llm", "block_id": TEXT_GENERATOR, "input_default": {
-        "prompt": "Hi there", "model": "gpt-4o-mini", "max_tokens": 700}}], "links": []}
+    graph = {
+        "name": "one LLM node",
+        "nodes": [
+            {
+                "id": "llm",
+                "block_id": TEXT_GENERATOR,
+                "input_default": {"prompt": "Hi there", "model": "gpt-4o-mini", "max_tokens": 700},
+            }
+        ],
+        "links": [],
+    }
     _, created = ai_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
     runs, balance = 12, 14  # each node reserves 3 credits and uses 1
     _set_balance("alice", balance)
     path = f"/api/graphs/{created['id']}/execute/{created['version']}"
     with ThreadPoolExecutor(max_workers=runs) as pool:
-        started = list(pool.map(lambda _: ai_api.request("POST", path, user="alice", json_body={"inputs": {}}),
-                                range(runs)))
+        started = list(
+            pool.map(lambda _: ai_api.request("POST", path, user="alice", json_body={"inputs": {}}), range(runs))
+        )
     ids = [body["id"] for status, body in started if status == 200]
     assert len(ids) == runs, started  # the balance was > 0 at every launch
     results = []
     for graph_exec_id in ids:
         assert _wait(graph_exec_id, timeout=60)["status"] == "SUCCEEDED"
-        results.append(ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{graph_exec_id}",
-                                      user="alice")[1])
+        results.append(
+            ai_api.request("GET", f"/api/graphs/{created['id']}/executions/{graph_exec_id}", user="alice")[1]
+        )
     completed = [r for r in results if r["status"] == "COMPLETED"]
     failed = [r for r in results if r["status"] == "FAILED"]
     assert len(completed) + len(failed) == runs and completed
@@ -200,7 +232,8 @@ def test_concurrent_graph_runs_on_a_small_balance_never_run_an_llm_node_unpaid(a
 
 
 def test_a_stop_before_the_block_lambda_starts_refunds_the_reservation_a_started_run_keeps_it(
-        api, model_server, monkeypatch):
+    api, model_server, monkeypatch
+):
     from stratus.executions import block_runner, launcher, orchestrator
 
     model_server.reset()
@@ -209,13 +242,23 @@ def test_a_stop_before_the_block_lambda_starts_refunds_the_reservation_a_started
     monkeypatch.setenv("OPENAI_BASE_URL", model_server.url)
     monkeypatch.setenv("OPENAI_API_KEY", "platform-test-key")
     api.request("POST", "/api/auth/user", user="alice")
-    graph = {"name": "one LLM node", "nodes": [{"id": "llm", "block_id": TEXT_GENERATOR, "input_default": {
-        "prompt": "Hi there", "model": "gpt-4o-mini", "max_tokens": 700}}], "links": []}
+    graph = {
+        "name": "one LLM node",
+        "nodes": [
+            {
+                "id": "llm",
+                "block_id": TEXT_GENERATOR,
+                "input_default": {"prompt": "Hi there", "model": "gpt-4o-mini", "max_tokens": 700},
+            }
+        ],
+        "links": [],
+    }
     _, created = api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
 
     def dispatched() -> tuple[str, str]:
-        _, execution = api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
-                                   json_body={"inputs": {}})
+        _, execution = api.request(
+            "POST", f"/api/graphs/{created['id']}/execute/1", user="alice", json_body={"inputs": {}}
+        )
         [item] = orchestrator.start_step(execution["id"], lambda: 900_000)["batch"]  # reserved, for the Map
         return execution["id"], item["node_exec_id"]
 

@@ -47,8 +47,9 @@ class Stream:
         arn = client("dynamodb").describe_table(TableName="ExecutionsTable")["Table"]["LatestStreamArn"]
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
         self.streams = streams
-        self.iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                                                   ShardIteratorType="LATEST")["ShardIterator"]
+        self.iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
+            "ShardIterator"
+        ]
 
     def records(self) -> list[dict]:
         response = self.streams.get_records(ShardIterator=self.iterator)
@@ -67,19 +68,42 @@ def _notify(api, records: list[dict]) -> dict:
 
 
 def _meta(status: str, **extra: Any) -> dict:
-    return {**meta_key(EXEC), "kind": "graph", "id": EXEC, "user_id": "alice", "graph_id": GRAPH,
-            "graph_version": 3, "status": status, "inputs": {"x": 1}, "outputs": {},
-            "stats": {"cost": 0, "duration": 0.0, "node_exec_count": 0, "node_error_count": 0},
-            "created_at": "2026-01-01T00:00:00+00:00", **extra}
+    return {
+        **meta_key(EXEC),
+        "kind": "graph",
+        "id": EXEC,
+        "user_id": "alice",
+        "graph_id": GRAPH,
+        "graph_version": 3,
+        "status": status,
+        "inputs": {"x": 1},
+        "outputs": {},
+        "stats": {"cost": 0, "duration": 0.0, "node_exec_count": 0, "node_error_count": 0},
+        "created_at": "2026-01-01T00:00:00+00:00",
+        **extra,
+    }
 
 
 def _node(status: str, **extra: Any) -> dict:
-    return {**node_key(EXEC, "n1"), "kind": "node", "node_exec_id": "n1", "graph_exec_id": EXEC,
-            "user_id": "alice", "node_id": "calc", "block_id": "b1", "status": status, "seq": 1,
-            "input_data": {"a": 1}, "output_data": {}, "add_time": "2026-01-01T00:00:01+00:00", **extra}
+    return {
+        **node_key(EXEC, "n1"),
+        "kind": "node",
+        "node_exec_id": "n1",
+        "graph_exec_id": EXEC,
+        "user_id": "alice",
+        "node_id": "calc",
+        "block_id": "b1",
+        "status": status,
+        "seq": 1,
+        "input_data": {"a": 1},
+        "output_data": {},
+        "add_time": "2026-01-01T00:00:01+00:00",
+        **extra,
+    }
 
 
 # Subscriptions ---------------------------------------------------------------------------
+
 
 def test_subscribe_and_unsubscribe_are_acknowledged_with_the_channel(api, management):
     _connect(api, management, "c1", "alice")
@@ -102,8 +126,11 @@ def test_unsubscribe_also_leaves_a_graphs_channel(api, management):
     _connect(api, management, "c1", "alice")
     _send(api, "c1", "subscribe_graph_executions", {"graph_id": GRAPH})
     _send(api, "c1", "unsubscribe", {"graph_id": GRAPH})
-    assert management.messages("c1")[1] == {"method": "unsubscribe", "success": True,
-                                            "channel": "alice|graph#g1|executions"}
+    assert management.messages("c1")[1] == {
+        "method": "unsubscribe",
+        "success": True,
+        "channel": "alice|graph#g1|executions",
+    }
     assert subscriptions.channels_of("c1") == []
 
 
@@ -113,15 +140,18 @@ def test_heartbeat_still_answers_pong(api, management):
     assert management.messages("c1") == [{"method": "heartbeat", "data": "pong", "success": True}]
 
 
-@pytest.mark.parametrize("method, data, field", [
-    ("subscribe_graph_execution", None, "graph_exec_id"),
-    ("subscribe_graph_execution", {"graph_id": GRAPH}, "graph_exec_id"),
-    ("subscribe_graph_execution", {"graph_exec_id": 7}, "graph_exec_id"),
-    ("subscribe_graph_execution", {"graph_exec_id": "e1|x"}, "graph_exec_id"),
-    ("subscribe_graph_executions", {"graph_id": "x#y"}, "graph_id"),
-    ("subscribe_graph_executions", {"graph_id": ""}, "graph_id"),
-    ("unsubscribe", "e1", "graph_exec_id"),
-])
+@pytest.mark.parametrize(
+    "method, data, field",
+    [
+        ("subscribe_graph_execution", None, "graph_exec_id"),
+        ("subscribe_graph_execution", {"graph_id": GRAPH}, "graph_exec_id"),
+        ("subscribe_graph_execution", {"graph_exec_id": 7}, "graph_exec_id"),
+        ("subscribe_graph_execution", {"graph_exec_id": "e1|x"}, "graph_exec_id"),
+        ("subscribe_graph_executions", {"graph_id": "x#y"}, "graph_id"),
+        ("subscribe_graph_executions", {"graph_id": ""}, "graph_id"),
+        ("unsubscribe", "e1", "graph_exec_id"),
+    ],
+)
 def test_bad_subscription_data_is_refused_clearly(api, management, method, data, field):
     _connect(api, management, "c1", "alice")
     _send(api, "c1", method, data)
@@ -134,8 +164,13 @@ def test_bad_subscription_data_is_refused_clearly(api, management, method, data,
 def test_unknown_connection_gets_an_error(api, management):
     management.live.add("ghost")
     _send(api, "ghost", "subscribe_graph_execution", {"graph_exec_id": EXEC})
-    assert management.messages("ghost") == [{"method": "subscribe_graph_execution", "success": False,
-                                             "error": "Unknown connection: reconnect with ?token=<JWT>."}]
+    assert management.messages("ghost") == [
+        {
+            "method": "subscribe_graph_execution",
+            "success": False,
+            "error": "Unknown connection: reconnect with ?token=<JWT>.",
+        }
+    ]
     assert subscriptions.subscribers("alice|graph_exec#e1") == []
 
 
@@ -161,6 +196,7 @@ def test_disconnect_removes_the_subscriptions(api, management):
 
 # Notifier --------------------------------------------------------------------------------
 
+
 def test_execution_events_fan_out_to_both_channels_in_stream_order(api, management, stream):
     _connect(api, management, "watch-exec", "alice")
     _send(api, "watch-exec", "subscribe_graph_execution", {"graph_exec_id": EXEC})
@@ -174,12 +210,21 @@ def test_execution_events_fan_out_to_both_channels_in_stream_order(api, manageme
     table = executions_table()
     table.put(_meta("QUEUED"))
     table.put(_node("RUNNING", start_time="2026-01-01T00:00:02+00:00"))
-    table.update(node_key(EXEC, "n1"), "SET #s = :s, output_data = :o, end_time = :t",
-                 names={"#s": "status"}, values={":s": "COMPLETED", ":o": {"result": [2]},
-                                                 ":t": "2026-01-01T00:00:03+00:00"})
-    table.put(_meta("COMPLETED", outputs={"result": [2]}, started_at="2026-01-01T00:00:01+00:00",
-                    ended_at="2026-01-01T00:00:03+00:00",
-                    stats={"cost": 3, "duration": 2.5, "node_exec_count": 1, "node_error_count": 0}))
+    table.update(
+        node_key(EXEC, "n1"),
+        "SET #s = :s, output_data = :o, end_time = :t",
+        names={"#s": "status"},
+        values={":s": "COMPLETED", ":o": {"result": [2]}, ":t": "2026-01-01T00:00:03+00:00"},
+    )
+    table.put(
+        _meta(
+            "COMPLETED",
+            outputs={"result": [2]},
+            started_at="2026-01-01T00:00:01+00:00",
+            ended_at="2026-01-01T00:00:03+00:00",
+            stats={"cost": 3, "duration": 2.5, "node_exec_count": 1, "node_error_count": 0},
+        )
+    )
     summary = _notify(api, stream.records())
 
     exec_channel, graph_channel = "alice|graph_exec#e1", "alice|graph#g1|executions"
@@ -191,24 +236,55 @@ def test_execution_events_fan_out_to_both_channels_in_stream_order(api, manageme
         ("graph_execution_event", exec_channel, "COMPLETED"),
     ]
     assert [(m["channel"], m["data"]["status"]) for m in management.messages("watch-graph")] == [
-        (graph_channel, "QUEUED"), (graph_channel, "COMPLETED")]
+        (graph_channel, "QUEUED"),
+        (graph_channel, "COMPLETED"),
+    ]
     assert [(m["channel"], m["data"]["status"]) for m in management.messages("both")] == [
-        (exec_channel, "QUEUED"), (graph_channel, "QUEUED"), (exec_channel, "RUNNING"),
-        (exec_channel, "COMPLETED"), (exec_channel, "COMPLETED"), (graph_channel, "COMPLETED")]
+        (exec_channel, "QUEUED"),
+        (graph_channel, "QUEUED"),
+        (exec_channel, "RUNNING"),
+        (exec_channel, "COMPLETED"),
+        (exec_channel, "COMPLETED"),
+        (graph_channel, "COMPLETED"),
+    ]
     assert summary == {"events": 6, "sent": 12, "gone": 0, "failed": 0}
 
     assert watch_exec[3]["data"] == {
-        "event_type": "graph_execution_update", "id": EXEC, "user_id": "alice", "graph_id": GRAPH,
-        "graph_version": 3, "status": "COMPLETED", "inputs": {"x": 1}, "outputs": {"result": [2]},
-        "started_at": "2026-01-01T00:00:01+00:00", "ended_at": "2026-01-01T00:00:03+00:00",
-        "stats": {"cost": 3, "duration": 2.5, "node_exec_count": 1, "node_error_count": 0, "error": None,
-                  "input_token_count": 0, "output_token_count": 0, "llm_call_count": 0},
+        "event_type": "graph_execution_update",
+        "id": EXEC,
+        "user_id": "alice",
+        "graph_id": GRAPH,
+        "graph_version": 3,
+        "status": "COMPLETED",
+        "inputs": {"x": 1},
+        "outputs": {"result": [2]},
+        "started_at": "2026-01-01T00:00:01+00:00",
+        "ended_at": "2026-01-01T00:00:03+00:00",
+        "stats": {
+            "cost": 3,
+            "duration": 2.5,
+            "node_exec_count": 1,
+            "node_error_count": 0,
+            "error": None,
+            "input_token_count": 0,
+            "output_token_count": 0,
+            "llm_call_count": 0,
+        },
     }
     assert watch_exec[2]["data"] == {
-        "event_type": "node_execution_update", "graph_exec_id": EXEC, "node_exec_id": "n1",
-        "node_id": "calc", "block_id": "b1", "status": "COMPLETED", "input_data": {"a": 1},
-        "output_data": {"result": [2]}, "add_time": "2026-01-01T00:00:01+00:00", "queue_time": None,
-        "start_time": "2026-01-01T00:00:02+00:00", "end_time": "2026-01-01T00:00:03+00:00", "stats": None,
+        "event_type": "node_execution_update",
+        "graph_exec_id": EXEC,
+        "node_exec_id": "n1",
+        "node_id": "calc",
+        "block_id": "b1",
+        "status": "COMPLETED",
+        "input_data": {"a": 1},
+        "output_data": {"result": [2]},
+        "add_time": "2026-01-01T00:00:01+00:00",
+        "queue_time": None,
+        "start_time": "2026-01-01T00:00:02+00:00",
+        "end_time": "2026-01-01T00:00:03+00:00",
+        "stats": None,
     }
     assert isinstance(watch_exec[3]["data"]["graph_version"], int)
 
@@ -286,8 +362,9 @@ def test_stored_values_are_resolved_unless_too_large_for_a_message(api, manageme
     _send(api, "c1", "subscribe_graph_execution", {"graph_exec_id": EXEC})
     management.posted.clear()
 
-    executions_table().put(_node("COMPLETED", input_data={"a": {"$s3": "big.json"}},
-                                 output_data={"result": [{"$s3": "big.json"}]}))
+    executions_table().put(
+        _node("COMPLETED", input_data={"a": {"$s3": "big.json"}}, output_data={"result": [{"$s3": "big.json"}]})
+    )
     _notify(api, stream.records())
     data = management.messages("c1")[0]["data"]
     assert data["input_data"] == {"a": {"text": "x" * 1000}}

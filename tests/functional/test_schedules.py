@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,8 +45,9 @@ def started(api, stack, monkeypatch) -> list[str]:
 
 
 def upload(api, user: str = "alice", name: str = "calculator.json") -> str:
-    status, graph = api.request("POST", "/api/graphs", user=user,
-                                json_body={"graph": json.loads((EXAMPLES / name).read_text())})
+    status, graph = api.request(
+        "POST", "/api/graphs", user=user, json_body={"graph": json.loads((EXAMPLES / name).read_text())}
+    )
     assert status == 200, graph
     return graph["id"]
 
@@ -75,16 +76,31 @@ def test_create_returns_autogpt_shape_and_makes_item_and_scheduler_schedule(api,
     credentials = {"openai_credentials": {"id": "cred-1", "provider": "openai", "type": "api_key", "title": "Mine"}}
     status, created = schedule(api, graph_id, credentials=credentials)
     assert status == 200, created
-    assert set(created) == {"id", "name", "cron", "timezone", "user_id", "graph_id", "graph_version", "input_data",
-                            "input_credentials", "next_run_time"}
-    assert (created["name"], created["cron"], created["user_id"], created["graph_id"], created["graph_version"]) == \
-        ("Nightly sum", "30 8 * * *", "alice", graph_id, 1)
+    assert set(created) == {
+        "id",
+        "name",
+        "cron",
+        "timezone",
+        "user_id",
+        "graph_id",
+        "graph_version",
+        "input_data",
+        "input_credentials",
+        "next_run_time",
+    }
+    assert (created["name"], created["cron"], created["user_id"], created["graph_id"], created["graph_version"]) == (
+        "Nightly sum",
+        "30 8 * * *",
+        "alice",
+        graph_id,
+        1,
+    )
     assert created["input_data"] == {"a": 2, "b": 3} and created["input_credentials"] == credentials
     # The user's time zone by default; next run at 08:30 Tokyo time, with Tokyo's offset.
     assert created["timezone"] == "Asia/Tokyo"
     next_run = datetime.fromisoformat(created["next_run_time"])
     assert next_run.utcoffset() == timedelta(hours=9) and (next_run.hour, next_run.minute) == (8, 30)
-    assert timedelta(0) < next_run - datetime.now(timezone.utc) <= timedelta(days=1)
+    assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
 
     item = store_table().get(schedule_key("alice", created["id"]), consistent=True)
     assert item["graph_id"] == graph_id and item["schedule_expression"] == "cron(30 8 * * ? *)"
@@ -93,8 +109,11 @@ def test_create_returns_autogpt_shape_and_makes_item_and_scheduler_schedule(api,
     assert aws["FlexibleTimeWindow"] == {"Mode": "OFF"} and aws["State"] == "ENABLED"
     assert aws["Target"]["Arn"] == RUN_FUNCTION_ARN and aws["Target"]["RoleArn"] == ROLE_ARN
     # ids only (plus the scheduled time EventBridge fills in): no inputs travel with the event
-    assert json.loads(aws["Target"]["Input"]) == {"schedule_id": created["id"], "user_id": "alice",
-                                                  "scheduled_time": "<aws.scheduler.scheduled-time>"}
+    assert json.loads(aws["Target"]["Input"]) == {
+        "schedule_id": created["id"],
+        "user_id": "alice",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+    }
 
 
 def test_timezone_default_utc_explicit_and_invalid(api, started):
@@ -111,15 +130,18 @@ def test_timezone_default_utc_explicit_and_invalid(api, started):
     assert len(api.request("GET", "/api/schedules", user="bob")[1]) == 2  # nothing made by the 422s
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("61 * * * *", "minute value 61 is out of range 0-59"),
-    ("* * *", "expected 5 fields"),
-    ("0 0 30 2 *", "never matches a date"),
-    ("0 9 1 * MON", "both restricted"),
-    ("0 0 * * FUNDAY", "day-of-week has an invalid value"),
-    ("*/0 * * * *", "step must be at least 1"),
-    ("", "expected 5 fields"),
-])
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("61 * * * *", "minute value 61 is out of range 0-59"),
+        ("* * *", "expected 5 fields"),
+        ("0 0 30 2 *", "never matches a date"),
+        ("0 9 1 * MON", "both restricted"),
+        ("0 0 * * FUNDAY", "day-of-week has an invalid value"),
+        ("*/0 * * * *", "step must be at least 1"),
+        ("", "expected 5 fields"),
+    ],
+)
 def test_invalid_cron_is_422_naming_the_field(api, started, expression, message):
     graph_id = upload(api)
     status, body = schedule(api, graph_id, cron=expression)
@@ -131,8 +153,9 @@ def test_invalid_cron_is_422_naming_the_field(api, started, expression, message)
 
 def test_bad_bodies_and_unrunnable_inputs_create_nothing(api, started):
     graph_id = upload(api)
-    status, body = api.request("POST", f"/api/graphs/{graph_id}/schedules", user="alice",
-                               json_body={"cron": "* * * * *", "inputs": {}})
+    status, body = api.request(
+        "POST", f"/api/graphs/{graph_id}/schedules", user="alice", json_body={"cron": "* * * * *", "inputs": {}}
+    )
     assert status == 422 and body["detail"][0]["loc"] == ["body", "name"]
     status, body = schedule(api, graph_id, graph_version=0)
     assert status == 422 and body["detail"][0]["loc"] == ["body", "graph_version"]
@@ -144,8 +167,11 @@ def test_bad_bodies_and_unrunnable_inputs_create_nothing(api, started):
 
 def test_lists_by_user_and_by_graph(api, started):
     first, second = upload(api), upload(api, name="list_fanout.json")
-    ids = [schedule(api, first, name="one")[1]["id"], schedule(api, first, name="two", cron="@daily")[1]["id"],
-           schedule(api, second, name="three", inputs={"items": ["x"]})[1]["id"]]
+    ids = [
+        schedule(api, first, name="one")[1]["id"],
+        schedule(api, first, name="two", cron="@daily")[1]["id"],
+        schedule(api, second, name="three", inputs={"items": ["x"]})[1]["id"],
+    ]
     status, mine = api.request("GET", "/api/schedules", user="alice")
     assert status == 200 and [s["id"] for s in mine] == ids
     assert all(s["next_run_time"] for s in mine)
@@ -190,7 +216,8 @@ def test_scheduler_failure_rolls_the_item_back(api, started, monkeypatch):
 
     def refuse(**_):
         raise scheduler.exceptions.ValidationException(
-            {"Error": {"Code": "ValidationException", "Message": "Invalid Schedule Expression"}}, "CreateSchedule")
+            {"Error": {"Code": "ValidationException", "Message": "Invalid Schedule Expression"}}, "CreateSchedule"
+        )
 
     monkeypatch.setattr(scheduler, "create_schedule", refuse)
     status, body = schedule(api, graph_id)
@@ -199,7 +226,8 @@ def test_scheduler_failure_rolls_the_item_back(api, started, monkeypatch):
 
     def fail(**_):
         raise scheduler.exceptions.InternalServerException(
-            {"Error": {"Code": "InternalServerException", "Message": "boom"}}, "CreateSchedule")
+            {"Error": {"Code": "InternalServerException", "Message": "boom"}}, "CreateSchedule"
+        )
 
     monkeypatch.setattr(scheduler, "create_schedule", fail)
     assert schedule(api, graph_id)[0] == 500
@@ -265,22 +293,25 @@ def test_a_run_without_a_scheduled_time_uses_the_current_minute(api, started):
 
 
 # --- the cron calculator ----------------------------------------------------------------------
-@pytest.mark.parametrize("expression, aws", [
-    ("* * * * *", "cron(* * * * ? *)"),
-    ("*/15 9-17 * * MON-FRI", "cron(0/15 9-17 ? * 2-6 *)"),
-    ("0 0 1 * *", "cron(0 0 1 * ? *)"),
-    ("5 4 * * 7", "cron(5 4 ? * 1 *)"),
-    ("0 9 * * 1,3,5", "cron(0 9 ? * 2,4,6 *)"),
-    ("0 0 */2 * *", "cron(0 0 1/2 * ? *)"),
-    ("1-59/2 * * * *", "cron(1/2 * * * ? *)"),
-    ("0 12 1,15 jan-mar *", "cron(0 12 1,15 1-3 ? *)"),
-    ("@weekly", "cron(0 0 ? * 1 *)"),
-    ("0 0 1 * 0-6", "cron(0 0 * * ? *)"),  # both restricted, one matches every day: every day
-])
+@pytest.mark.parametrize(
+    "expression, aws",
+    [
+        ("* * * * *", "cron(* * * * ? *)"),
+        ("*/15 9-17 * * MON-FRI", "cron(0/15 9-17 ? * 2-6 *)"),
+        ("0 0 1 * *", "cron(0 0 1 * ? *)"),
+        ("5 4 * * 7", "cron(5 4 ? * 1 *)"),
+        ("0 9 * * 1,3,5", "cron(0 9 ? * 2,4,6 *)"),
+        ("0 0 */2 * *", "cron(0 0 1/2 * ? *)"),
+        ("1-59/2 * * * *", "cron(1/2 * * * ? *)"),
+        ("0 12 1,15 jan-mar *", "cron(0 12 1,15 1-3 ? *)"),
+        ("@weekly", "cron(0 0 ? * 1 *)"),
+        ("0 0 1 * 0-6", "cron(0 0 * * ? *)"),  # both restricted, one matches every day: every day
+    ],
+)
 def test_cron_converts_to_eventbridge_syntax(expression, aws):
     assert cron.parse(expression).to_aws() == aws
     # and back: EventBridge's form runs at the same times
-    start, zone = datetime(2026, 1, 1, tzinfo=timezone.utc), ZoneInfo("UTC")
+    start, zone = datetime(2026, 1, 1, tzinfo=UTC), ZoneInfo("UTC")
     assert cron.parse_aws(aws).next_after(start, zone) == cron.parse(expression).next_after(start, zone)
 
 
@@ -288,16 +319,18 @@ def test_cron_next_run_follows_daylight_saving_like_eventbridge():
     paris = ZoneInfo("Europe/Paris")
     at_half_past_two = cron.parse("30 2 * * *")
     # 2026-03-29 02:30 does not exist in Paris: that day is skipped.
-    assert at_half_past_two.next_after(datetime(2026, 3, 28, 12, tzinfo=timezone.utc), paris).isoformat() == \
-        "2026-03-30T02:30:00+02:00"
+    assert (
+        at_half_past_two.next_after(datetime(2026, 3, 28, 12, tzinfo=UTC), paris).isoformat()
+        == "2026-03-30T02:30:00+02:00"
+    )
     # 2026-10-25 02:30 happens twice: it runs once, on the first pass.
-    first = at_half_past_two.next_after(datetime(2026, 10, 24, 12, tzinfo=timezone.utc), paris)
+    first = at_half_past_two.next_after(datetime(2026, 10, 24, 12, tzinfo=UTC), paris)
     assert first.isoformat() == "2026-10-25T02:30:00+02:00"
     assert at_half_past_two.next_after(first, paris).isoformat() == "2026-10-26T02:30:00+01:00"
-    leap = cron.parse("0 0 29 2 *").next_after(datetime(2026, 1, 1, tzinfo=timezone.utc), ZoneInfo("UTC"))
+    leap = cron.parse("0 0 29 2 *").next_after(datetime(2026, 1, 1, tzinfo=UTC), ZoneInfo("UTC"))
     assert leap.isoformat() == "2028-02-29T00:00:00+00:00"
     either_day = cron.parse("0 0 13 * 5")  # the 13th or a Friday (Vixie cron)
-    runs, moment = [], datetime(2026, 2, 1, tzinfo=timezone.utc)
+    runs, moment = [], datetime(2026, 2, 1, tzinfo=UTC)
     for _ in range(4):
         moment = either_day.next_after(moment, ZoneInfo("UTC"))
         runs.append(moment.day)
@@ -325,22 +358,27 @@ def wait_result(local: LocalScheduler, count: int) -> list[dict]:
 def test_local_scheduler_fires_when_due_with_the_scheduled_time(api, started, tmp_path):
     graph_id = upload(api)
     created = schedule(api, graph_id, cron="*/5 * * * *", timezone="Europe/Paris")[1]
-    clock = Clock(datetime(2026, 6, 1, 10, 2, 30, tzinfo=timezone.utc))
+    clock = Clock(datetime(2026, 6, 1, 10, 2, 30, tzinfo=UTC))
     local = LocalScheduler(api.runner, client("scheduler"), threading.Event(), tmp_path, now=clock)
     assert local.tick() == 0  # first seen: waits for its next occurrence, 10:05
-    clock.now = datetime(2026, 6, 1, 10, 4, 59, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 6, 1, 10, 4, 59, tzinfo=UTC)
     assert local.tick() == 0
-    clock.now = datetime(2026, 6, 1, 10, 5, 0, 400000, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 6, 1, 10, 5, 0, 400000, tzinfo=UTC)
     assert local.tick() == 1 and local.tick() == 0
     fired = wait_result(local, 1)[0]
-    assert fired["payload"] == {"schedule_id": created["id"], "user_id": "alice",
-                                "scheduled_time": "2026-06-01T10:05:00Z"}
+    assert fired["payload"] == {
+        "schedule_id": created["id"],
+        "user_id": "alice",
+        "scheduled_time": "2026-06-01T10:05:00Z",
+    }
     assert fired["result"]["status"] == "started"
-    assert executions_table().get(meta_key(fired["result"]["graph_exec_id"]), consistent=True)["inputs"] == \
-        {"a": 2, "b": 3}
+    assert executions_table().get(meta_key(fired["result"]["graph_exec_id"]), consistent=True)["inputs"] == {
+        "a": 2,
+        "b": 3,
+    }
     # A deleted schedule is forgotten.
     api.request("DELETE", f"/api/schedules/{created['id']}", user="alice")
-    clock.now = datetime(2026, 6, 1, 10, 10, 1, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 6, 1, 10, 10, 1, tzinfo=UTC)
     assert local.tick() == 0 and local.tracked == {}
 
 

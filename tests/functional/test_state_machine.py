@@ -53,8 +53,9 @@ def test_the_asl_runs_a_graph_to_completion(sfn_api):
     sfn_api.request("POST", "/api/auth/user", user="alice")
     graph = json.loads((EXAMPLES / "list_fanout.json").read_text())
     _, created = sfn_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
-    status, execution = sfn_api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
-                                        json_body={"inputs": {"items": ["x", "y"]}})
+    status, execution = sfn_api.request(
+        "POST", f"/api/graphs/{created['id']}/execute/1", user="alice", json_body={"inputs": {"items": ["x", "y"]}}
+    )
     assert status == 200 and execution["status"] == "QUEUED"
     described = _wait(execution["id"])
     assert described["status"] == "SUCCEEDED"
@@ -65,16 +66,23 @@ def test_the_asl_runs_a_graph_to_completion(sfn_api):
 
 def test_the_map_state_runs_network_blocks_in_the_block_lambda(sfn_api, echo_server):
     web, out = "6595ae1f-b924-42cb-9a41-551a0611c4b4", "363ae599-353e-4804-937e-b2ee3cef3da4"
-    graph = {"name": "two requests", "nodes": [
-        {"id": "w1", "block_id": web, "input_default": {"url": f"{echo_server}/one"}},
-        {"id": "w2", "block_id": web, "input_default": {"url": f"{echo_server}/two"}},
-        {"id": "out", "block_id": out, "input_default": {"name": "responses"}},
-    ], "links": [{"source_id": "w1", "source_name": "response", "sink_id": "out", "sink_name": "value"},
-                 {"source_id": "w2", "source_name": "response", "sink_id": "out", "sink_name": "value"}]}
+    graph = {
+        "name": "two requests",
+        "nodes": [
+            {"id": "w1", "block_id": web, "input_default": {"url": f"{echo_server}/one"}},
+            {"id": "w2", "block_id": web, "input_default": {"url": f"{echo_server}/two"}},
+            {"id": "out", "block_id": out, "input_default": {"name": "responses"}},
+        ],
+        "links": [
+            {"source_id": "w1", "source_name": "response", "sink_id": "out", "sink_name": "value"},
+            {"source_id": "w2", "source_name": "response", "sink_id": "out", "sink_name": "value"},
+        ],
+    }
     sfn_api.request("POST", "/api/auth/user", user="alice")
     _, created = sfn_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
-    _, execution = sfn_api.request("POST", f"/api/graphs/{created['id']}/execute/1", user="alice",
-                                   json_body={"inputs": {}})
+    _, execution = sfn_api.request(
+        "POST", f"/api/graphs/{created['id']}/execute/1", user="alice", json_body={"inputs": {}}
+    )
     assert _wait(execution["id"])["status"] == "SUCCEEDED"
     _, result = sfn_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
     assert result["status"] == "COMPLETED"

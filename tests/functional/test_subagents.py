@@ -22,36 +22,53 @@ USER = "sub-alice"
 
 def _child_graph(timer_seconds: int = 0) -> dict:
     """topic → (optional timer) → "Hello {{topic}}" → greeting."""
-    nodes = [{"id": "in", "block_id": INPUT, "input_default": {"name": "topic"}},
-             {"id": "fill", "block_id": TEMPLATE, "input_default": {"format": "Hello {{topic}}"}},
-             {"id": "out", "block_id": OUTPUT, "input_default": {"name": "greeting"}}]
+    nodes = [
+        {"id": "in", "block_id": INPUT, "input_default": {"name": "topic"}},
+        {"id": "fill", "block_id": TEMPLATE, "input_default": {"format": "Hello {{topic}}"}},
+        {"id": "out", "block_id": OUTPUT, "input_default": {"name": "greeting"}},
+    ]
     links = [{"source_id": "fill", "source_name": "output", "sink_id": "out", "sink_name": "value"}]
     if timer_seconds:
         nodes.append({"id": "timer", "block_id": TIMER, "input_default": {"seconds": timer_seconds}})
-        links += [{"source_id": "in", "source_name": "result", "sink_id": "timer", "sink_name": "input_message"},
-                  {"source_id": "timer", "source_name": "output_message", "sink_id": "fill",
-                   "sink_name": "values_#_topic"}]
+        links += [
+            {"source_id": "in", "source_name": "result", "sink_id": "timer", "sink_name": "input_message"},
+            {"source_id": "timer", "source_name": "output_message", "sink_id": "fill", "sink_name": "values_#_topic"},
+        ]
     else:
         links.append({"source_id": "in", "source_name": "result", "sink_id": "fill", "sink_name": "values_#_topic"})
     return {"name": "greeter", "nodes": nodes, "links": links}
 
 
 def _agent_node(child: dict, **input_default) -> dict:
-    return {"id": "agent", "block_id": AGENT, "input_default": {
-        "graph_id": child["id"], "graph_version": child["version"], "user_id": "", "inputs": {},
-        "input_schema": child["input_schema"], "output_schema": child["output_schema"], **input_default}}
+    return {
+        "id": "agent",
+        "block_id": AGENT,
+        "input_default": {
+            "graph_id": child["id"],
+            "graph_version": child["version"],
+            "user_id": "",
+            "inputs": {},
+            "input_schema": child["input_schema"],
+            "output_schema": child["output_schema"],
+            **input_default,
+        },
+    }
 
 
 def _parent_graph(child: dict) -> dict:
     """name → AgentExecutor(child: topic → greeting) → result."""
-    return {"name": "parent", "nodes": [
-        {"id": "in", "block_id": INPUT, "input_default": {"name": "name"}},
-        _agent_node(child),
-        {"id": "out", "block_id": OUTPUT, "input_default": {"name": "result"}},
-    ], "links": [
-        {"source_id": "in", "source_name": "result", "sink_id": "agent", "sink_name": "topic"},
-        {"source_id": "agent", "source_name": "greeting", "sink_id": "out", "sink_name": "value"},
-    ]}
+    return {
+        "name": "parent",
+        "nodes": [
+            {"id": "in", "block_id": INPUT, "input_default": {"name": "name"}},
+            _agent_node(child),
+            {"id": "out", "block_id": OUTPUT, "input_default": {"name": "result"}},
+        ],
+        "links": [
+            {"source_id": "in", "source_name": "result", "sink_id": "agent", "sink_name": "topic"},
+            {"source_id": "agent", "source_name": "greeting", "sink_id": "out", "sink_name": "value"},
+        ],
+    }
 
 
 def _create(api, graph: dict, user: str = USER) -> dict:
@@ -61,8 +78,9 @@ def _create(api, graph: dict, user: str = USER) -> dict:
 
 
 def _execute(api, graph: dict, inputs: dict, user: str = USER) -> str:
-    status, execution = api.request("POST", f"/api/graphs/{graph['id']}/execute/{graph['version']}", user=user,
-                                    json_body={"inputs": inputs})
+    status, execution = api.request(
+        "POST", f"/api/graphs/{graph['id']}/execute/{graph['version']}", user=user, json_body={"inputs": inputs}
+    )
     assert status == 200, execution
     return execution["id"]
 
@@ -105,7 +123,8 @@ def test_the_parent_gets_the_childs_outputs_by_name_without_holding_a_lambda(api
     assert child_meta["parent_node_exec_id"] == node["node_exec_id"] and child_meta["depth"] == 1
     assert child_meta["task_token"]  # the token lives in the child's META, not in payloads
     parent_node_item = executions_table().get(
-        {"PK": f"GEXEC#{graph_exec_id}", "SK": f"NODE#{node['node_exec_id']}"}, consistent=True)
+        {"PK": f"GEXEC#{graph_exec_id}", "SK": f"NODE#{node['node_exec_id']}"}, consistent=True
+    )
     assert parent_node_item["child_graph_exec_id"] == child_id
 
     # Two block Lambda runs: the child's timer took 2 s; the AgentExecutor's, which started the
@@ -134,7 +153,8 @@ def test_an_exported_parent_imports_with_its_child_for_another_user_and_runs_unc
     result = _result(api, imported, graph_exec_id, user=other)
     assert result["status"] == "COMPLETED" and result["outputs"] == {"result": ["Hello Eve"]}
     child_meta = executions_table().get(
-        meta_key(child_execution_id(other, _agent_node_exec(result)["node_exec_id"])), consistent=True)
+        meta_key(child_execution_id(other, _agent_node_exec(result)["node_exec_id"])), consistent=True
+    )
     assert child_meta["user_id"] == other and child_meta["graph_id"] == own_child["id"]
 
 
@@ -190,7 +210,8 @@ def test_a_stopped_child_fails_the_parent_node_with_its_error(api):
     node = _agent_node_exec(result)
     assert node["status"] == "FAILED"
     assert node["output_data"]["error"] == [
-        f"Sub-agent execution {child_meta['id']} ended TERMINATED: The execution was stopped."]
+        f"Sub-agent execution {child_meta['id']} ended TERMINATED: The execution was stopped."
+    ]
 
 
 def test_stopping_the_parent_stops_its_child(api):
@@ -211,12 +232,20 @@ def test_stopping_the_parent_stops_its_child(api):
 def test_a_graph_that_runs_itself_stops_at_the_depth_limit(api):
     _, placeholder = api.request("POST", "/api/graphs", user=USER, json_body={"graph": _child_graph()})
     schema = {"type": "object", "properties": {"out": {"title": "out"}}, "required": []}
-    itself = {"id": placeholder["id"], "version": 2, "input_schema": {"type": "object", "properties": {}},
-              "output_schema": schema}
-    recursive = {"name": "ouroboros", "nodes": [
-        _agent_node(itself),
-        {"id": "out", "block_id": OUTPUT, "input_default": {"name": "out"}},
-    ], "links": [{"source_id": "agent", "source_name": "out", "sink_id": "out", "sink_name": "value"}]}
+    itself = {
+        "id": placeholder["id"],
+        "version": 2,
+        "input_schema": {"type": "object", "properties": {}},
+        "output_schema": schema,
+    }
+    recursive = {
+        "name": "ouroboros",
+        "nodes": [
+            _agent_node(itself),
+            {"id": "out", "block_id": OUTPUT, "input_default": {"name": "out"}},
+        ],
+        "links": [{"source_id": "agent", "source_name": "out", "sink_id": "out", "sink_name": "value"}],
+    }
     status, updated = api.request("PUT", f"/api/graphs/{placeholder['id']}", user=USER, json_body=recursive)
     assert status == 200 and updated["version"] == 2, updated
     graph_exec_id = _execute(api, updated, {})
@@ -241,8 +270,11 @@ def test_a_retried_block_invocation_starts_no_second_child(api):
     parent = _create(api, _parent_graph(child))
     graph_exec_id = _execute(api, parent, {"name": "Di"})
     child_meta = _wait_for(lambda: _child_meta_of(graph_exec_id))
-    event = {"graph_exec_id": graph_exec_id, "node_exec_id": child_meta["parent_node_exec_id"],
-             "task_token": child_meta["task_token"]}
+    event = {
+        "graph_exec_id": graph_exec_id,
+        "node_exec_id": child_meta["parent_node_exec_id"],
+        "task_token": child_meta["task_token"],
+    }
     retried = api.runner.invoke("BlockCoreFunction", event)  # as a Step Functions retry would
     assert not retried.errored and retried.payload["status"] == "RUNNING"
     assert _wait(graph_exec_id)["status"] == "SUCCEEDED"
@@ -272,8 +304,11 @@ def _child_meta_of(parent_exec_id: str) -> dict | None:
 
 
 def _finalize_like_eventbridge(api, graph_exec_id: str, status: str) -> None:
-    event = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
-             "detail": {"name": graph_exec_id, "status": status}}
+    event = {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "detail": {"name": graph_exec_id, "status": status},
+    }
     result = api.runner.invoke("OrchestratorFunction", event)
     assert not result.errored, result.payload
 

@@ -53,8 +53,10 @@ def test_timezone_accepts_iana_names_only(api):
     assert api.request("GET", "/api/auth/user/timezone", user="alice") == (200, {"timezone": "not-set"})
     status, body = api.request("POST", "/api/auth/user/timezone", user="alice", json_body={"timezone": "Mars/Olympus"})
     assert status == 422 and "IANA" in body["detail"]
-    assert api.request("POST", "/api/auth/user/timezone", user="alice",
-                       json_body={"timezone": "Europe/Paris"}) == (200, {"timezone": "Europe/Paris"})
+    assert api.request("POST", "/api/auth/user/timezone", user="alice", json_body={"timezone": "Europe/Paris"}) == (
+        200,
+        {"timezone": "Europe/Paris"},
+    )
     assert api.request("GET", "/api/auth/user/timezone", user="alice") == (200, {"timezone": "Europe/Paris"})
 
 
@@ -62,13 +64,18 @@ def test_preferences_merge_and_validate(api):
     api.request("POST", "/api/auth/user", user="alice", email="alice@example.com")
     status, prefs = api.request("GET", "/api/auth/user/preferences", user="alice")
     assert status == 200 and all(prefs["preferences"].values())
-    status, prefs = api.request("POST", "/api/auth/user/preferences", user="alice",
-                                json_body={"preferences": {"DAILY_SUMMARY": False}, "daily_limit": 10})
+    status, prefs = api.request(
+        "POST",
+        "/api/auth/user/preferences",
+        user="alice",
+        json_body={"preferences": {"DAILY_SUMMARY": False}, "daily_limit": 10},
+    )
     assert status == 200
     assert prefs["preferences"]["DAILY_SUMMARY"] is False and prefs["preferences"]["AGENT_RUN"] is True
     assert prefs["daily_limit"] == 10
-    status, body = api.request("POST", "/api/auth/user/preferences", user="alice",
-                               json_body={"preferences": {"NOT_A_TYPE": True}})
+    status, body = api.request(
+        "POST", "/api/auth/user/preferences", user="alice", json_body={"preferences": {"NOT_A_TYPE": True}}
+    )
     assert status == 422 and body["detail"][0]["loc"][:2] == ["body", "preferences"]
 
 
@@ -89,14 +96,15 @@ def test_admin_add_credits_requires_admin_and_an_existing_user(api):
     assert status == 403
     status, result = api.request("POST", "/api/credits/admin/add_credits", user="root", admin=True, json_body=body)
     assert status == 200 and result["new_balance"] == 1250
-    status, _ = api.request("POST", "/api/credits/admin/add_credits", user="root", admin=True,
-                            json_body={**body, "user_id": "ghost"})
+    status, _ = api.request(
+        "POST", "/api/credits/admin/add_credits", user="root", admin=True, json_body={**body, "user_id": "ghost"}
+    )
     assert status == 404
-    status, _ = api.request("POST", "/api/credits/admin/add_credits", user="root", admin=True,
-                            json_body={**body, "amount": -5})
+    status, _ = api.request(
+        "POST", "/api/credits/admin/add_credits", user="root", admin=True, json_body={**body, "amount": -5}
+    )
     assert status == 422
-    status, history = api.request("GET", "/api/credits/transactions", user="alice",
-                                  query="transaction_type=GRANT")
+    status, history = api.request("GET", "/api/credits/transactions", user="alice", query="transaction_type=GRANT")
     assert [t["amount"] for t in history["transactions"]] == [250, 1000]
 
 

@@ -29,11 +29,13 @@ def test_connect_requires_a_valid_token(api):
 def test_heartbeat_and_bad_messages_get_replies(api, management):
     management.live.add("c1")
     _invoke(api, "WsConnectFunction", websocket_event("CONNECT", "$connect", "c1", query={"token": token("alice")}))
-    _invoke(api, "WsMessagesFunction", websocket_event("MESSAGE", "heartbeat", "c1",
-                                                       body=json.dumps({"method": "heartbeat"})))
+    _invoke(
+        api,
+        "WsMessagesFunction",
+        websocket_event("MESSAGE", "heartbeat", "c1", body=json.dumps({"method": "heartbeat"})),
+    )
     _invoke(api, "WsMessagesFunction", websocket_event("MESSAGE", "$default", "c1", body="{oops"))
-    _invoke(api, "WsMessagesFunction", websocket_event("MESSAGE", "$default", "c1",
-                                                       body=json.dumps({"method": "fly"})))
+    _invoke(api, "WsMessagesFunction", websocket_event("MESSAGE", "$default", "c1", body=json.dumps({"method": "fly"})))
     replies = management.messages("c1")
     assert replies[0] == {"method": "heartbeat", "data": "pong", "success": True}
     assert replies[1]["success"] is False and "method" in replies[1]["error"]
@@ -43,8 +45,11 @@ def test_heartbeat_and_bad_messages_get_replies(api, management):
 def test_gone_connection_is_forgotten(api, management):
     _invoke(api, "WsConnectFunction", websocket_event("CONNECT", "$connect", "gone", query={"token": token("bob")}))
     assert connections.get("gone") is not None
-    _invoke(api, "WsMessagesFunction", websocket_event("MESSAGE", "heartbeat", "gone",
-                                                       body=json.dumps({"method": "heartbeat"})))
+    _invoke(
+        api,
+        "WsMessagesFunction",
+        websocket_event("MESSAGE", "heartbeat", "gone", body=json.dumps({"method": "heartbeat"})),
+    )
     assert connections.get("gone") is None
 
 

@@ -8,8 +8,14 @@ from typing import Any
 
 import pytest
 
-from stratus.blocks.ai.llm import (MODEL_MAX_OUTPUT_TOKENS, MODEL_TOKEN_COSTS, AIStructuredResponseGeneratorBlock,
-                                   AITextGeneratorBlock, AITextSummarizerBlock, prompt_token_bound)
+from stratus.blocks.ai.llm import (
+    MODEL_MAX_OUTPUT_TOKENS,
+    MODEL_TOKEN_COSTS,
+    AIStructuredResponseGeneratorBlock,
+    AITextGeneratorBlock,
+    AITextSummarizerBlock,
+    prompt_token_bound,
+)
 from stratus.blocks.costs import cost_after_run, cost_before_run, prepaid_token_limit
 from stratus.blocks.sdk import Block, BlockCost, BlockCostType, BlockSchema
 from stratus.executions.block_context import UsageRecorder, cost_input, effective_credentials
@@ -24,13 +30,14 @@ class _Priced(Block):
         model: str = "small"
 
     input_schema = output_schema = Input
-    costs = [BlockCost(cost_amount=2, cost_filter={"model": "small"}, cost_type=BlockCostType.TOKEN),
-             BlockCost(cost_amount=3, cost_filter={"model": "slow"}, cost_type=BlockCostType.SECOND),
-             BlockCost(cost_amount=5, cost_filter={"model": "flat"}, cost_type=BlockCostType.RUN)]
+    costs = [
+        BlockCost(cost_amount=2, cost_filter={"model": "small"}, cost_type=BlockCostType.TOKEN),
+        BlockCost(cost_amount=3, cost_filter={"model": "slow"}, cost_type=BlockCostType.SECOND),
+        BlockCost(cost_amount=5, cost_filter={"model": "flat"}, cost_type=BlockCostType.RUN),
+    ]
 
 
-@pytest.mark.parametrize("tokens, expected", [(0, 0), (1, 1), (500, 1), (999, 2), (1000, 2), (1001, 3),
-                                              (12_345, 25)])
+@pytest.mark.parametrize("tokens, expected", [(0, 0), (1, 1), (500, 1), (999, 2), (1000, 2), (1001, 3), (12_345, 25)])
 def test_token_cost_is_per_thousand_tokens_rounded_up(tokens: int, expected: int) -> None:
     assert cost_after_run(_Priced(), {"model": "small"}, seconds=10, tokens=tokens) == expected
 
@@ -44,7 +51,10 @@ def test_token_cost_before_the_run_is_the_reservation_of_the_token_limit() -> No
     assert cost_before_run(_Limited(), {"model": "small"}) == 3  # 2 per 1,000 of 1,500 tokens, rounded up
     assert prepaid_token_limit(_Limited(), {"model": "small"}) == 1500
     assert cost_before_run(_Priced(), {"model": "small"}) == 0  # a block without a bound reserves nothing
-    assert cost_before_run(_Limited(), {"model": "flat"}) == 5 and prepaid_token_limit(_Limited(), {"model": "flat"}) is None
+    assert (
+        cost_before_run(_Limited(), {"model": "flat"}) == 5
+        and prepaid_token_limit(_Limited(), {"model": "flat"}) is None
+    )
 
 
 def test_llm_token_limits_count_the_prompt_the_output_cap_and_the_attempts() -> None:

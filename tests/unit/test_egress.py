@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import httpx
 import pytest
@@ -15,12 +15,38 @@ from stratus.net import egress
 from tests.conftest import allowed_egress
 
 REFUSED = [
-    "127.0.0.1", "127.1.2.3", "::1", "0.0.0.0", "::", "10.0.0.1", "172.16.5.4", "192.168.1.1",
-    "169.254.169.254", "169.254.170.2", "fe80::1", "fd00:ec2::254", "fc00::1", "100.64.0.1",
-    "100.100.100.200", "224.0.0.1", "ff02::1", "240.0.0.1", "255.255.255.255", "192.0.0.192",
-    "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::169.254.169.254", "::127.0.0.1",
-    "::ffff:0:a9fe:a9fe", "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b:1::a9fe:a9fe",
-    "2002:a9fe:a9fe::1", "2002:7f00:1::1", "2002:0a00:0001::1", "2001::1",
+    "127.0.0.1",
+    "127.1.2.3",
+    "::1",
+    "0.0.0.0",
+    "::",
+    "10.0.0.1",
+    "172.16.5.4",
+    "192.168.1.1",
+    "169.254.169.254",
+    "169.254.170.2",
+    "fe80::1",
+    "fd00:ec2::254",
+    "fc00::1",
+    "100.64.0.1",
+    "100.100.100.200",
+    "224.0.0.1",
+    "ff02::1",
+    "240.0.0.1",
+    "255.255.255.255",
+    "192.0.0.192",
+    "::ffff:127.0.0.1",
+    "::ffff:169.254.169.254",
+    "::169.254.169.254",
+    "::127.0.0.1",
+    "::ffff:0:a9fe:a9fe",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b::7f00:1",
+    "64:ff9b:1::a9fe:a9fe",
+    "2002:a9fe:a9fe::1",
+    "2002:7f00:1::1",
+    "2002:0a00:0001::1",
+    "2001::1",
 ]
 PUBLIC = ["8.8.8.8", "93.184.216.34", "2606:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8"]
 
@@ -108,13 +134,19 @@ def _get(url: str, follow: bool = True) -> httpx.Response:
     async def go() -> httpx.Response:
         async with egress.guarded_client(httpx, follow_redirects=follow) as client:
             return await client.get(url)
+
     return asyncio.run(go())
 
 
 def test_the_guarded_client_refuses_loopback_and_nothing_arrives(listener: _Listener) -> None:
     port = listener.url.rsplit(":", 1)[1]
-    for url in (listener.url, f"http://localhost:{port}/", f"http://[::ffff:127.0.0.1]:{port}/",
-                f"http://0.0.0.0:{port}/", f"http://2130706433:{port}/"):
+    for url in (
+        listener.url,
+        f"http://localhost:{port}/",
+        f"http://[::ffff:127.0.0.1]:{port}/",
+        f"http://0.0.0.0:{port}/",
+        f"http://2130706433:{port}/",
+    ):
         with pytest.raises(httpx.ConnectError) as caught:
             _get(url)
         assert egress.refusal(caught.value) is not None

@@ -66,11 +66,14 @@ def test_condition_branch_routes_only_the_taken_side():
 
 def test_input_pin_always_waited():
     """A default in input_default does not satisfy a linked pin (AutoGPT's test_input_pin_always_waited)."""
-    graph = Graph(nodes=[
-        node("in", INP, name="x"),
-        node("calc", CALC, operation="Add", a=100, b=1),
-        node("out", OUT, name="sum"),
-    ], links=[link("in", "result", "calc", "a"), link("calc", "result", "out", "value")])
+    graph = Graph(
+        nodes=[
+            node("in", INP, name="x"),
+            node("calc", CALC, operation="Add", a=100, b=1),
+            node("out", OUT, name="sum"),
+        ],
+        links=[link("in", "result", "calc", "a"), link("calc", "result", "out", "value")],
+    )
     state = run_graph(graph, {"x": None})  # the input yields nothing when its value is None
     assert scheduler.graph_outputs(state) == {}
     calc_runs = [e for e in state.node_execs.values() if e.node_id == "calc"]
@@ -81,29 +84,38 @@ def test_input_pin_always_waited():
 
 def test_static_input_link_fills_every_run():
     """AutoGPT's test_static_input_link_on_graph: a static value serves every later run."""
-    graph = Graph(nodes=[
-        node("items", INP, name="items"),
-        node("step", STEP),
-        node("store", STORE, input=10),
-        node("calc", CALC, operation="Multiply"),
-        node("out", OUT, name="products"),
-    ], links=[
-        link("items", "result", "step", "items"),
-        link("step", "item", "calc", "a"),
-        link("store", "output", "calc", "b", static=True),
-        link("calc", "result", "out", "value"),
-    ])
+    graph = Graph(
+        nodes=[
+            node("items", INP, name="items"),
+            node("step", STEP),
+            node("store", STORE, input=10),
+            node("calc", CALC, operation="Multiply"),
+            node("out", OUT, name="products"),
+        ],
+        links=[
+            link("items", "result", "step", "items"),
+            link("step", "item", "calc", "a"),
+            link("store", "output", "calc", "b", static=True),
+            link("calc", "result", "out", "value"),
+        ],
+    )
     state = run_graph(graph, {"items": [1, 2, 3, 4]})
     assert scheduler.graph_outputs(state) == {"products": [10.0, 20.0, 30.0, 40.0]}
 
 
 def test_static_value_arriving_late_completes_waiting_runs():
-    graph = Graph(nodes=[node("calc", CALC, operation="Add"), node("out", OUT, name="o")],
-                  links=[link("calc", "result", "out", "value")])
-    state = scheduler.EngineState("g", Graph(
-        nodes=[node("src", STEP), node("store", STORE), node("calc", CALC, operation="Add")],
-        links=[link("src", "item", "calc", "a"), link("store", "output", "calc", "b", static=True)]),
-        new_id=iter(f"n{i}" for i in range(100)).__next__)
+    graph = Graph(
+        nodes=[node("calc", CALC, operation="Add"), node("out", OUT, name="o")],
+        links=[link("calc", "result", "out", "value")],
+    )
+    state = scheduler.EngineState(
+        "g",
+        Graph(
+            nodes=[node("src", STEP), node("store", STORE), node("calc", CALC, operation="Add")],
+            links=[link("src", "item", "calc", "a"), link("store", "output", "calc", "b", static=True)],
+        ),
+        new_id=iter(f"n{i}" for i in range(100)).__next__,
+    )
     scheduler.route(state, "src", "item", 1)
     scheduler.route(state, "src", "item", 2)
     waiting = state.by_status(S.INCOMPLETE)
@@ -115,10 +127,14 @@ def test_static_value_arriving_late_completes_waiting_runs():
 
 def test_multiple_yields_give_one_run_each_and_values_are_never_overwritten():
     """Each yield goes to the oldest incomplete run lacking that pin, else a new run."""
-    state = scheduler.EngineState("g", Graph(
-        nodes=[node("a", STEP), node("b", STEP), node("calc", CALC, operation="Add")],
-        links=[link("a", "item", "calc", "a"), link("b", "item", "calc", "b")]),
-        new_id=iter(f"n{i}" for i in range(100)).__next__)
+    state = scheduler.EngineState(
+        "g",
+        Graph(
+            nodes=[node("a", STEP), node("b", STEP), node("calc", CALC, operation="Add")],
+            links=[link("a", "item", "calc", "a"), link("b", "item", "calc", "b")],
+        ),
+        new_id=iter(f"n{i}" for i in range(100)).__next__,
+    )
     for value in (1, 2, 3):
         scheduler.route(state, "a", "item", value)
     scheduler.route(state, "b", "item", 10)
@@ -128,25 +144,31 @@ def test_multiple_yields_give_one_run_each_and_values_are_never_overwritten():
 
 
 def test_dynamic_pins_merge_and_extract():
-    graph = Graph(nodes=[
-        node("in", INP, name="pair"),
-        node("fill", FILL, format="{{ first }}-{{ second }}"),
-        node("out", OUT, name="joined"),
-    ], links=[
-        link("in", "result_$_0", "fill", "values_#_first"),
-        link("in", "result_$_1", "fill", "values_#_second"),
-        link("in", "result_$_7", "out", "value"),  # a missing path sends nothing
-        link("fill", "output", "out", "value"),
-    ])
+    graph = Graph(
+        nodes=[
+            node("in", INP, name="pair"),
+            node("fill", FILL, format="{{ first }}-{{ second }}"),
+            node("out", OUT, name="joined"),
+        ],
+        links=[
+            link("in", "result_$_0", "fill", "values_#_first"),
+            link("in", "result_$_1", "fill", "values_#_second"),
+            link("in", "result_$_7", "out", "value"),  # a missing path sends nothing
+            link("fill", "output", "out", "value"),
+        ],
+    )
     state = run_graph(graph, {"pair": ["left", "right"]})
     assert scheduler.graph_outputs(state) == {"joined": ["left-right"]}
 
 
 def test_error_pin_is_routed_and_the_node_fails():
-    graph = Graph(nodes=[
-        node("calc", CALC, operation="Add", a="not a number", b=1),
-        node("out", OUT, name="problem"),
-    ], links=[link("calc", "error", "out", "value")])
+    graph = Graph(
+        nodes=[
+            node("calc", CALC, operation="Add", a="not a number", b=1),
+            node("out", OUT, name="problem"),
+        ],
+        links=[link("calc", "error", "out", "value")],
+    )
     state = run_graph(graph, {})
     calc = next(e for e in state.node_execs.values() if e.node_id == "calc")
     assert calc.status is S.FAILED
@@ -154,8 +176,9 @@ def test_error_pin_is_routed_and_the_node_fails():
 
 
 def test_terminate_stops_everything_not_finished():
-    state = scheduler.EngineState("g", Graph(nodes=[node("a", CALC, operation="Add", a=1, b=2),
-                                                   node("b", CALC, operation="Add", a=1, b=2)]))
+    state = scheduler.EngineState(
+        "g", Graph(nodes=[node("a", CALC, operation="Add", a=1, b=2), node("b", CALC, operation="Add", a=1, b=2)])
+    )
     scheduler.start(state, {})
     assert len(state.queued()) == 2
     scheduler.terminate(state)

@@ -31,10 +31,14 @@ def settings_env(monkeypatch):
 @pytest.fixture(scope="module")
 def rsa_keys() -> tuple[bytes, str]:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption())
-    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private_pem, public_pem
 
 
@@ -70,7 +74,8 @@ def test_algorithm_confusion_is_rejected(settings_env, rsa_keys):
     import hmac
 
     signature = base64.urlsafe_b64encode(
-        hmac.new(public_pem.encode(), header + b"." + payload, hashlib.sha256).digest()).rstrip(b"=")
+        hmac.new(public_pem.encode(), header + b"." + payload, hashlib.sha256).digest()
+    ).rstrip(b"=")
     forged = (header + b"." + payload + b"." + signature).decode()
     with pytest.raises(Unauthorized, match="algorithm"):
         verify_token(forged)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -15,8 +15,13 @@ def graph(*nodes: dict, end_template: str | None = None, name: str = "g") -> Gra
     return GraphConfig(name=name, nodes=[{"model_name": "m", **node} for node in nodes], end_template=end_template)
 
 
-def run_all(config: GraphConfig, start: str, agent: Callable[[PlannedRun], NodeRun],
-            subgraphs: dict | None = None, max_runs: int = mag.MAX_NODE_RUNS) -> tuple[mag.Plan, list[NodeRun]]:
+def run_all(
+    config: GraphConfig,
+    start: str,
+    agent: Callable[[PlannedRun], NodeRun],
+    subgraphs: dict | None = None,
+    max_runs: int = mag.MAX_NODE_RUNS,
+) -> tuple[mag.Plan, list[NodeRun]]:
     """Drive the planner to the end; every step replays the whole history (as the orchestrator does)."""
     history: list[NodeRun] = []
     for _ in range(1000):
@@ -33,21 +38,31 @@ def echo(run: PlannedRun) -> NodeRun:
 
 # --- levels -------------------------------------------------------------------------------
 def test_levels_follow_input_nodes():
-    config = graph({"name": "a", "input_nodes": ["start"]}, {"name": "b", "input_nodes": ["start"]},
-                   {"name": "c", "input_nodes": ["a", "b"]}, {"name": "d", "input_nodes": ["c", "a"]})
+    config = graph(
+        {"name": "a", "input_nodes": ["start"]},
+        {"name": "b", "input_nodes": ["start"]},
+        {"name": "c", "input_nodes": ["a", "b"]},
+        {"name": "d", "input_nodes": ["c", "a"]},
+    )
     assert levels(config) == {"a": 0, "b": 0, "c": 1, "d": 2}
 
 
 def test_output_nodes_without_handoffs_make_dependencies():
-    config = graph({"name": "a", "input_nodes": ["start"], "output_nodes": ["b"]}, {"name": "b"},
-                   {"name": "c", "output_nodes": ["end"], "input_nodes": ["b"]})
+    config = graph(
+        {"name": "a", "input_nodes": ["start"], "output_nodes": ["b"]},
+        {"name": "b"},
+        {"name": "c", "output_nodes": ["end"], "input_nodes": ["b"]},
+    )
     assert levels(config) == {"a": 0, "b": 1, "c": 2}
 
 
 def test_output_nodes_of_a_handoff_node_and_mutual_pointers_do_not():
-    config = graph({"name": "writer", "input_nodes": ["start"], "output_nodes": ["critic"]},
-                   {"name": "critic", "input_nodes": ["writer"], "output_nodes": ["writer", "end"], "handoffs": 2},
-                   {"name": "x", "output_nodes": ["y"]}, {"name": "y", "output_nodes": ["x"]})
+    config = graph(
+        {"name": "writer", "input_nodes": ["start"], "output_nodes": ["critic"]},
+        {"name": "critic", "input_nodes": ["writer"], "output_nodes": ["writer", "end"], "handoffs": 2},
+        {"name": "x", "output_nodes": ["y"]},
+        {"name": "y", "output_nodes": ["x"]},
+    )
     assert levels(config) == {"writer": 0, "critic": 1, "x": 0, "y": 0}
 
 
@@ -60,13 +75,22 @@ def test_a_dependency_cycle_is_broken_in_config_order():
 def test_placeholders_render_latest_last_n_all_and_start():
     outputs = {"a": ["one", "two", "three"], "b": []}
     assert render("{{a}}|{{ a:2 }}|{{a:all}}|{{b}}|{{start}}|{{nobody}}", outputs, "go") == (
-        "three|two\n\n---\n\nthree|one\n\n---\n\ntwo\n\n---\n\nthree||go|{{nobody}}")
+        "three|two\n\n---\n\nthree|one\n\n---\n\ntwo\n\n---\n\nthree||go|{{nobody}}"
+    )
     assert render("{{a:0}}", outputs, "") == ""
 
 
 def test_unreferenced_input_nodes_are_appended_to_the_user_prompt():
-    node = graph({"name": "c", "input_nodes": ["start", "a", "b"], "user_prompt": "Use {{a}}.",
-                  "system_prompt": "You are {{b}}"}, {"name": "a"}, {"name": "b"}).node("c")
+    node = graph(
+        {
+            "name": "c",
+            "input_nodes": ["start", "a", "b"],
+            "user_prompt": "Use {{a}}.",
+            "system_prompt": "You are {{b}}",
+        },
+        {"name": "a"},
+        {"name": "b"},
+    ).node("c")
     system, user = node_prompts(node, {"a": ["A1"], "b": ["B1"], "c": []}, "the task")
     assert system == "You are B1"
     assert user == "Use A1.\n\nthe task"  # start appended; a and b are named by placeholders
@@ -76,13 +100,24 @@ def test_unreferenced_input_nodes_are_appended_to_the_user_prompt():
 
 # --- the planner ---------------------------------------------------------------------------
 def test_levels_run_in_batches_and_the_chain_groups_them():
-    config = graph({"name": "a", "input_nodes": ["start"]}, {"name": "b", "input_nodes": ["start"]},
-                   {"name": "c", "input_nodes": ["a", "b"], "user_prompt": "{{a}} + {{b}}"})
+    config = graph(
+        {"name": "a", "input_nodes": ["start"]},
+        {"name": "b", "input_nodes": ["start"]},
+        {"name": "c", "input_nodes": ["a", "b"], "user_prompt": "{{a}} + {{b}}"},
+    )
     first = plan(config, {}, "hi", [])
     assert [run.name for run in first.batch] == ["a", "b"] and not first.done
     assert first.batch[0].run_input() == {
-        "node_name": "a", "level": 0, "model_name": "m", "system_prompt": "", "user_prompt": "hi",
-        "mcp_servers": [], "handoff_targets": [], "max_iterations": 50, "output_enabled": True}
+        "node_name": "a",
+        "level": 0,
+        "model_name": "m",
+        "system_prompt": "",
+        "user_prompt": "hi",
+        "mcp_servers": [],
+        "handoff_targets": [],
+        "max_iterations": 50,
+        "output_enabled": True,
+    }
     result, history = run_all(config, "hi", echo)
     assert result.execution_chain == [["a", "b"], ["c"]]
     assert result.final_result == "c(a(hi) + b(hi))" and result.error is None
@@ -90,9 +125,10 @@ def test_levels_run_in_batches_and_the_chain_groups_them():
 
 
 def test_a_handoff_loop_is_bounded_by_handoffs():
-    config = graph({"name": "writer", "input_nodes": ["start"], "output_nodes": ["critic"],
-                    "user_prompt": "{{start}} {{critic}}"},
-                   {"name": "critic", "input_nodes": ["writer"], "output_nodes": ["writer", "end"], "handoffs": 2})
+    config = graph(
+        {"name": "writer", "input_nodes": ["start"], "output_nodes": ["critic"], "user_prompt": "{{start}} {{critic}}"},
+        {"name": "critic", "input_nodes": ["writer"], "output_nodes": ["writer", "end"], "handoffs": 2},
+    )
     offered = []
 
     def agent(run: PlannedRun) -> NodeRun:
@@ -102,18 +138,27 @@ def test_a_handoff_loop_is_bounded_by_handoffs():
 
     result, history = run_all(config, "draft", agent)
     assert result.execution_chain == [["writer"], ["critic"]] * 3
-    assert offered == [("writer", ()), ("critic", ("writer",)), ("writer", ()), ("critic", ("writer",)),
-                       ("writer", ()), ("critic", ())]
+    assert offered == [
+        ("writer", ()),
+        ("critic", ("writer",)),
+        ("writer", ()),
+        ("critic", ("writer",)),
+        ("writer", ()),
+        ("critic", ()),
+    ]
     assert result.final_result == "critic#6"
     # the writer sees the critic's latest output
     assert plan(config, {}, "draft", history[:2]).batch[0].user_prompt == "draft critic#2"
 
 
 def test_a_handoff_jumps_and_continues_with_the_levels_after_the_target():
-    config = graph({"name": "router", "input_nodes": ["start"], "output_nodes": ["left", "right"], "handoffs": 1},
-                   {"name": "left", "input_nodes": ["router"]}, {"name": "right", "input_nodes": ["router"]},
-                   {"name": "after", "input_nodes": ["router"], "user_prompt": "{{left}}/{{right}}"},
-                   {"name": "last", "input_nodes": ["after"]})
+    config = graph(
+        {"name": "router", "input_nodes": ["start"], "output_nodes": ["left", "right"], "handoffs": 1},
+        {"name": "left", "input_nodes": ["router"]},
+        {"name": "right", "input_nodes": ["router"]},
+        {"name": "after", "input_nodes": ["router"], "user_prompt": "{{left}}/{{right}}"},
+        {"name": "last", "input_nodes": ["after"]},
+    )
     assert levels(config) == {"router": 0, "left": 1, "right": 1, "after": 1, "last": 2}
 
     def agent(run: PlannedRun) -> NodeRun:
@@ -130,14 +175,19 @@ def test_a_handoff_to_a_target_not_offered_is_ignored():
 
 
 def test_subgraph_runs_inside_with_start_and_end():
-    inner = graph({"name": "x", "input_nodes": ["start"]}, {"name": "y", "input_nodes": ["x"]},
-                  end_template="inner[{{y}}]", name="inner")
-    outer = graph({"name": "pre", "input_nodes": ["start"]},
-                  {"name": "sub", "is_subgraph": True, "subgraph_name": "inner", "model_name": None,
-                   "input_nodes": ["pre"]},
-                  {"name": "side", "input_nodes": ["pre"]},
-                  {"name": "post", "input_nodes": ["sub", "side"], "user_prompt": "{{sub}} & {{side}}"},
-                  end_template="{{post}} / {{start}}")
+    inner = graph(
+        {"name": "x", "input_nodes": ["start"]},
+        {"name": "y", "input_nodes": ["x"]},
+        end_template="inner[{{y}}]",
+        name="inner",
+    )
+    outer = graph(
+        {"name": "pre", "input_nodes": ["start"]},
+        {"name": "sub", "is_subgraph": True, "subgraph_name": "inner", "model_name": None, "input_nodes": ["pre"]},
+        {"name": "side", "input_nodes": ["pre"]},
+        {"name": "post", "input_nodes": ["sub", "side"], "user_prompt": "{{sub}} & {{side}}"},
+        end_template="{{post}} / {{start}}",
+    )
     result, history = run_all(outer, "task", echo, {"inner": inner})
     assert result.execution_chain == [["pre"], ["sub/x", "side"], ["sub/y"], ["post"]]
     assert [run.name for run in history] == ["pre", "sub/x", "side", "sub/y", "post"]
@@ -154,8 +204,11 @@ def test_a_missing_subgraph_ends_the_run_with_an_error():
 def test_end_template_else_the_last_nodes_output():
     config = graph({"name": "a", "input_nodes": ["start"]}, {"name": "b", "input_nodes": ["a"]})
     assert run_all(config, "s", echo)[0].final_result == "b(a(s))"
-    templated = graph({"name": "a", "input_nodes": ["start"]}, {"name": "b", "input_nodes": ["a"]},
-                      end_template="A={{a}} B={{b:all}} S={{start}}")
+    templated = graph(
+        {"name": "a", "input_nodes": ["start"]},
+        {"name": "b", "input_nodes": ["a"]},
+        end_template="A={{a}} B={{b:all}} S={{start}}",
+    )
     assert run_all(templated, "s", echo)[0].final_result == "A=a(s) B=b(a(s)) S=s"
     assert plan(graph(), {}, "s", []) == mag.Plan(done=True, final_result="")
 
@@ -167,10 +220,13 @@ def test_a_failed_node_stops_the_run():
 
 
 def test_the_number_of_node_runs_is_bounded():
-    config = graph({"name": "a", "input_nodes": ["start"], "output_nodes": ["b"]},
-                   {"name": "b", "input_nodes": ["a"], "output_nodes": ["a"], "handoffs": 100})
-    result, history = run_all(config, "s", lambda run: NodeRun(run.name, handoff=(run.handoff_targets or [None])[0]),
-                              max_runs=7)
+    config = graph(
+        {"name": "a", "input_nodes": ["start"], "output_nodes": ["b"]},
+        {"name": "b", "input_nodes": ["a"], "output_nodes": ["a"], "handoffs": 100},
+    )
+    result, history = run_all(
+        config, "s", lambda run: NodeRun(run.name, handoff=(run.handoff_targets or [None])[0]), max_runs=7
+    )
     assert len(history) == 7 and result.done and "limit is 7" in result.error
 
 

@@ -17,8 +17,14 @@ CONFIG = {
     "name": "research",
     "description": "Two agents",
     "nodes": [
-        {"name": "searcher", "model_name": "gpt", "mcp_servers": ["search"], "input_nodes": ["start"],
-         "output_nodes": ["writer"], "user_prompt": "Find {{start}}"},
+        {
+            "name": "searcher",
+            "model_name": "gpt",
+            "mcp_servers": ["search"],
+            "input_nodes": ["start"],
+            "output_nodes": ["writer"],
+            "user_prompt": "Find {{start}}",
+        },
         {"name": "writer", "model_name": "gpt", "input_nodes": ["searcher"], "output_nodes": ["end"]},
     ],
     "end_template": "{{writer}}",
@@ -36,9 +42,13 @@ def zip_of(files: dict[str, bytes | str], compression: int = zipfile.ZIP_DEFLATE
 
 
 def package_files(**overrides: bytes | str) -> dict[str, bytes | str]:
-    return {"config.json": json.dumps(CONFIG), "readme.md": "# Research\n",
-            "attachment/mcp.json": json.dumps({"mcpServers": SERVERS}),
-            "attachment/model.json": json.dumps({"models": MODELS}), **overrides}
+    return {
+        "config.json": json.dumps(CONFIG),
+        "readme.md": "# Research\n",
+        "attachment/mcp.json": json.dumps({"mcpServers": SERVERS}),
+        "attachment/model.json": json.dumps({"models": MODELS}),
+        **overrides,
+    }
 
 
 def test_a_json_upload_is_a_graph_config_without_attachments():
@@ -61,14 +71,20 @@ def test_a_zip_of_a_folder_is_read_from_inside_it():
 
 def test_export_round_trips_and_blanks_secrets():
     config = GraphConfig.model_validate({**CONFIG, "readme": "# Research\n"})
-    servers = {"search": McpServerConfig.model_validate(SERVERS["search"]),
-               "local": McpServerConfig(command="npx", args=["tool"], env={"TOKEN": "s3cr3t"})}
+    servers = {
+        "search": McpServerConfig.model_validate(SERVERS["search"]),
+        "local": McpServerConfig(command="npx", args=["tool"], env={"TOKEN": "s3cr3t"}),
+    }
     models = [ModelConfig.model_validate({**MODELS[0], "api_key": "sk-live-secret", "temperature": 0.2})]
     payload = packages.build_zip_package(config, servers, models)
     assert b"s3cr3t" not in payload and b"sk-live-secret" not in payload
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-        assert sorted(archive.namelist()) == ["attachment/mcp.json", "attachment/model.json", "config.json",
-                                              "readme.md"]
+        assert sorted(archive.namelist()) == [
+            "attachment/mcp.json",
+            "attachment/model.json",
+            "config.json",
+            "readme.md",
+        ]
         mcp = json.loads(archive.read("attachment/mcp.json"))
         assert mcp["mcpServers"]["search"]["transportType"] == "streamable_http"
         assert mcp["mcpServers"]["local"]["env"] == {"TOKEN": ""}
@@ -100,11 +116,12 @@ def test_an_oversized_member_is_refused():
 
 def test_declared_sizes_are_not_trusted():
     # A member whose header claims less than it holds still stops at the limit.
-    data = bytearray(zip_of({"config.json": b"{" + b"x" * (packages.MAX_MEMBER_BYTES + 100)},
-                            compression=zipfile.ZIP_STORED))
+    data = bytearray(
+        zip_of({"config.json": b"{" + b"x" * (packages.MAX_MEMBER_BYTES + 100)}, compression=zipfile.ZIP_STORED)
+    )
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # uncompressed size fields
         at = data.find(signature) + offset
-        data[at:at + 4] = (10).to_bytes(4, "little")
+        data[at : at + 4] = (10).to_bytes(4, "little")
     with pytest.raises(BadRequest):  # zipfile notices the lie before we read past the limit
         packages.read_upload(bytes(data))
 
@@ -117,15 +134,18 @@ def test_limits_on_the_upload_and_the_member_count():
         packages.read_upload(zip_of(package_files(**many)))
 
 
-@pytest.mark.parametrize("payload, error, message", [
-    (b"", BadRequest, "empty"),
-    (b"not json", BadRequest, "not valid UTF-8 JSON"),
-    (b"PK\x03\x04garbage", BadRequest, "not a valid zip"),
-    (zip_of({"readme.md": "hi"}), BadRequest, "no config.json"),
-    (zip_of(package_files(**{"attachment/mcp.json": "[]"})), BadRequest, "mcp.json"),
-    (zip_of(package_files(**{"attachment/model.json": '{"models": [{"name": "x"}]}'})), Unprocessable, "model 0"),
-    (json.dumps({**CONFIG, "name": "a/b"}).encode(), Unprocessable, "The graph is not valid"),
-])
+@pytest.mark.parametrize(
+    "payload, error, message",
+    [
+        (b"", BadRequest, "empty"),
+        (b"not json", BadRequest, "not valid UTF-8 JSON"),
+        (b"PK\x03\x04garbage", BadRequest, "not a valid zip"),
+        (zip_of({"readme.md": "hi"}), BadRequest, "no config.json"),
+        (zip_of(package_files(**{"attachment/mcp.json": "[]"})), BadRequest, "mcp.json"),
+        (zip_of(package_files(**{"attachment/model.json": '{"models": [{"name": "x"}]}'})), Unprocessable, "model 0"),
+        (json.dumps({**CONFIG, "name": "a/b"}).encode(), Unprocessable, "The graph is not valid"),
+    ],
+)
 def test_bad_uploads_are_clear_4xx(payload, error, message):
     with pytest.raises(error) as raised:
         packages.read_upload(payload)

@@ -23,8 +23,8 @@ def test_cfn_lint_is_clean(name):
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_sam_translator_transforms_template(name):
-    from samtranslator.translator.transform import transform
     from samtranslator.public.translator import ManagedPolicyLoader
+    from samtranslator.translator.transform import transform
 
     class _NoIam:
         def load(self):
@@ -35,8 +35,10 @@ def test_sam_translator_transforms_template(name):
     template, errors = decode_str((ROOT / name).read_text())
     assert not errors
     _as_packaged(template)
-    parameters = {name: spec.get("Default", f"arn:aws:lambda:us-east-1:123456789012:layer:{name}:1")
-                  for name, spec in template.get("Parameters", {}).items()}
+    parameters = {
+        name: spec.get("Default", f"arn:aws:lambda:us-east-1:123456789012:layer:{name}:1")
+        for name, spec in template.get("Parameters", {}).items()
+    }
     output = transform(template, parameters, ManagedPolicyLoader(_NoIam()))
     kinds = {r["Type"] for r in output["Resources"].values()}
     assert "AWS::Lambda::Function" in kinds

@@ -75,9 +75,15 @@ def verify_token(token: str) -> Claims:
     )
 
 
-def issue_token(secret: str, user_id: str, email: str | None = None, admin: bool = False,
-                ttl_seconds: int = 3600, audience: str = "authenticated",
-                algorithm: str = "HS256") -> str:
+def issue_token(
+    secret: str,
+    user_id: str,
+    email: str | None = None,
+    admin: bool = False,
+    ttl_seconds: int = 3600,
+    audience: str = "authenticated",
+    algorithm: str = "HS256",
+) -> str:
     """Mint a token (local development, tests and `make token`); AWS uses your IdP's tokens."""
     import time
 

@@ -22,8 +22,12 @@ def all_blocks() -> dict[str, Block]:
         for module_info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package_name}.{module_info.name}")
             for _, cls in inspect.getmembers(module, inspect.isclass):
-                if issubclass(cls, Block) and cls is not Block and cls.__module__ == module.__name__ \
-                        and getattr(cls, "id", None):
+                if (
+                    issubclass(cls, Block)
+                    and cls is not Block
+                    and cls.__module__ == module.__name__
+                    and getattr(cls, "id", None)
+                ):
                     if cls.id in blocks:
                         raise RuntimeError(f"Duplicate block id {cls.id}: {cls.__name__} and {blocks[cls.id].name}")
                     blocks[cls.id] = cls()

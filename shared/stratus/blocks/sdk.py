@@ -7,8 +7,9 @@ blocks has an implicit `error` output.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from enum import Enum
-from typing import Any, AsyncIterator, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 

@@ -19,8 +19,9 @@ def definitions_json() -> str:
     return json.dumps([block.to_dict() for block in all_blocks().values()], allow_nan=True)
 
 
-async def execute_block(user_id: str, block_id: str, data: dict[str, Any],
-                        idempotency_key: str | None = None) -> dict[str, list[Any]]:
+async def execute_block(
+    user_id: str, block_id: str, data: dict[str, Any], idempotency_key: str | None = None
+) -> dict[str, list[Any]]:
     """Core blocks run here; other groups' blocks in their own Lambda (see direct_run).
 
     With an Idempotency-Key the block runs once: a retry with the same input gets the first
@@ -36,8 +37,7 @@ async def execute_block(user_id: str, block_id: str, data: dict[str, Any],
     inputs = checked_input(block, data)  # a fast 422, before any Lambda is invoked
     if not idempotency_key:
         return await _run(user_id, block, inputs)
-    claim = idempotency.begin(user_id, idempotency_key, idempotency.BLOCK_EXECUTION,
-                              {"block": block_id, "input": data})
+    claim = idempotency.begin(user_id, idempotency_key, idempotency.BLOCK_EXECUTION, {"block": block_id, "input": data})
     if claim.replay is not None:
         return claim.replay
     if claim.replay_unavailable:

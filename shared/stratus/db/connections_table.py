@@ -47,9 +47,9 @@ def subscription_index_keys(channel: str, connection_id: str) -> dict[str, str]:
 
 def connection_id_of(sort_key: str) -> str:
     """The connection id in a subscription's sort key `CONN#<id>`."""
-    return sort_key[len(CONNECTION_PREFIX):]
+    return sort_key[len(CONNECTION_PREFIX) :]
 
 
 def channel_of(partition_key: str) -> str:
     """The channel in a subscription's partition key `SUB#<channel>`."""
-    return partition_key[len(SUBSCRIPTION_PREFIX):]
+    return partition_key[len(SUBSCRIPTION_PREFIX) :]

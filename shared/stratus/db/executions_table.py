@@ -57,8 +57,12 @@ def share_key(token: str) -> dict[str, str]:
 
 
 def user_index_keys(user_id: str, created_at: str, graph_id: str) -> dict[str, str]:
-    return {"GSI1PK": f"USER#{user_id}", "GSI1SK": created_at,
-            "GSI2PK": f"GRAPH#{graph_id}#USER#{user_id}", "GSI2SK": created_at}
+    return {
+        "GSI1PK": f"USER#{user_id}",
+        "GSI1SK": created_at,
+        "GSI2PK": f"GRAPH#{graph_id}#USER#{user_id}",
+        "GSI2SK": created_at,
+    }
 
 
 def idempotency_key(user_id: str, key_digest: str) -> dict[str, str]:

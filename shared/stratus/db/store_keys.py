@@ -141,11 +141,17 @@ def name_sort(folded_name: str, tie: str) -> str:
     return f"{folded_name[:200]} #{tie}"
 
 
-def card_index_keys(scope: str, average: float, count: int, runs: int, folded_name: str,
-                    listing_id: str) -> dict[str, str]:
-    return {"GSI1PK": scope, "GSI1SK": rating_sort(average, count, listing_id),
-            "GSI2PK": scope, "GSI2SK": runs_sort(runs, listing_id),
-            "GSI3PK": scope, "GSI3SK": name_sort(folded_name, listing_id)}
+def card_index_keys(
+    scope: str, average: float, count: int, runs: int, folded_name: str, listing_id: str
+) -> dict[str, str]:
+    return {
+        "GSI1PK": scope,
+        "GSI1SK": rating_sort(average, count, listing_id),
+        "GSI2PK": scope,
+        "GSI2SK": runs_sort(runs, listing_id),
+        "GSI3PK": scope,
+        "GSI3SK": name_sort(folded_name, listing_id),
+    }
 
 
 CREATORS_PK = "STORE#CREATORS"
@@ -156,6 +162,11 @@ def creator_key(username: str) -> dict[str, str]:
 
 
 def creator_index_keys(username: str, average: float, count: int, runs: int, num_agents: int) -> dict[str, str]:
-    return {"GSI1PK": CREATORS_PK, "GSI1SK": rating_sort(average, count, username),
-            "GSI2PK": CREATORS_PK, "GSI2SK": runs_sort(runs, username),
-            "GSI3PK": CREATORS_PK, "GSI3SK": f"{num_agents:06d}#{username}"}
+    return {
+        "GSI1PK": CREATORS_PK,
+        "GSI1SK": rating_sort(average, count, username),
+        "GSI2PK": CREATORS_PK,
+        "GSI2SK": runs_sort(runs, username),
+        "GSI3PK": CREATORS_PK,
+        "GSI3SK": f"{num_agents:06d}#{username}",
+    }

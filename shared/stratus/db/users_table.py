@@ -60,8 +60,10 @@ def user_items(user_id: str, sk_prefix: str) -> list[dict]:
     start_key = None
     while True:
         page, start_key = users_table().query(
-            "PK = :pk AND begins_with(SK, :prefix)", {":pk": f"USER#{user_id}", ":prefix": sk_prefix},
-            start_key=start_key, consistent=True,
+            "PK = :pk AND begins_with(SK, :prefix)",
+            {":pk": f"USER#{user_id}", ":prefix": sk_prefix},
+            start_key=start_key,
+            consistent=True,
         )
         items.extend(page)
         if not start_key:

@@ -26,8 +26,9 @@ steps, so a retried orchestrator step gets the same answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generator, Iterable, Mapping, Sequence
+from typing import Any
 
 from stratus.mag.models import END, START, AgentNode, GraphConfig
 
@@ -70,10 +71,17 @@ class PlannedRun:
 
     def run_input(self) -> dict[str, Any]:
         """The agent node block's input."""
-        return {"node_name": self.name, "level": self.level, "model_name": self.node.model_name or "",
-                "system_prompt": self.system_prompt, "user_prompt": self.user_prompt,
-                "mcp_servers": list(self.node.mcp_servers), "handoff_targets": list(self.handoff_targets),
-                "max_iterations": self.node.max_iterations, "output_enabled": self.node.output_enabled}
+        return {
+            "node_name": self.name,
+            "level": self.level,
+            "model_name": self.node.model_name or "",
+            "system_prompt": self.system_prompt,
+            "user_prompt": self.user_prompt,
+            "mcp_servers": list(self.node.mcp_servers),
+            "handoff_targets": list(self.handoff_targets),
+            "max_iterations": self.node.max_iterations,
+            "output_enabled": self.node.output_enabled,
+        }
 
 
 @dataclass
@@ -98,8 +106,7 @@ def dependencies(config: GraphConfig) -> dict[str, list[str]]:
         if node.handoffs is not None:
             continue
         for target in node.output_nodes:
-            if target in by_name and node.name not in by_name[target].output_nodes \
-                    and node.name not in deps[target]:
+            if target in by_name and node.name not in by_name[target].output_nodes and node.name not in deps[target]:
                 deps[target].append(node.name)
     return {name: [d for d in names if d in deps[name] and d != name] for name in names}
 
@@ -131,7 +138,7 @@ def render(template: str, outputs: Mapping[str, Sequence[str]], start_text: str)
         history = list(outputs[name])
         if count is None:
             return history[-1] if history else ""
-        chosen = history if count == "all" else (history[-int(count):] if int(count) else [])
+        chosen = history if count == "all" else (history[-int(count) :] if int(count) else [])
         return SEPARATOR.join(chosen)
 
     return _PLACEHOLDER.sub(replace, template or "")
@@ -222,8 +229,11 @@ def _graph(context: _Context, config: GraphConfig, prefix: str, start_text: str,
             if node.is_subgraph:
                 processes[node.name] = _subgraph(context, node, prefix, user, depth)
                 continue
-            targets = tuple(t for t in node.output_nodes if t != END and t in by_name) \
-                if node.handoffs is not None and routed[node.name] < node.handoffs else ()
+            targets = (
+                tuple(t for t in node.output_nodes if t != END and t in by_name)
+                if node.handoffs is not None and routed[node.name] < node.handoffs
+                else ()
+            )
             offered[node.name] = targets
             processes[node.name] = _agent(PlannedRun(prefix + node.name, node, current, system, user, targets))
         results = yield from _parallel(processes)
@@ -253,8 +263,13 @@ def _subgraph(context: _Context, node: AgentNode, prefix: str, start_text: str, 
     return (yield from _graph(context, config, f"{prefix}{node.name}{PATH_SEPARATOR}", start_text, depth + 1))
 
 
-def plan(config: GraphConfig, subgraphs: Mapping[str, GraphConfig], start_text: str,
-         history: Sequence[NodeRun], max_runs: int = MAX_NODE_RUNS) -> Plan:
+def plan(
+    config: GraphConfig,
+    subgraphs: Mapping[str, GraphConfig],
+    start_text: str,
+    history: Sequence[NodeRun],
+    max_runs: int = MAX_NODE_RUNS,
+) -> Plan:
     """The next batch after `history` (finished runs in the order they were planned), or done."""
     process = _graph(_Context(subgraphs), config, "", start_text, 0)
     chain: list[list[str]] = []
@@ -262,24 +277,33 @@ def plan(config: GraphConfig, subgraphs: Mapping[str, GraphConfig], start_text: 
     try:
         batch = next(process)
         while True:
-            runs = list(history[position:position + len(batch)])
+            runs = list(history[position : position + len(batch)])
             if not runs:
                 if position + len(batch) > max_runs:
-                    return Plan(done=True, execution_chain=chain,
-                                error=f"The graph stopped after {position} node runs (the limit is {max_runs}).")
+                    return Plan(
+                        done=True,
+                        execution_chain=chain,
+                        error=f"The graph stopped after {position} node runs (the limit is {max_runs}).",
+                    )
                 return Plan(batch=batch, execution_chain=chain)
             _check_batch(batch, runs)
             chain.append([run.name for run in batch])
             position += len(batch)
             failed = next((run for run in runs if run.status != COMPLETED), None)
             if failed is not None:
-                return Plan(done=True, execution_chain=chain,
-                            error=f"Node {failed.name} {failed.status.lower()}: {failed.error or 'no output'}")
+                return Plan(
+                    done=True,
+                    execution_chain=chain,
+                    error=f"Node {failed.name} {failed.status.lower()}: {failed.error or 'no output'}",
+                )
             batch = process.send({run.name: run for run in runs})
     except StopIteration as stop:
         if position != len(history):
-            return Plan(done=True, execution_chain=chain,
-                        error=f"{len(history) - position} recorded node runs do not belong to this graph's plan.")
+            return Plan(
+                done=True,
+                execution_chain=chain,
+                error=f"{len(history) - position} recorded node runs do not belong to this graph's plan.",
+            )
         return Plan(done=True, final_result=stop.value, execution_chain=chain)
     except MagPlanError as exc:  # no retry can fix it: the execution ends with the error
         return Plan(done=True, execution_chain=chain, error=str(exc))

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from stratus.blocks.dynamic_pins import fires, merge_execution_input, parse_execution_output
 from stratus.blocks.registry import get_block
@@ -78,9 +79,15 @@ class EngineState:
     # --- building blocks ------------------------------------------------------------------
     def _new_exec(self, node: Node, input_data: dict[str, Any]) -> NodeExecution:
         node_exec = NodeExecution(
-            node_exec_id=self.new_id(), graph_exec_id=self.graph_exec_id, node_id=node.id,
-            block_id=node.block_id, status=Status.INCOMPLETE, seq=len(self.node_execs),
-            input_data=input_data, add_time=self.now())
+            node_exec_id=self.new_id(),
+            graph_exec_id=self.graph_exec_id,
+            node_id=node.id,
+            block_id=node.block_id,
+            status=Status.INCOMPLETE,
+            seq=len(self.node_execs),
+            input_data=input_data,
+            add_time=self.now(),
+        )
         self.add(node_exec)
         self.changed.add(node_exec.node_exec_id)
         return node_exec
@@ -131,8 +138,9 @@ def mark_running(state: EngineState, node_exec: NodeExecution) -> None:
     state.changed.add(node_exec.node_exec_id)
 
 
-def complete(state: EngineState, node_exec: NodeExecution, outputs: Iterable[tuple[str, Any]],
-             failed: bool = False) -> list[NodeExecution]:
+def complete(
+    state: EngineState, node_exec: NodeExecution, outputs: Iterable[tuple[str, Any]], failed: bool = False
+) -> list[NodeExecution]:
     """Record a node's outputs in yield order and route each one; returns touched sink executions."""
     touched: list[NodeExecution] = []
     for name, value in outputs:

@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratus.blocks.costs import cost_after_run, matching_cost, prepaid_token_limit
-from stratus.blocks.sdk import BlockCostType
-from stratus.blocks.sdk import Block
+from stratus.blocks.sdk import Block, BlockCostType
 from stratus.engine.execute import run_node
 from stratus.errors import InsufficientBalance, StratusError
 from stratus.graphs.schemas import block_credentials_fields
@@ -67,8 +66,11 @@ class UsageRecorder:
         """The node's `stats` (NodeExecutionStats), or None when no model was called."""
         if not self.calls:
             return None
-        return {"input_token_count": self.input_tokens, "output_token_count": self.output_tokens,
-                "llm_call_count": self.calls}
+        return {
+            "input_token_count": self.input_tokens,
+            "output_token_count": self.output_tokens,
+            "llm_call_count": self.calls,
+        }
 
 
 def effective_credentials(meta: dict[str, Any], block: Block, run_input: dict[str, Any]) -> dict[str, Any] | None:
@@ -109,15 +111,17 @@ def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, An
         except StratusError as exc:
             name = credentials.get("title") or credentials.get("id") if isinstance(credentials, dict) else None
             raise CredentialsUnavailable(f"Credentials {name!r} cannot be used: {exc.detail}") from exc
-    return {"llm_api_key": api_key or platform_api_key(),
-            "llm_base_url": os.environ.get(PLATFORM_BASE_URL_ENV) or None}
+    return {"llm_api_key": api_key or platform_api_key(), "llm_base_url": os.environ.get(PLATFORM_BASE_URL_ENV) or None}
 
 
 def block_kwargs(meta: dict[str, Any], node_exec_id: str, block: Block, run_input: dict[str, Any]) -> dict[str, Any]:
     """Every block's run kwargs. Raises CredentialsUnavailable for unusable credentials."""
     kwargs: dict[str, Any] = {
-        "user_id": meta["user_id"], "graph_exec_id": meta.get("id"), "graph_id": meta.get("graph_id"),
-        "node_exec_id": node_exec_id, "record_usage": UsageRecorder(),
+        "user_id": meta["user_id"],
+        "graph_exec_id": meta.get("id"),
+        "graph_id": meta.get("graph_id"),
+        "node_exec_id": node_exec_id,
+        "record_usage": UsageRecorder(),
     }
     if "credentials" in block.input_schema.model_fields:
         kwargs.update(llm_kwargs(meta["user_id"], effective_credentials(meta, block, run_input)))
@@ -135,16 +139,20 @@ def cost_input(meta: dict[str, Any], block: Block, run_input: dict[str, Any]) ->
     return {**run_input, "credentials": effective_credentials(meta, block, run_input) or {}}
 
 
-def charge_after_run(meta: dict[str, Any], node_exec_id: str, block: Block, data: dict[str, Any],
-                     seconds: float, tokens: int) -> int:
+def charge_after_run(
+    meta: dict[str, Any], node_exec_id: str, block: Block, data: dict[str, Any], seconds: float, tokens: int
+) -> int:
     """Charge SECOND costs once per node execution (key `<node_exec_id>#usage`); TOKEN costs
     were reserved before the run and are settled instead (settle_usage). Returns the credits charged."""
     cost = matching_cost(block, data)
     if cost is not None and cost.cost_type is BlockCostType.TOKEN:
         return settle_usage(meta, node_exec_id, block, data, tokens)
     amount = cost_after_run(block, data, seconds, tokens)
-    return _charge_what_it_holds(meta, f"{node_exec_id}#usage", node_exec_id, block, amount,
-                                 {"tokens": tokens}) if amount else 0
+    return (
+        _charge_what_it_holds(meta, f"{node_exec_id}#usage", node_exec_id, block, amount, {"tokens": tokens})
+        if amount
+        else 0
+    )
 
 
 def settle_usage(meta: dict[str, Any], key: str, block: Block, data: dict[str, Any], tokens: int) -> int:
@@ -159,9 +167,14 @@ def settle_usage(meta: dict[str, Any], key: str, block: Block, data: dict[str, A
     due = cost_after_run(block, data, 0.0, tokens) - reserved
     details = {"tokens": tokens, "reserved": reserved}
     if due < 0:
-        credits.record(user_id, credits.TransactionType.REFUND, -due, f"{key}#settle",
-                       description=f"Block {block.name} unused reservation",
-                       metadata=_metadata(meta, key, block, details))
+        credits.record(
+            user_id,
+            credits.TransactionType.REFUND,
+            -due,
+            f"{key}#settle",
+            description=f"Block {block.name} unused reservation",
+            metadata=_metadata(meta, key, block, details),
+        )
         return due
     return _charge_what_it_holds(meta, f"{key}#settle", key, block, due, details) if due else 0
 
@@ -174,12 +187,18 @@ def refund_reservation(meta: dict[str, Any], key: str, block: Block, data: dict[
 
 
 def _metadata(meta: dict[str, Any], node_exec_id: str, block: Block, extra: dict[str, Any]) -> dict[str, Any]:
-    return {"graph_exec_id": meta.get("id"), "graph_id": meta.get("graph_id"), "node_exec_id": node_exec_id,
-            "block_id": block.id, **extra}
+    return {
+        "graph_exec_id": meta.get("id"),
+        "graph_id": meta.get("graph_id"),
+        "node_exec_id": node_exec_id,
+        "block_id": block.id,
+        **extra,
+    }
 
 
-def _charge_what_it_holds(meta: dict[str, Any], key: str, node_exec_id: str, block: Block, amount: int,
-                          extra: dict[str, Any]) -> int:
+def _charge_what_it_holds(
+    meta: dict[str, Any], key: str, node_exec_id: str, block: Block, amount: int, extra: dict[str, Any]
+) -> int:
     """The work is done, so a short balance is charged what it holds (never below zero) and the
     rest recorded as `uncharged` in the ledger entry's metadata."""
     from stratus.users import credits  # the users table is needed only when something is due
@@ -189,8 +208,13 @@ def _charge_what_it_holds(meta: dict[str, Any], key: str, node_exec_id: str, blo
         if charged <= 0:
             break
         try:
-            credits.charge(user_id, charged, key, description=f"Block {block.name} usage",
-                           metadata=_metadata(meta, node_exec_id, block, {**extra, "uncharged": amount - charged}))
+            credits.charge(
+                user_id,
+                charged,
+                key,
+                description=f"Block {block.name} usage",
+                metadata=_metadata(meta, node_exec_id, block, {**extra, "uncharged": amount - charged}),
+            )
             return charged
         except InsufficientBalance as exc:
             charged = min(amount, exc.balance)
@@ -216,6 +240,12 @@ def run_block_node(meta: dict[str, Any], node_exec_id: str, block: Block, run_in
     try:
         outputs, failed = asyncio.run(run_node(block, run_input, **kwargs))
     finally:  # a failed run settles too: its reservation is not kept beyond its usage
-        charge_after_run(meta, node_exec_id, block, cost_input(meta, block, run_input),
-                         time.monotonic() - started, usage.total_tokens)
+        charge_after_run(
+            meta,
+            node_exec_id,
+            block,
+            cost_input(meta, block, run_input),
+            time.monotonic() - started,
+            usage.total_tokens,
+        )
     return NodeRun(outputs, failed, usage.stats())

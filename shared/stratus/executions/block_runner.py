@@ -60,8 +60,9 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
     output_data: dict[str, list[Any]] = {}
     for name, value in outputs:
         output_data.setdefault(name, []).append(value)
-    return record_result(graph_exec_id, node_exec_id, output_data, S.FAILED.value if failed else S.COMPLETED.value,
-                         stats)
+    return record_result(
+        graph_exec_id, node_exec_id, output_data, S.FAILED.value if failed else S.COMPLETED.value, stats
+    )
 
 
 def _prepaid(meta: dict[str, Any], block: Any, run_input: dict[str, Any]) -> bool:
@@ -72,27 +73,45 @@ def _claim_reservation(graph_exec_id: str, node_exec_id: str) -> bool:
     """Mark the node's run as started, unless the finalizer released its reservation first
     (a retried invocation finds its own mark). One item decides, so a run is never refunded."""
     try:
-        executions_table().put({**run_claim_key(graph_exec_id, node_exec_id), "state": "STARTED", "at": now_iso()},
-                               condition="attribute_not_exists(PK) OR #state = :started",
-                               names={"#state": "state"}, values={":started": "STARTED"})
+        executions_table().put(
+            {**run_claim_key(graph_exec_id, node_exec_id), "state": "STARTED", "at": now_iso()},
+            condition="attribute_not_exists(PK) OR #state = :started",
+            names={"#state": "state"},
+            values={":started": "STARTED"},
+        )
         return True
     except ConditionFailed:
         return False
 
 
-def record_result(graph_exec_id: str, node_exec_id: str, output_data: dict[str, list[Any]],
-                  status: str, stats: dict[str, int] | None = None) -> dict[str, Any]:
+def record_result(
+    graph_exec_id: str,
+    node_exec_id: str,
+    output_data: dict[str, list[Any]],
+    status: str,
+    stats: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """Store a RUNNING node's final status, outputs and token stats, left for the orchestrator
     to route. Only once: a node that already ended keeps its result, and its status is returned."""
     table = executions_table()
     update = "SET #status = :status, output_data = :outputs, end_time = :now, routed = :false"
-    changes = {":status": status, ":now": now_iso(), ":false": False, ":running": S.RUNNING.value,
-               ":outputs": values.store_outputs(output_data, f"{graph_exec_id}/{node_exec_id}")}
+    changes = {
+        ":status": status,
+        ":now": now_iso(),
+        ":false": False,
+        ":running": S.RUNNING.value,
+        ":outputs": values.store_outputs(output_data, f"{graph_exec_id}/{node_exec_id}"),
+    }
     if stats:
         update, changes[":stats"] = update + ", stats = :stats", stats
     try:
-        table.update(node_key(graph_exec_id, node_exec_id), update, names={"#status": "status"}, values=changes,
-                     condition="#status = :running")
+        table.update(
+            node_key(graph_exec_id, node_exec_id),
+            update,
+            names={"#status": "status"},
+            values=changes,
+            condition="#status = :running",
+        )
     except ConditionFailed:
         current = table.get(node_key(graph_exec_id, node_exec_id), consistent=True) or {}
         return {"node_exec_id": node_exec_id, "status": current.get("status", "UNKNOWN")}

@@ -25,8 +25,13 @@ from stratus.blocks.registry import block_function_arn, get_block
 from stratus.blocks.sdk import Block, BlockInputError
 from stratus.blocks.testing import collect
 from stratus.errors import NotFound, StratusError, Unprocessable
-from stratus.executions.block_context import (CredentialsUnavailable, UsageRecorder, block_kwargs,
-                                              charge_after_run, cost_input)
+from stratus.executions.block_context import (
+    CredentialsUnavailable,
+    UsageRecorder,
+    block_kwargs,
+    charge_after_run,
+    cost_input,
+)
 
 DIRECT_EVENT = "direct"
 
@@ -88,8 +93,11 @@ def invoke_direct(user_id: str, block: Block, inputs: dict[str, Any], key: str) 
     from stratus.aws import client
 
     event = {DIRECT_EVENT: {"user_id": user_id, "block_id": block.id, "input": inputs, "idempotency_key": key}}
-    response = client("lambda").invoke(FunctionName=block_function_arn(block.group),
-                                       InvocationType="RequestResponse", Payload=json.dumps(event).encode())
+    response = client("lambda").invoke(
+        FunctionName=block_function_arn(block.group),
+        InvocationType="RequestResponse",
+        Payload=json.dumps(event).encode(),
+    )
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
         message = payload.get("errorMessage") if isinstance(payload, dict) else payload

@@ -83,7 +83,6 @@ def for_execution(meta: dict[str, Any]) -> Flow:
     item = version_item(meta["graph_id"], int(meta["graph_version"]))
     if kind_of(item) == MAG:
         from stratus.executions.mag_flow import mag_flow
-
         from stratus.executions.values import resolve_map
 
         return mag_flow(item["mag_config"], item.get("mag_subgraphs"), resolve_map(meta.get("inputs") or {}))

@@ -39,8 +39,10 @@ IN_PROGRESS, COMPLETED = "IN_PROGRESS", "COMPLETED"
 
 def request_hashes(parts: dict[str, Any]) -> dict[str, str]:
     """A SHA-256 of each part of a request (canonical JSON), so a mismatch can be named."""
-    return {name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode())
-            .hexdigest() for name, value in parts.items()}
+    return {
+        name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
+        for name, value in parts.items()
+    }
 
 
 def _key(user_id: str, key: str) -> dict[str, str]:
@@ -50,13 +52,17 @@ def _key(user_id: str, key: str) -> dict[str, str]:
 def _mismatch(key: str, item: dict[str, Any], route: str, hashes: dict[str, str]) -> None:
     """422 when the key was used for another request."""
     if item.get("route") != route:
-        raise Unprocessable(f"Idempotency-Key {key!r} was already used for a {item.get('route')}, "
-                            f"not a {route}; use a new key for a new request.")
+        raise Unprocessable(
+            f"Idempotency-Key {key!r} was already used for a {item.get('route')}, "
+            f"not a {route}; use a new key for a new request."
+        )
     stored = item.get("request_hashes") or {}
     differs = sorted(name for name in set(stored) | set(hashes) if stored.get(name) != hashes.get(name))
     if differs:
-        raise Unprocessable(f"Idempotency-Key {key!r} was already used for a {route} with another "
-                            f"{', '.join(differs)}; use a new key for a new request.")
+        raise Unprocessable(
+            f"Idempotency-Key {key!r} was already used for a {route} with another "
+            f"{', '.join(differs)}; use a new key for a new request."
+        )
 
 
 def _live(item: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
@@ -79,13 +85,25 @@ def begin(user_id: str, key: str, route: str, parts: dict[str, Any]) -> Claim:
     409 (the first request with this key is still running)."""
     table, hashes, now = executions_table(), request_hashes(parts), time.time()
     claim = Claim(user_id, key, str(uuid.uuid4()))
-    item = {**_key(user_id, key), "kind": "idempotency", "user_id": user_id, "route": route,
-            "request_hashes": hashes, "status": IN_PROGRESS, "claim_id": claim.claim_id,
-            "in_progress_until": int(now + IN_PROGRESS_SECONDS), "expires_at": int(now + TTL_SECONDS)}
+    item = {
+        **_key(user_id, key),
+        "kind": "idempotency",
+        "user_id": user_id,
+        "route": route,
+        "request_hashes": hashes,
+        "status": IN_PROGRESS,
+        "claim_id": claim.claim_id,
+        "in_progress_until": int(now + IN_PROGRESS_SECONDS),
+        "expires_at": int(now + TTL_SECONDS),
+    }
     try:
-        table.put(item, condition="attribute_not_exists(PK) OR expires_at < :now OR "
-                                  "(#status = :running AND in_progress_until < :now)",
-                  names={"#status": "status"}, values={":now": int(now), ":running": IN_PROGRESS})
+        table.put(
+            item,
+            condition="attribute_not_exists(PK) OR expires_at < :now OR "
+            "(#status = :running AND in_progress_until < :now)",
+            names={"#status": "status"},
+            values={":now": int(now), ":running": IN_PROGRESS},
+        )
         return claim
     except ConditionFailed:
         existing = table.get(_key(user_id, key), consistent=True)
@@ -108,9 +126,13 @@ def complete(claim: Claim, result: dict[str, Any]) -> None:
     if len(packed) <= MAX_RESULT_BYTES:
         update, values[":result"] = update + ", #result = :result", packed
     try:
-        executions_table().update(_key(claim.user_id, claim.key), update, names={"#status": "status", "#result": "result"}
-                                  if ":result" in values else {"#status": "status"}, values=values,
-                                  condition="claim_id = :mine")
+        executions_table().update(
+            _key(claim.user_id, claim.key),
+            update,
+            names={"#status": "status", "#result": "result"} if ":result" in values else {"#status": "status"},
+            values=values,
+            condition="claim_id = :mine",
+        )
     except ConditionFailed:
         pass  # our claim was taken over after it timed out: the newer run's result stands
 
@@ -119,15 +141,22 @@ def abandon(claim: Claim) -> None:
     """The run failed: free the key so a retry runs again."""
     table = executions_table()
     try:
-        table.transact([table.delete_op(_key(claim.user_id, claim.key), condition="claim_id = :mine",
-                                        values={":mine": claim.claim_id})])
+        table.transact(
+            [
+                table.delete_op(
+                    _key(claim.user_id, claim.key), condition="claim_id = :mine", values={":mine": claim.claim_id}
+                )
+            ]
+        )
     except TransactionCancelled:
         pass
 
 
 def replay_unavailable(key: str) -> Conflict:
-    return Conflict(f"The request with Idempotency-Key {key!r} already ran; its result was too large to keep "
-                    "for replay and it is not run again.")
+    return Conflict(
+        f"The request with Idempotency-Key {key!r} already ran; its result was too large to keep "
+        "for replay and it is not run again."
+    )
 
 
 # --- graph executions ---------------------------------------------------------------------
@@ -143,25 +172,42 @@ def check(user_id: str, key: str, parts: dict[str, Any]) -> str | None:
 def bind(user_id: str, key: str, parts: dict[str, Any], graph_exec_id: str) -> None:
     """Bind the key to this request and execution (a concurrent other request with it: 422)."""
     table, hashes, now = executions_table(), request_hashes(parts), time.time()
-    item = {**_key(user_id, key), "kind": "idempotency", "user_id": user_id, "route": GRAPH_EXECUTION,
-            "request_hashes": hashes, "status": COMPLETED, "graph_exec_id": graph_exec_id,
-            "expires_at": int(now + TTL_SECONDS)}
+    item = {
+        **_key(user_id, key),
+        "kind": "idempotency",
+        "user_id": user_id,
+        "route": GRAPH_EXECUTION,
+        "request_hashes": hashes,
+        "status": COMPLETED,
+        "graph_exec_id": graph_exec_id,
+        "expires_at": int(now + TTL_SECONDS),
+    }
     try:
         table.put(item, condition="attribute_not_exists(PK) OR expires_at < :now", values={":now": int(now)})
     except ConditionFailed:
         _mismatch(key, table.get(_key(user_id, key), consistent=True) or item, GRAPH_EXECUTION, hashes)
 
 
-def graph_request(graph_id: str, version: int | None, inputs: dict[str, Any], credentials_inputs: Any,
-                  preset_id: str | None) -> dict[str, Any]:
+def graph_request(
+    graph_id: str, version: int | None, inputs: dict[str, Any], credentials_inputs: Any, preset_id: str | None
+) -> dict[str, Any]:
     """The parts of a graph execute request a key is bound to."""
-    return {"graph": graph_id, "version": version, "inputs": inputs,
-            "credentials_inputs": credentials_inputs or {}, "preset": preset_id}
+    return {
+        "graph": graph_id,
+        "version": version,
+        "inputs": inputs,
+        "credentials_inputs": credentials_inputs or {},
+        "preset": preset_id,
+    }
 
 
 def check_execution(key: str, meta_item: dict[str, Any], parts: dict[str, Any]) -> None:
     """422 when the execution a key names was started by another request (the key's own record
     may have expired; the execution keeps the request's hashes)."""
     if meta_item.get("request_hashes"):
-        _mismatch(key, {"route": GRAPH_EXECUTION, "request_hashes": meta_item["request_hashes"]}, GRAPH_EXECUTION,
-                  request_hashes(parts))
+        _mismatch(
+            key,
+            {"route": GRAPH_EXECUTION, "request_hashes": meta_item["request_hashes"]},
+            GRAPH_EXECUTION,
+            request_hashes(parts),
+        )

@@ -53,8 +53,9 @@ def validate_for_run(graph: Graph, inputs: dict[str, Any]) -> None:
         raise GraphValidationError(f"Graph cannot run: {count} problem(s).", node_errors)
 
 
-def checked_credentials_inputs(user_id: str, schema: dict[str, Any],
-                               credentials_inputs: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+def checked_credentials_inputs(
+    user_id: str, schema: dict[str, Any], credentials_inputs: dict[str, Any] | None
+) -> dict[str, dict[str, Any]]:
     """AutoGPT's execute-time `credentials_inputs` {graph credentials field: {id, provider, type,
     title}}, checked against the graph's credentials_input_schema and the user's stored
     credentials (another user's id is a 404). Nodes without credentials of their own use them."""
@@ -64,8 +65,9 @@ def checked_credentials_inputs(user_id: str, schema: dict[str, Any],
     checked: dict[str, dict[str, Any]] = {}
     for name, value in (credentials_inputs or {}).items():
         if name not in fields:
-            raise BadRequest(f"Unknown credentials input {name!r}; this graph takes "
-                             f"{sorted(fields) or 'no credentials'}.")
+            raise BadRequest(
+                f"Unknown credentials input {name!r}; this graph takes {sorted(fields) or 'no credentials'}."
+            )
         if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
             raise BadRequest(f"Credentials input {name!r} needs {{id, provider, type, title}} of stored credentials.")
         providers = fields[name].get("credentials_provider") or []
@@ -86,17 +88,24 @@ def idempotent_execution_id(user_id: str, idempotency_key: str) -> str:
     return str(uuid.uuid5(_IDEMPOTENT_IDS, f"{user_id}:{idempotency_key}"))
 
 
-def start_execution(user_id: str, graph_id: str, version: int | None, inputs: dict[str, Any],
-                    preset_id: str | None = None, idempotency_key: str | None = None,
-                    extra_meta: dict[str, Any] | None = None,
-                    credentials_inputs: dict[str, Any] | None = None) -> GraphExecution:
+def start_execution(
+    user_id: str,
+    graph_id: str,
+    version: int | None,
+    inputs: dict[str, Any],
+    preset_id: str | None = None,
+    idempotency_key: str | None = None,
+    extra_meta: dict[str, Any] | None = None,
+    credentials_inputs: dict[str, Any] | None = None,
+) -> GraphExecution:
     """`extra_meta`: more attributes for the META item (a sub-agent's parent and depth).
     `credentials_inputs`: AutoGPT's execute-time credentials (see checked_credentials_inputs).
     `idempotency_key`: the same key and request give the first execution; another request is a 422."""
     check_structure(inputs, "inputs")  # before any recursive code or write sees them
     check_structure(credentials_inputs or {}, "credentials_inputs")
-    request = idempotency.graph_request(graph_id, version, inputs, credentials_inputs, preset_id) \
-        if idempotency_key else None
+    request = (
+        idempotency.graph_request(graph_id, version, inputs, credentials_inputs, preset_id) if idempotency_key else None
+    )
     if request is not None and (bound := idempotency.check(user_id, idempotency_key, request)):
         first = executions_table().get(meta_key(bound), consistent=True)
         if first is not None:  # a retry: the first execution, even if it could not start now
@@ -106,8 +115,11 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
     inputs = coerce_inputs(graph, inputs)
     flow = flows.for_graph(model, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
     flow.validate(graph, inputs)
-    credentials = checked_credentials_inputs(user_id, model.credentials_input_schema, credentials_inputs) \
-        if credentials_inputs else {}
+    credentials = (
+        checked_credentials_inputs(user_id, model.credentials_input_schema, credentials_inputs)
+        if credentials_inputs
+        else {}
+    )
     balance = credits.get_balance(user_id)
     if balance <= 0:
         raise InsufficientBalance(balance, 1)
@@ -115,12 +127,21 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
     graph_exec_id = idempotent_execution_id(user_id, idempotency_key) if idempotency_key else str(uuid.uuid4())
     created_at = now_iso()
     item = {
-        **meta_key(graph_exec_id), **user_index_keys(user_id, created_at, graph_id),
-        "kind": "graph", "id": graph_exec_id, "user_id": user_id, "graph_id": graph_id,
-        "graph_version": model.version, "status": ExecutionStatus.QUEUED.value,
+        **meta_key(graph_exec_id),
+        **user_index_keys(user_id, created_at, graph_id),
+        "kind": "graph",
+        "id": graph_exec_id,
+        "user_id": user_id,
+        "graph_id": graph_id,
+        "graph_version": model.version,
+        "status": ExecutionStatus.QUEUED.value,
         # Large inputs by reference; a fresh prefix, so a retry never rewrites the first start's objects.
         "inputs": values.store_fitting(inputs, f"{graph_exec_id}/inputs/{uuid.uuid4().hex}"),
-        "outputs": {}, "stats": {}, "preset_id": preset_id, "created_at": created_at, **(extra_meta or {}),
+        "outputs": {},
+        "stats": {},
+        "preset_id": preset_id,
+        "created_at": created_at,
+        **(extra_meta or {}),
         "credentials_inputs": credentials or None,  # ids only: the keys are resolved at run time
     }
     # The first node executions are written with the record (as AutoGPT does), so progress
@@ -133,7 +154,9 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
         item["request_hashes"] = idempotency.request_hashes(request)
     first_nodes = [table.put_op(store.node_item(user_id, e)) for e in state.take_changes()[0]]
     try:
-        table.transact([table.put_op(item, condition="attribute_not_exists(PK)"), *first_nodes[:store.TRANSACTION_LIMIT - 1]])
+        table.transact(
+            [table.put_op(item, condition="attribute_not_exists(PK)"), *first_nodes[: store.TRANSACTION_LIMIT - 1]]
+        )
     except TransactionCancelled:
         existing = table.get(meta_key(graph_exec_id), consistent=True)
         if existing is None:
@@ -146,7 +169,7 @@ def start_execution(user_id: str, graph_id: str, version: int | None, inputs: di
             _start_state_machine(graph_exec_id)
         return execution_from_item(existing)
     for start in range(store.TRANSACTION_LIMIT - 1, len(first_nodes), store.TRANSACTION_LIMIT):
-        table.transact(first_nodes[start:start + store.TRANSACTION_LIMIT])
+        table.transact(first_nodes[start : start + store.TRANSACTION_LIMIT])
     _start_state_machine(graph_exec_id)
     if model.user_id != user_id:  # another user's graph can only be a store agent
         from stratus.store.access import record_run
@@ -161,7 +184,8 @@ def _start_state_machine(graph_exec_id: str) -> None:
         raise RuntimeError("GRAPH_EXECUTION_STATE_MACHINE_ARN is not set")
     sfn = client("stepfunctions")
     try:
-        sfn.start_execution(stateMachineArn=state_machine_arn, name=graph_exec_id,
-                            input=json.dumps({"graph_exec_id": graph_exec_id}))
+        sfn.start_execution(
+            stateMachineArn=state_machine_arn, name=graph_exec_id, input=json.dumps({"graph_exec_id": graph_exec_id})
+        )
     except sfn.exceptions.ExecutionAlreadyExists:
         pass  # the same name and input: a retry of a start that went through

@@ -12,7 +12,8 @@ from typing import Any
 from stratus.engine import mag
 from stratus.engine.scheduler import EngineState
 from stratus.errors import BadRequest
-from stratus.executions.models import ExecutionStatus as S, NodeExecution
+from stratus.executions.models import ExecutionStatus as S
+from stratus.executions.models import NodeExecution
 from stratus.graphs.models import Graph
 from stratus.mag.models import MAG_AGENT_BLOCK_ID, GraphConfig
 
@@ -25,8 +26,10 @@ class MagFlow:
 
     def validate(self, graph: Graph, inputs: dict[str, Any]) -> None:
         if not isinstance(inputs.get(START_INPUT), str):
-            raise BadRequest(f"A MAG graph runs on inputs {{\"{START_INPUT}\": \"<text>\"}}: "
-                             f"'{START_INPUT}' is missing or not a string.")
+            raise BadRequest(
+                f'A MAG graph runs on inputs {{"{START_INPUT}": "<text>"}}: '
+                f"'{START_INPUT}' is missing or not a string."
+            )
 
     def start(self, state: EngineState, inputs: dict[str, Any]) -> None:
         self.plan_next(state)
@@ -44,9 +47,16 @@ class MagFlow:
         for run in step.batch:
             now = state.now()
             node_exec = NodeExecution(
-                node_exec_id=state.new_id(), graph_exec_id=state.graph_exec_id, node_id=run.name,
-                block_id=MAG_AGENT_BLOCK_ID, status=S.QUEUED, seq=len(state.node_execs),
-                input_data=run.run_input(), add_time=now, queue_time=now)
+                node_exec_id=state.new_id(),
+                graph_exec_id=state.graph_exec_id,
+                node_id=run.name,
+                block_id=MAG_AGENT_BLOCK_ID,
+                status=S.QUEUED,
+                seq=len(state.node_execs),
+                input_data=run.run_input(),
+                add_time=now,
+                queue_time=now,
+            )
             state.add(node_exec)
             state.changed.add(node_exec.node_exec_id)
         return bool(step.batch)
@@ -68,9 +78,15 @@ def history(state: EngineState) -> list[mag.NodeRun]:
     runs = []
     for node_exec in sorted(state.node_execs.values(), key=lambda e: e.seq):
         data = node_exec.output_data
-        runs.append(mag.NodeRun(
-            name=node_exec.node_id, output=_last(data.get("output"), ""), handoff=_last(data.get("handoff"), None),
-            status=node_exec.status.value, error=_last(data.get("error"), None)))
+        runs.append(
+            mag.NodeRun(
+                name=node_exec.node_id,
+                output=_last(data.get("output"), ""),
+                handoff=_last(data.get("handoff"), None),
+                status=node_exec.status.value,
+                error=_last(data.get("error"), None),
+            )
+        )
     return runs
 
 
@@ -96,4 +112,3 @@ def _parsed(config_json: str, subgraphs_json: str) -> tuple[GraphConfig, dict[st
 
     subgraphs = {name: GraphConfig.model_validate(body) for name, body in json.loads(subgraphs_json).items()}
     return GraphConfig.model_validate(json.loads(config_json)), subgraphs
-

@@ -10,7 +10,8 @@ network or the clock go back to the state machine as a batch for its Map state.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from stratus.blocks.costs import cost_before_run, prepaid_token_limit
 from stratus.blocks.registry import block_function_arn, get_block
@@ -19,10 +20,10 @@ from stratus.db.dynamo import ConditionFailed
 from stratus.engine import scheduler
 from stratus.engine.scheduler import EngineState
 from stratus.errors import InsufficientBalance
-from stratus.executions import flows
-from stratus.executions import store, subagents, values
+from stratus.executions import flows, store, subagents, values
 from stratus.executions.block_context import cost_input, refund_reservation, run_block_node
-from stratus.executions.models import ExecutionStats, ExecutionStatus as S, NodeExecutionStats
+from stratus.executions.models import ExecutionStats, NodeExecutionStats
+from stratus.executions.models import ExecutionStatus as S
 from stratus.observability import logger
 from stratus.users import credits
 
@@ -38,12 +39,18 @@ COMMIT_ITEMS = 40
 COMMIT_SECONDS = 0.2
 
 
-def _response(graph_exec_id: str, history: int, batch: list[dict[str, Any]] | None = None,
-              done: bool = False) -> dict[str, Any]:
+def _response(
+    graph_exec_id: str, history: int, batch: list[dict[str, Any]] | None = None, done: bool = False
+) -> dict[str, Any]:
     history += EVENTS_PER_LOOP + EVENTS_PER_MAP_ITEM * len(batch or [])
-    return {"graph_exec_id": graph_exec_id, "batch": batch or [], "done": done, "history": history,
-            "continue_as_new": not done and history > HISTORY_BUDGET - HISTORY_MARGIN,
-            "next_name": f"{graph_exec_id}-{history}"}
+    return {
+        "graph_exec_id": graph_exec_id,
+        "batch": batch or [],
+        "done": done,
+        "history": history,
+        "continue_as_new": not done and history > HISTORY_BUDGET - HISTORY_MARGIN,
+        "next_name": f"{graph_exec_id}-{history}",
+    }
 
 
 def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int = 0) -> dict[str, Any]:
@@ -52,8 +59,12 @@ def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int
         return _response(graph_exec_id, history, done=True)
     if meta["status"] == S.QUEUED.value:
         try:
-            store.update_meta(graph_exec_id, {"status": S.RUNNING.value, "started_at": now_iso()},
-                              "#status = :queued", {":queued": S.QUEUED.value})
+            store.update_meta(
+                graph_exec_id,
+                {"status": S.RUNNING.value, "started_at": now_iso()},
+                "#status = :queued",
+                {":queued": S.QUEUED.value},
+            )
         except ConditionFailed:
             pass  # a re-run of this step, or a stop that got there first
     if not state.node_execs:  # a resumed (continued-as-new) execution keeps its nodes
@@ -78,14 +89,21 @@ def _redispatch(meta: dict[str, Any], state: EngineState) -> list[dict[str, Any]
         if block is None:
             scheduler.complete(state, node_exec, [("error", f"Unknown block {node_exec.block_id}")], True)
             continue
-        batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
-                      "function_arn": block_function_arn(block.group), "callback": block.waits_for_callback})
+        batch.append(
+            {
+                "graph_exec_id": state.graph_exec_id,
+                "node_exec_id": node_exec.node_exec_id,
+                "function_arn": block_function_arn(block.group),
+                "callback": block.waits_for_callback,
+            }
+        )
     store.commit(meta["user_id"], state)
     return batch
 
 
-def advance_step(graph_exec_id: str, results: list[dict[str, Any]], remaining_ms: Callable[[], int],
-                 history: int = 0) -> dict[str, Any]:
+def advance_step(
+    graph_exec_id: str, results: list[dict[str, Any]], remaining_ms: Callable[[], int], history: int = 0
+) -> dict[str, Any]:
     meta, state = store.load(graph_exec_id)
     failures = {r["node_exec_id"]: r.get("error") for r in results or [] if r.get("status") == S.FAILED.value}
     for node_exec in state.by_status(S.RUNNING):
@@ -110,8 +128,7 @@ def _route_lambda_results(meta: dict[str, Any], state: EngineState) -> None:
         store.commit(meta["user_id"], state, {node_exec_id: {"routed": True}})
 
 
-def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], int],
-           history: int) -> dict[str, Any]:
+def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], int], history: int) -> dict[str, Any]:
     graph_exec_id, user_id = state.graph_exec_id, meta["user_id"]
     last_stop_check = last_commit = time.monotonic()
 
@@ -148,8 +165,7 @@ def _drive(meta: dict[str, Any], state: EngineState, remaining_ms: Callable[[], 
                 break
 
 
-def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any,
-            run_input: dict[str, Any]) -> bool:
+def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any, run_input: dict[str, Any]) -> bool:
     """Charge the node's cost (a TOKEN cost's reservation too: settled after the run); running
     out fails the whole graph (AutoGPT semantics)."""
     priced = cost_input(meta, block, run_input)
@@ -158,10 +174,18 @@ def _charge(meta: dict[str, Any], state: EngineState, node_exec: Any, block: Any
         return True
     limit = prepaid_token_limit(block, priced)  # marks a reservation (settled or refunded later)
     try:
-        credits.charge(meta["user_id"], amount, node_exec.node_exec_id, description=f"Block {block.name}",
-                       metadata={"graph_exec_id": state.graph_exec_id, "graph_id": meta["graph_id"],
-                                 "node_exec_id": node_exec.node_exec_id,
-                                 **({"token_limit": limit} if limit is not None else {})})
+        credits.charge(
+            meta["user_id"],
+            amount,
+            node_exec.node_exec_id,
+            description=f"Block {block.name}",
+            metadata={
+                "graph_exec_id": state.graph_exec_id,
+                "graph_id": meta["graph_id"],
+                "node_exec_id": node_exec.node_exec_id,
+                **({"token_limit": limit} if limit is not None else {}),
+            },
+        )
         return True
     except InsufficientBalance as exc:
         fail_graph(meta, state, str(exc.detail))
@@ -199,8 +223,14 @@ def _dispatch(meta: dict[str, Any], state: EngineState, queued: list[Any]) -> li
         charged.append((node_exec.node_exec_id, block, run_input))
         scheduler.mark_running(state, node_exec)
         run_inputs[node_exec.node_exec_id] = {"run_input": run_input, "routed": False}
-        batch.append({"graph_exec_id": state.graph_exec_id, "node_exec_id": node_exec.node_exec_id,
-                      "function_arn": block_function_arn(block.group), "callback": block.waits_for_callback})
+        batch.append(
+            {
+                "graph_exec_id": state.graph_exec_id,
+                "node_exec_id": node_exec.node_exec_id,
+                "function_arn": block_function_arn(block.group),
+                "callback": block.waits_for_callback,
+            }
+        )
     store.commit(meta["user_id"], state, run_inputs)
     return batch
 
@@ -240,10 +270,15 @@ def finalize_step(graph_exec_id: str, failure: str | None = None) -> dict[str, A
         output_token_count=sum(u.output_token_count for u in usage),
         llm_call_count=sum(u.llm_call_count for u in usage),
     )
-    updated = store.update_meta(graph_exec_id, {
-        "status": status, "outputs": values.store_outputs(flow.outputs(state), f"{graph_exec_id}/graph"),
-        "stats": stats.model_dump(),
-        "ended_at": ended})
+    updated = store.update_meta(
+        graph_exec_id,
+        {
+            "status": status,
+            "outputs": values.store_outputs(flow.outputs(state), f"{graph_exec_id}/graph"),
+            "stats": stats.model_dump(),
+            "ended_at": ended,
+        },
+    )
     logger.info("Graph execution finished", extra={"graph_exec_id": graph_exec_id, "status": status})
     subagents.on_finalized(updated, execs)  # report to a parent; stop children of a stopped graph
     return {"graph_exec_id": graph_exec_id, "status": updated["status"]}
@@ -263,13 +298,20 @@ def _release_unrun_reservations(meta: dict[str, Any], execs: list[Any]) -> None:
         if "token_limit" not in (tx.get("metadata") or {}) or f"{key}#settle" in found:
             continue
         try:
-            executions_table().put({**run_claim_key(meta["id"], key), "state": "RELEASED", "at": now_iso()},
-                                   condition="attribute_not_exists(PK)")
+            executions_table().put(
+                {**run_claim_key(meta["id"], key), "state": "RELEASED", "at": now_iso()},
+                condition="attribute_not_exists(PK)",
+            )
         except ConditionFailed:
             continue  # its Lambda started: it settles
-        credits.record(user_id, credits.TransactionType.REFUND, -int(tx["amount"]), f"{key}#settle",
-                       description="Unused reservation (the node never ran)",
-                       metadata={**(tx.get("metadata") or {}), "reserved": -int(tx["amount"]), "tokens": 0})
+        credits.record(
+            user_id,
+            credits.TransactionType.REFUND,
+            -int(tx["amount"]),
+            f"{key}#settle",
+            description="Unused reservation (the node never ran)",
+            metadata={**(tx.get("metadata") or {}), "reserved": -int(tx["amount"]), "tokens": 0},
+        )
 
 
 def _cost(user_id: str, execs: list[Any]) -> int:
@@ -277,8 +319,12 @@ def _cost(user_id: str, execs: list[Any]) -> int:
 
     # Each node's charge before its run (a TOKEN reservation too), its settlement (a refund is
     # positive) and its SECOND charge after it.
-    keys = [transaction_key(user_id, key) for e in execs if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)
-            for key in (e.node_exec_id, f"{e.node_exec_id}#settle", f"{e.node_exec_id}#usage")]
+    keys = [
+        transaction_key(user_id, key)
+        for e in execs
+        if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)
+        for key in (e.node_exec_id, f"{e.node_exec_id}#settle", f"{e.node_exec_id}#usage")
+    ]
     return sum(-int(i["amount"]) for i in users_table().batch_get(keys, consistent=True))
 
 

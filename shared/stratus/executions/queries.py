@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -182,8 +183,9 @@ def _not_found(graph_exec_id: str) -> NotFound:
     return NotFound(f"Graph execution #{graph_exec_id} not found.")
 
 
-def _owned(item: dict[str, Any] | None, user_id: str, graph_exec_id: str,
-           graph_id: str | None = None) -> dict[str, Any]:
+def _owned(
+    item: dict[str, Any] | None, user_id: str, graph_exec_id: str, graph_id: str | None = None
+) -> dict[str, Any]:
     if not item or item.get("user_id") != user_id or (graph_id is not None and item.get("graph_id") != graph_id):
         raise _not_found(graph_exec_id)
     return item
@@ -219,9 +221,13 @@ def _meta_entry(item: dict[str, Any]) -> GraphExecutionMeta:
 
 def _node(item: dict[str, Any], meta: dict[str, Any]) -> NodeExecutionResult:
     data = _meta_fields(item, NodeExecutionResult.model_fields)
-    data.update(user_id=meta["user_id"], graph_id=meta["graph_id"], graph_version=meta["graph_version"],
-                input_data=_resolved(data.get("input_data", {})),
-                output_data=_resolved(data.get("output_data", {})))
+    data.update(
+        user_id=meta["user_id"],
+        graph_id=meta["graph_id"],
+        graph_version=meta["graph_version"],
+        input_data=_resolved(data.get("input_data", {})),
+        output_data=_resolved(data.get("output_data", {})),
+    )
     return NodeExecutionResult.model_validate(data)
 
 
@@ -245,8 +251,9 @@ def _partition(graph_exec_id: str, sk_prefix: str | None = None) -> list[dict[st
 
 
 # --- reads -------------------------------------------------------------------------------
-def get_execution(user_id: str, graph_exec_id: str, include_nodes: bool = True,
-                  graph_id: str | None = None) -> GraphExecutionWithNodes:
+def get_execution(
+    user_id: str, graph_exec_id: str, include_nodes: bool = True, graph_id: str | None = None
+) -> GraphExecutionWithNodes:
     """The execution (404 if missing, another user's, or not of `graph_id`), nodes sorted by `seq`."""
     if not include_nodes:
         meta = _owned(_get_meta(graph_exec_id), user_id, graph_exec_id, graph_id)
@@ -271,13 +278,20 @@ _BY_USER = _Index(BY_USER_INDEX, "GSI1PK", "GSI1SK")
 _BY_GRAPH = _Index(BY_GRAPH_INDEX, "GSI2PK", "GSI2SK")
 
 
-def _newest_first(index: _Index, partition: str, start_key: dict[str, Any] | None,
-                  count: int) -> Iterator[dict[str, Any]]:
+def _newest_first(
+    index: _Index, partition: str, start_key: dict[str, Any] | None, count: int
+) -> Iterator[dict[str, Any]]:
     """At most `count` items of one index partition, newest first, across DynamoDB's 1 MB pages."""
     remaining = count
     while remaining > 0:
-        items, last = executions_table().query(f"{index.pk} = :pk", {":pk": partition}, index=index.name,
-                                               limit=remaining, forward=False, start_key=start_key)
+        items, last = executions_table().query(
+            f"{index.pk} = :pk",
+            {":pk": partition},
+            index=index.name,
+            limit=remaining,
+            forward=False,
+            start_key=start_key,
+        )
         yield from items
         remaining -= len(items)
         if not last:
@@ -291,8 +305,12 @@ def _start_key_from_cursor(cursor: str, index: _Index, partition: str) -> dict[s
     except ValueError as error:
         raise Unprocessable("Invalid page cursor.") from error
     # A cursor must point into the caller's own partition of this index, nowhere else.
-    if (not key or set(key) != {"PK", "SK", index.pk, index.sk} or key[index.pk] != partition
-            or not all(isinstance(v, str) for v in key.values())):
+    if (
+        not key
+        or set(key) != {"PK", "SK", index.pk, index.sk}
+        or key[index.pk] != partition
+        or not all(isinstance(v, str) for v in key.values())
+    ):
         raise Unprocessable("Invalid page cursor.")
     return key
 
@@ -308,10 +326,11 @@ def _page(index: _Index, partition: str, page: int, page_size: int, cursor: str 
     elif page > 1:
         offset = (page - 1) * page_size
         if offset > MAX_PAGE_OFFSET:
-            raise Unprocessable(f"Pages deeper than {MAX_PAGE_OFFSET} executions need the cursor "
-                                f"(next_cursor of the previous page).")
+            raise Unprocessable(
+                f"Pages deeper than {MAX_PAGE_OFFSET} executions need the cursor (next_cursor of the previous page)."
+            )
         last = None
-        for last in _newest_first(index, partition, None, offset):
+        for last in _newest_first(index, partition, None, offset):  # noqa: B007 (the last one is the answer)
             skipped += 1
         if last is None or skipped < offset:  # past the end: nothing on this page
             return _page_of([], index, page, page_size, total=skipped, has_more=False)
@@ -323,12 +342,17 @@ def _page(index: _Index, partition: str, page: int, page_size: int, cursor: str 
     return _page_of(items[:page_size], index, page, page_size, total, has_more)
 
 
-def _page_of(items: list[dict[str, Any]], index: _Index, page: int, page_size: int, total: int | None,
-             has_more: bool) -> ExecutionsPage:
+def _page_of(
+    items: list[dict[str, Any]], index: _Index, page: int, page_size: int, total: int | None, has_more: bool
+) -> ExecutionsPage:
     return ExecutionsPage(
         executions=[_meta_entry(item) for item in items],
-        pagination=Pagination(total_items=total, total_pages=None if total is None else math.ceil(total / page_size),
-                              current_page=page, page_size=page_size),
+        pagination=Pagination(
+            total_items=total,
+            total_pages=None if total is None else math.ceil(total / page_size),
+            current_page=page,
+            page_size=page_size,
+        ),
         next_cursor=encode_cursor(index.page_key(items[-1])) if has_more else None,
     )
 
@@ -338,8 +362,9 @@ def list_executions(user_id: str, page: int = 1, page_size: int = 25, cursor: st
     return _page(_BY_USER, f"USER#{user_id}", page, page_size, cursor)
 
 
-def list_graph_executions(user_id: str, graph_id: str, page: int = 1, page_size: int = 25,
-                          cursor: str | None = None) -> ExecutionsPage:
+def list_graph_executions(
+    user_id: str, graph_id: str, page: int = 1, page_size: int = 25, cursor: str | None = None
+) -> ExecutionsPage:
     """The user's executions of one graph, newest first (Query GSI ByGraph)."""
     return _page(_BY_GRAPH, f"GRAPH#{graph_id}#USER#{user_id}", page, page_size, cursor)
 
@@ -362,12 +387,18 @@ def request_stop(user_id: str, graph_exec_id: str, graph_id: str | None = None) 
         values[":g"] = graph_id
     try:
         item = executions_table().update(
-            meta_key(graph_exec_id), "SET stop_requested = :yes, #s = :terminated, ended_at = :now",
-            names=_STATUS, values=values, condition=condition)
+            meta_key(graph_exec_id),
+            "SET stop_requested = :yes, #s = :terminated, ended_at = :now",
+            names=_STATUS,
+            values=values,
+            condition=condition,
+        )
     except ConditionFailed:
         current = _owned(_get_meta(graph_exec_id), user_id, graph_exec_id, graph_id)
-        raise Conflict(f"Graph execution #{graph_exec_id} is already {current.get('status')}: only QUEUED or "
-                       f"RUNNING executions can be stopped.") from None
+        raise Conflict(
+            f"Graph execution #{graph_exec_id} is already {current.get('status')}: only QUEUED or "
+            f"RUNNING executions can be stopped."
+        ) from None
     _terminate_pending_nodes(graph_exec_id, now)
     _stop_state_machine_execution(graph_exec_id)
     return _view(item)
@@ -385,8 +416,13 @@ def _terminate_pending_nodes(graph_exec_id: str, now: str) -> None:
         if item.get("status") not in pending:
             continue
         try:  # conditional: a node the engine started meanwhile is left to the engine
-            table.update({"PK": item["PK"], "SK": item["SK"]}, "SET #s = :terminated, end_time = :now",
-                         names=_STATUS, values=values, condition=in_pending)
+            table.update(
+                {"PK": item["PK"], "SK": item["SK"]},
+                "SET #s = :terminated, end_time = :now",
+                names=_STATUS,
+                values=values,
+                condition=in_pending,
+            )
         except ConditionFailed:
             pass
 
@@ -397,8 +433,7 @@ def _stop_state_machine_execution(graph_exec_id: str) -> None:
         return
     prefix, _, name = state_machine_arn.partition(":stateMachine:")
     if not name:
-        logger.warning("GRAPH_EXECUTION_STATE_MACHINE_ARN is not a state machine ARN",
-                       extra={"arn": state_machine_arn})
+        logger.warning("GRAPH_EXECUTION_STATE_MACHINE_ARN is not a state machine ARN", extra={"arn": state_machine_arn})
         return
     sfn = client("stepfunctions")
     try:
@@ -418,10 +453,16 @@ def delete_execution(user_id: str, graph_exec_id: str) -> None:
     # Children first and META last, so an interrupted delete stays visible and can be retried.
     children = [{"PK": i["PK"], "SK": i["SK"]} for i in _partition(graph_exec_id) if i["SK"] != META_SK]
     for start in range(0, len(children), TRANSACTION_LIMIT):
-        table.transact([table.delete_op(key) for key in children[start:start + TRANSACTION_LIMIT]])
+        table.transact([table.delete_op(key) for key in children[start : start + TRANSACTION_LIMIT]])
     in_final, values = _status_values(FINAL_STATUSES, "f")
-    operations = [table.delete_op(meta_key(graph_exec_id), condition=f"user_id = :u AND {in_final}",
-                                  names=_STATUS, values={**values, ":u": user_id})]
+    operations = [
+        table.delete_op(
+            meta_key(graph_exec_id),
+            condition=f"user_id = :u AND {in_final}",
+            names=_STATUS,
+            values={**values, ":u": user_id},
+        )
+    ]
     if meta.get("share_token"):
         operations.append(_delete_share_op(meta["share_token"], graph_exec_id))
     try:
@@ -440,8 +481,9 @@ def _refuse_unfinished(meta: dict[str, Any], graph_exec_id: str) -> None:
 # --- sharing -----------------------------------------------------------------------------
 def _delete_share_op(token: str, graph_exec_id: str) -> dict[str, Any]:
     table = executions_table()
-    return table.delete_op(share_key(token), condition="attribute_not_exists(PK) OR graph_exec_id = :id",
-                           values={":id": graph_exec_id})
+    return table.delete_op(
+        share_key(token), condition="attribute_not_exists(PK) OR graph_exec_id = :id", values={":id": graph_exec_id}
+    )
 
 
 def share_execution(user_id: str, graph_exec_id: str, graph_id: str | None = None) -> ShareInfo:
@@ -453,13 +495,25 @@ def share_execution(user_id: str, graph_exec_id: str, graph_id: str | None = Non
             return ShareInfo(share_token=meta["share_token"])
         token = secrets.token_urlsafe(24)
         try:
-            table.transact([
-                table.put_op({**share_key(token), "graph_exec_id": graph_exec_id, "user_id": user_id,
-                              "created_at": now_iso()}, condition="attribute_not_exists(PK)"),
-                table.update_op(meta_key(graph_exec_id), "SET share_token = :t",
-                                condition="user_id = :u AND attribute_not_exists(share_token)",
-                                values={":t": token, ":u": user_id}),
-            ])
+            table.transact(
+                [
+                    table.put_op(
+                        {
+                            **share_key(token),
+                            "graph_exec_id": graph_exec_id,
+                            "user_id": user_id,
+                            "created_at": now_iso(),
+                        },
+                        condition="attribute_not_exists(PK)",
+                    ),
+                    table.update_op(
+                        meta_key(graph_exec_id),
+                        "SET share_token = :t",
+                        condition="user_id = :u AND attribute_not_exists(share_token)",
+                        values={":t": token, ":u": user_id},
+                    ),
+                ]
+            )
             return ShareInfo(share_token=token)
         except TransactionCancelled:
             continue  # a concurrent share (or delete) won: look again
@@ -475,11 +529,17 @@ def unshare_execution(user_id: str, graph_exec_id: str, graph_id: str | None = N
         if not token:
             return
         try:
-            table.transact([
-                _delete_share_op(token, graph_exec_id),
-                table.update_op(meta_key(graph_exec_id), "REMOVE share_token", condition="share_token = :t",
-                                values={":t": token}),
-            ])
+            table.transact(
+                [
+                    _delete_share_op(token, graph_exec_id),
+                    table.update_op(
+                        meta_key(graph_exec_id),
+                        "REMOVE share_token",
+                        condition="share_token = :t",
+                        values={":t": token},
+                    ),
+                ]
+            )
             return
         except TransactionCancelled:
             continue
@@ -511,8 +571,9 @@ def execution_results(user_id: str, graph_exec_id: str, graph_id: str | None = N
     return ExecutionResults(
         execution_id=execution.id,
         status=execution.status,
-        nodes=[ExecutionNodeResult(node_id=n.node_id, input=n.input_data.get("value", n.input_data),
-                                   output=n.output_data) for n in execution.node_executions],
-        output=[{name: value} for name, values in execution.outputs.items() for value in values] if completed
-        else None,
+        nodes=[
+            ExecutionNodeResult(node_id=n.node_id, input=n.input_data.get("value", n.input_data), output=n.output_data)
+            for n in execution.node_executions
+        ],
+        output=[{name: value} for name, values in execution.outputs.items() for value in values] if completed else None,
     )

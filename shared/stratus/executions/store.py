@@ -53,8 +53,9 @@ def load(graph_exec_id: str) -> tuple[dict[str, Any], EngineState]:
     items: list[dict[str, Any]] = []
     start_key = None
     while True:
-        page, start_key = executions_table().query("PK = :pk", {":pk": execution_pk(graph_exec_id)},
-                                                   consistent=True, start_key=start_key)
+        page, start_key = executions_table().query(
+            "PK = :pk", {":pk": execution_pk(graph_exec_id)}, consistent=True, start_key=start_key
+        )
         items.extend(page)
         if not start_key:
             break
@@ -75,20 +76,29 @@ def load(graph_exec_id: str) -> tuple[dict[str, Any], EngineState]:
 
 def node_from_item(item: dict[str, Any]) -> NodeExecution:
     return NodeExecution(
-        node_exec_id=item["node_exec_id"], graph_exec_id=item["graph_exec_id"], node_id=item["node_id"],
-        block_id=item["block_id"], status=item["status"], seq=int(item.get("seq", 0)),
+        node_exec_id=item["node_exec_id"],
+        graph_exec_id=item["graph_exec_id"],
+        node_id=item["node_id"],
+        block_id=item["block_id"],
+        status=item["status"],
+        seq=int(item.get("seq", 0)),
         input_data=values.resolve_map(item.get("input_data") or {}),
         output_data=values.resolve_outputs(item.get("output_data") or {}),
-        add_time=item.get("add_time"), queue_time=item.get("queue_time"), start_time=item.get("start_time"),
-        end_time=item.get("end_time"), stats=item.get("stats"),
-        child_graph_exec_id=item.get("child_graph_exec_id"))
+        add_time=item.get("add_time"),
+        queue_time=item.get("queue_time"),
+        start_time=item.get("start_time"),
+        end_time=item.get("end_time"),
+        stats=item.get("stats"),
+        child_graph_exec_id=item.get("child_graph_exec_id"),
+    )
 
 
 def node_item(user_id: str, node_exec: NodeExecution, **extra: Any) -> dict[str, Any]:
     prefix = f"{node_exec.graph_exec_id}/{node_exec.node_exec_id}"
     return {
         **node_key(node_exec.graph_exec_id, node_exec.node_exec_id),
-        "kind": "node", "user_id": user_id,
+        "kind": "node",
+        "user_id": user_id,
         **node_exec.model_dump(exclude={"input_data", "output_data"}, mode="json"),
         "input_data": values.store_map(node_exec.input_data, f"{prefix}/in"),
         "output_data": values.store_outputs(node_exec.output_data, prefix),
@@ -97,8 +107,12 @@ def node_item(user_id: str, node_exec: NodeExecution, **extra: Any) -> dict[str,
 
 
 def static_item(graph_exec_id: str, node_id: str, pin: str, value: Any) -> dict[str, Any]:
-    return {**static_key(graph_exec_id, node_id, pin), "node_id": node_id, "pin": pin,
-            "value": values.store(value, f"{graph_exec_id}/static/{node_id}/{pin}.json")}
+    return {
+        **static_key(graph_exec_id, node_id, pin),
+        "node_id": node_id,
+        "pin": pin,
+        "value": values.store(value, f"{graph_exec_id}/static/{node_id}/{pin}.json"),
+    }
 
 
 def commit(user_id: str, state: EngineState, extra: dict[str, dict[str, Any]] | None = None) -> int:
@@ -106,22 +120,31 @@ def commit(user_id: str, state: EngineState, extra: dict[str, dict[str, Any]] | 
     node_execs, statics = state.take_changes()
     table = executions_table()
     operations = [table.put_op(node_item(user_id, e, **(extra or {}).get(e.node_exec_id, {}))) for e in node_execs]
-    operations += [table.put_op(static_item(state.graph_exec_id, node_id, pin, value))
-                   for (node_id, pin), value in statics.items()]
+    operations += [
+        table.put_op(static_item(state.graph_exec_id, node_id, pin, value)) for (node_id, pin), value in statics.items()
+    ]
     for start in range(0, len(operations), TRANSACTION_LIMIT):
-        table.transact(operations[start:start + TRANSACTION_LIMIT])
+        table.transact(operations[start : start + TRANSACTION_LIMIT])
     return len(operations)
 
 
-def update_meta(graph_exec_id: str, changes: dict[str, Any], condition: str | None = None,
-                condition_values: dict[str, Any] | None = None) -> dict[str, Any]:
+def update_meta(
+    graph_exec_id: str,
+    changes: dict[str, Any],
+    condition: str | None = None,
+    condition_values: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     names = {f"#{k}": k for k in changes}
     if condition and "#status" in condition:
         names["#status"] = "status"
     expression = "SET " + ", ".join(f"#{k} = :{k}" for k in changes)
-    return executions_table().update(meta_key(graph_exec_id), expression, names=names,
-                                     values={**{f":{k}": v for k, v in changes.items()}, **(condition_values or {})},
-                                     condition=condition)
+    return executions_table().update(
+        meta_key(graph_exec_id),
+        expression,
+        names=names,
+        values={**{f":{k}": v for k, v in changes.items()}, **(condition_values or {})},
+        condition=condition,
+    )
 
 
 def get_meta(graph_exec_id: str) -> dict[str, Any] | None:

@@ -28,7 +28,8 @@ from stratus.db.executions_table import executions_table, meta_key, node_key
 from stratus.errors import StratusError
 from stratus.executions import values
 from stratus.executions.block_runner import record_result
-from stratus.executions.models import ExecutionStatus as S, NodeExecutionStats
+from stratus.executions.models import ExecutionStatus as S
+from stratus.executions.models import NodeExecutionStats
 from stratus.observability import logger
 
 # A graph that runs itself (directly or not) stops here instead of looping forever.
@@ -44,8 +45,9 @@ def child_execution_id(user_id: str, parent_node_exec_id: str) -> str:
     return idempotent_execution_id(user_id, f"subagent:{parent_node_exec_id}")
 
 
-def start_child(meta: dict[str, Any], item: dict[str, Any], block: Block, run_input: dict[str, Any],
-                task_token: str) -> dict[str, Any]:
+def start_child(
+    meta: dict[str, Any], item: dict[str, Any], block: Block, run_input: dict[str, Any], task_token: str
+) -> dict[str, Any]:
     """Start (or find) the child execution of a RUNNING AgentExecutor node.
 
     Returns status RUNNING while the child runs; a final status when the node ended here
@@ -59,25 +61,37 @@ def start_child(meta: dict[str, Any], item: dict[str, Any], block: Block, run_in
         return _fail(graph_exec_id, node_exec_id, str(exc))
     depth = int(meta.get("depth") or 0) + 1
     if depth > MAX_DEPTH:
-        return _fail(graph_exec_id, node_exec_id,
-                     f"Sub-agent nesting is limited to {MAX_DEPTH} levels: graph {agent.graph_id} was not started "
-                     f"(does the agent run itself?).")
+        return _fail(
+            graph_exec_id,
+            node_exec_id,
+            f"Sub-agent nesting is limited to {MAX_DEPTH} levels: graph {agent.graph_id} was not started "
+            f"(does the agent run itself?).",
+        )
     try:
         child = launcher.start_execution(
-            meta["user_id"], agent.graph_id, agent.graph_version, agent.inputs,
+            meta["user_id"],
+            agent.graph_id,
+            agent.graph_version,
+            agent.inputs,
             idempotency_key=f"subagent:{node_exec_id}",
-            extra_meta={"parent_graph_exec_id": graph_exec_id, "parent_node_exec_id": node_exec_id,
-                        "depth": depth})
+            extra_meta={"parent_graph_exec_id": graph_exec_id, "parent_node_exec_id": node_exec_id, "depth": depth},
+        )
     except StratusError as exc:
         return _fail(graph_exec_id, node_exec_id, f"The sub-agent could not start: {_message(exc)}")
     table = executions_table()
-    table.update(node_key(graph_exec_id, node_exec_id), "SET child_graph_exec_id = :child",
-                 values={":child": child.id})
+    table.update(node_key(graph_exec_id, node_exec_id), "SET child_graph_exec_id = :child", values={":child": child.id})
     child_meta = table.update(meta_key(child.id), "SET task_token = :token", values={":token": task_token})
     if child_meta["status"] in _FINAL:  # it finished before it had the token: deliver here
         return deliver(child_meta)
-    logger.info("Sub-agent started", extra={"graph_exec_id": graph_exec_id, "node_exec_id": node_exec_id,
-                                            "child_graph_exec_id": child.id, "depth": depth})
+    logger.info(
+        "Sub-agent started",
+        extra={
+            "graph_exec_id": graph_exec_id,
+            "node_exec_id": node_exec_id,
+            "child_graph_exec_id": child.id,
+            "depth": depth,
+        },
+    )
     return {"node_exec_id": node_exec_id, "status": S.RUNNING.value}
 
 
@@ -88,8 +102,9 @@ def _fail(graph_exec_id: str, node_exec_id: str, error: str) -> dict[str, Any]:
 def _message(exc: StratusError) -> str:
     detail = exc.detail
     if isinstance(detail, dict):
-        errors = "; ".join(f"{pin}: {message}" for pins in (detail.get("node_errors") or {}).values()
-                           for pin, message in pins.items())
+        errors = "; ".join(
+            f"{pin}: {message}" for pins in (detail.get("node_errors") or {}).values() for pin, message in pins.items()
+        )
         return f"{detail.get('message', '')} {errors}".strip()
     return str(detail)
 
@@ -117,7 +132,8 @@ def _rolled_up_usage(child_stats: dict[str, Any]) -> dict[str, int]:
         output_token_count=int(child_stats.get("output_token_count") or 0),
         llm_call_count=int(child_stats.get("llm_call_count") or 0),
         extra_cost=int(child_stats.get("cost") or 0),
-        extra_steps=int(child_stats.get("node_exec_count") or 0))
+        extra_steps=int(child_stats.get("node_exec_count") or 0),
+    )
     return usage.model_dump()
 
 
@@ -143,8 +159,14 @@ def on_finalized(meta: dict[str, Any], node_execs: list[Any]) -> None:
         if meta.get("task_token"):
             complete_task(meta["task_token"], result)
     if meta["status"] in (S.TERMINATED.value, S.FAILED.value):
-        stop_children(meta["user_id"], [e.node_exec_id for e in node_execs
-                                        if waits_for_callback(e.block_id) and e.status not in (S.COMPLETED, S.FAILED)])
+        stop_children(
+            meta["user_id"],
+            [
+                e.node_exec_id
+                for e in node_execs
+                if waits_for_callback(e.block_id) and e.status not in (S.COMPLETED, S.FAILED)
+            ],
+        )
 
 
 def waits_for_callback(block_id: str) -> bool:

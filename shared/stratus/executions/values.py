@@ -58,8 +58,9 @@ def _put(value: Any, key: str) -> dict[str, str]:
 
 
 def store_outputs(data: dict[str, list[Any]], prefix: str) -> dict[str, list[Any]]:
-    return {name: [store(v, f"{prefix}/out/{name}/{i}.json") for i, v in enumerate(values)]
-            for name, values in data.items()}
+    return {
+        name: [store(v, f"{prefix}/out/{name}/{i}.json") for i, v in enumerate(values)] for name, values in data.items()
+    }
 
 
 def resolve_map(data: dict[str, Any]) -> dict[str, Any]:

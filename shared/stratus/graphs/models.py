@@ -57,7 +57,7 @@ class Graph(_Model):
     links: list[Link] = Field(default_factory=list)
     # AutoGPT's export bundles the graphs its AgentExecutor nodes run (flattened); creating
     # the graph creates them too. Their own `sub_graphs` are ignored.
-    sub_graphs: list["Graph"] = Field(default_factory=list)
+    sub_graphs: list[Graph] = Field(default_factory=list)
 
 
 class CreateGraph(_Model):
@@ -90,7 +90,7 @@ class GraphModel(GraphMeta):
     nodes: list[Node]
     links: list[Link]
     # Filled by an export (for_export) and by a create that made bundled sub-graphs.
-    sub_graphs: list["GraphModel"] = Field(default_factory=list)
+    sub_graphs: list[GraphModel] = Field(default_factory=list)
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
     credentials_input_schema: dict[str, Any]

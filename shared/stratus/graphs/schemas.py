@@ -91,10 +91,16 @@ def credentials_input_schema(graph: Graph) -> dict[str, Any]:
             continue
         for name, field in block_credentials_fields(block).items():
             properties[field.key] = {
-                "type": "object", "title": name, "credentials_provider": field.providers,
+                "type": "object",
+                "title": name,
+                "credentials_provider": field.providers,
                 "credentials_types": field.types,
-                "properties": {"id": {"type": "string"}, "title": {"type": "string"},
-                               "provider": {"type": "string"}, "type": {"type": "string"}},
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "provider": {"type": "string"},
+                    "type": {"type": "string"},
+                },
                 "required": ["id", "provider", "type"],
             }
     # None is required: a node without credentials runs on the platform's key.

@@ -10,6 +10,8 @@ import json
 import uuid
 from typing import Any
 
+from stratus.blocks.core.agent import AGENT_EXECUTOR_BLOCK_ID
+from stratus.blocks.registry import get_block
 from stratus.clock import now_iso
 from stratus.db.dynamo import ConditionFailed, TransactionCancelled
 from stratus.db.graphs_table import (
@@ -38,8 +40,6 @@ from stratus.graphs.models import (
     kind_of,
 )
 from stratus.graphs.validation import GraphTooLarge, GraphValidationError, check_limits, validate_graph
-from stratus.blocks.core.agent import AGENT_EXECUTOR_BLOCK_ID
-from stratus.blocks.registry import get_block
 
 # DynamoDB items are at most 400 KB; keep room for the key and meta attributes.
 MAX_BODY_BYTES = 380_000
@@ -47,8 +47,19 @@ MAX_BODY_BYTES = 380_000
 # DynamoDB takes at most 100 items and 4 MB in one TransactWriteItems.
 MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4_000_000
-_META_FIELDS = ("id", "version", "name", "description", "instructions", "recommended_schedule_cron",
-                "forked_from_id", "forked_from_version", "user_id", "created_at", "updated_at")
+_META_FIELDS = (
+    "id",
+    "version",
+    "name",
+    "description",
+    "instructions",
+    "recommended_schedule_cron",
+    "forked_from_id",
+    "forked_from_version",
+    "user_id",
+    "created_at",
+    "updated_at",
+)
 
 
 def _not_found(graph_id: str) -> NotFound:
@@ -56,10 +67,16 @@ def _not_found(graph_id: str) -> NotFound:
 
 
 # --- kinds (stratus.graphs.models: MAG, AUTOGPT, kind_of) ----------------------------------
-_MAG_INPUT_SCHEMA = {"type": "object", "properties": {"start": {"type": "string", "title": "start"}},
-                     "required": ["start"]}
-_MAG_OUTPUT_SCHEMA = {"type": "object", "required": [], "properties": {
-    "final_result": {"title": "final_result"}, "execution_chain": {"title": "execution_chain"}}}
+_MAG_INPUT_SCHEMA = {
+    "type": "object",
+    "properties": {"start": {"type": "string", "title": "start"}},
+    "required": ["start"],
+}
+_MAG_OUTPUT_SCHEMA = {
+    "type": "object",
+    "required": [],
+    "properties": {"final_result": {"title": "final_result"}, "execution_chain": {"title": "execution_chain"}},
+}
 
 
 def _validate(graph: Graph, kind: str) -> None:
@@ -86,12 +103,13 @@ def _validate_upload(graph: Graph) -> None:
         except GraphTooLarge as too_large:
             raise GraphTooLarge(f"{label}: {too_large.detail}") from None
         except Unprocessable as bad_value:  # a structural limit (payload_limits)
-            raise Unprocessable(bad_value.detail if sub is graph else f"sub_graphs[{sub.id}].{bad_value.detail}") from None
+            raise Unprocessable(
+                bad_value.detail if sub is graph else f"sub_graphs[{sub.id}].{bad_value.detail}"
+            ) from None
         except GraphValidationError as error:
             prefix = "" if sub is graph else f"{sub.id}/"
             node_errors.update({prefix + node_id: pins for node_id, pins in error.node_errors.items()})
-            invalid.append(f"{label} has {sum(len(pins) for pins in error.node_errors.values())} "
-                           f"validation error(s)")
+            invalid.append(f"{label} has {sum(len(pins) for pins in error.node_errors.values())} validation error(s)")
     if invalid:
         raise GraphValidationError("; ".join(invalid) + ".", node_errors)
 
@@ -101,8 +119,13 @@ def _agent_refs(graph: Graph) -> list[tuple[str, int]]:
     refs = []
     for node in graph.nodes:
         graph_id, version = node.input_default.get("graph_id"), node.input_default.get("graph_version")
-        if node.block_id == AGENT_EXECUTOR_BLOCK_ID and isinstance(graph_id, str) and graph_id \
-                and isinstance(version, int) and not isinstance(version, bool):
+        if (
+            node.block_id == AGENT_EXECUTOR_BLOCK_ID
+            and isinstance(graph_id, str)
+            and graph_id
+            and isinstance(version, int)
+            and not isinstance(version, bool)
+        ):
             refs.append((graph_id, version))
     return refs
 
@@ -136,9 +159,17 @@ def _reassign_node_ids(graph: Graph) -> None:
     for node in graph.nodes:
         node.id = mapping[node.id]
         node.input_links, node.output_links = [], []
-    graph.links = [Link(id=str(uuid.uuid4()), source_id=mapping.get(link.source_id, link.source_id),
-                        sink_id=mapping.get(link.sink_id, link.sink_id), source_name=link.source_name,
-                        sink_name=link.sink_name, is_static=link.is_static) for link in graph.links]
+    graph.links = [
+        Link(
+            id=str(uuid.uuid4()),
+            source_id=mapping.get(link.source_id, link.source_id),
+            sink_id=mapping.get(link.sink_id, link.sink_id),
+            source_name=link.source_name,
+            sink_name=link.sink_name,
+            is_static=link.is_static,
+        )
+        for link in graph.links
+    ]
 
 
 def _force_static_links(graph: Graph) -> None:
@@ -159,48 +190,70 @@ def _encode_body(graph: Graph) -> str:
     # allow_nan: a Calculator default of inf must survive storage (JSON's Infinity token).
     encoded = json.dumps(body, separators=(",", ":"), allow_nan=True)
     if len(encoded.encode()) > MAX_BODY_BYTES:
-        raise GraphTooLarge(f"Graph version is {len(encoded.encode()) // 1024} KB; a stored version must fit "
-                            f"in one DynamoDB item (400 KB).")
+        raise GraphTooLarge(
+            f"Graph version is {len(encoded.encode()) // 1024} KB; a stored version must fit "
+            f"in one DynamoDB item (400 KB)."
+        )
     return encoded
 
 
-def _version_item(graph: Graph, user_id: str, created_at: str,
-                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def _version_item(graph: Graph, user_id: str, created_at: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The version item; `extra` holds a MAG graph's kind, mag_config and mag_subgraphs."""
     body = _encode_body(graph)
     if extra:
         size = len(body.encode()) + len(json.dumps(extra, separators=(",", ":")).encode())
         if size > MAX_BODY_BYTES:
-            raise GraphTooLarge(f"Graph version is {size // 1024} KB; a stored version must fit "
-                                f"in one DynamoDB item (400 KB).")
-    return {**(extra or {}),
+            raise GraphTooLarge(
+                f"Graph version is {size // 1024} KB; a stored version must fit in one DynamoDB item (400 KB)."
+            )
+    return {
+        **(extra or {}),
         **version_key(graph.id, graph.version),
-        "id": graph.id, "version": graph.version, "user_id": user_id, "name": graph.name,
-        "description": graph.description, "instructions": graph.instructions,
+        "id": graph.id,
+        "version": graph.version,
+        "user_id": user_id,
+        "name": graph.name,
+        "description": graph.description,
+        "instructions": graph.instructions,
         "recommended_schedule_cron": graph.recommended_schedule_cron,
-        "forked_from_id": graph.forked_from_id, "forked_from_version": graph.forked_from_version,
-        "created_at": created_at, "updated_at": now_iso(), "body": body,
+        "forked_from_id": graph.forked_from_id,
+        "forked_from_version": graph.forked_from_version,
+        "created_at": created_at,
+        "updated_at": now_iso(),
+        "body": body,
     }
 
 
 def _active_item(version_item: dict[str, Any], latest_version: int) -> dict[str, Any]:
-    return {**version_item, "SK": ACTIVE_SK, "latest_version": latest_version,
-            "GSI1PK": owner_pk(version_item["user_id"]), "GSI1SK": version_item["id"]}
+    return {
+        **version_item,
+        "SK": ACTIVE_SK,
+        "latest_version": latest_version,
+        "GSI1PK": owner_pk(version_item["user_id"]),
+        "GSI1SK": version_item["id"],
+    }
 
 
 def _graph_from_item(item: dict[str, Any], active_version: int) -> Graph:
     body = json.loads(item["body"])
     return Graph(
-        id=item["id"], version=item["version"], is_active=item["version"] == active_version,
-        name=item.get("name", ""), description=item.get("description", ""),
-        instructions=item.get("instructions"), recommended_schedule_cron=item.get("recommended_schedule_cron"),
-        forked_from_id=item.get("forked_from_id"), forked_from_version=item.get("forked_from_version"),
-        nodes=[Node.model_validate(n) for n in body["nodes"]], links=[Link.model_validate(x) for x in body["links"]],
+        id=item["id"],
+        version=item["version"],
+        is_active=item["version"] == active_version,
+        name=item.get("name", ""),
+        description=item.get("description", ""),
+        instructions=item.get("instructions"),
+        recommended_schedule_cron=item.get("recommended_schedule_cron"),
+        forked_from_id=item.get("forked_from_id"),
+        forked_from_version=item.get("forked_from_version"),
+        nodes=[Node.model_validate(n) for n in body["nodes"]],
+        links=[Link.model_validate(x) for x in body["links"]],
     )
 
 
-def to_model(graph: Graph, item: dict[str, Any], for_export: bool = False,
-             sub_graphs: list[GraphModel] | None = None) -> GraphModel:
+def to_model(
+    graph: Graph, item: dict[str, Any], for_export: bool = False, sub_graphs: list[GraphModel] | None = None
+) -> GraphModel:
     if for_export:
         graph = graph.model_copy(deep=True)
         for node in graph.nodes:
@@ -215,37 +268,57 @@ def to_model(graph: Graph, item: dict[str, Any], for_export: bool = False,
     if kind_of(item) == MAG:
         return MagGraphModel(
             **graph.model_dump(exclude={"nodes", "links", "sub_graphs"}),
-            user_id="" if for_export else item["user_id"], created_at=item["created_at"],
-            updated_at=item.get("updated_at"), nodes=nodes, links=graph.links,
-            input_schema=_MAG_INPUT_SCHEMA, output_schema=_MAG_OUTPUT_SCHEMA,
+            user_id="" if for_export else item["user_id"],
+            created_at=item["created_at"],
+            updated_at=item.get("updated_at"),
+            nodes=nodes,
+            links=graph.links,
+            input_schema=_MAG_INPUT_SCHEMA,
+            output_schema=_MAG_OUTPUT_SCHEMA,
             credentials_input_schema={"type": "object", "properties": {}, "required": []},
-            mag_config=item["mag_config"], mag_subgraphs=item.get("mag_subgraphs") or {})
+            mag_config=item["mag_config"],
+            mag_subgraphs=item.get("mag_subgraphs") or {},
+        )
     return GraphModel(
         **graph.model_dump(exclude={"nodes", "links", "sub_graphs"}),
-        user_id="" if for_export else item["user_id"], created_at=item["created_at"],
-        updated_at=item.get("updated_at"), nodes=nodes, links=graph.links,
+        user_id="" if for_export else item["user_id"],
+        created_at=item["created_at"],
+        updated_at=item.get("updated_at"),
+        nodes=nodes,
+        links=graph.links,
         sub_graphs=sub_graphs or [],
-        input_schema=schemas.input_schema(graph), output_schema=schemas.output_schema(graph),
+        input_schema=schemas.input_schema(graph),
+        output_schema=schemas.output_schema(graph),
         credentials_input_schema=schemas.credentials_input_schema(graph),
     )
 
 
 def _strip_secrets(node: Node) -> dict[str, Any]:
-    cleaned = {k: v for k, v in node.input_default.items()
-               if k != "credentials" and not k.endswith("_credentials")}
+    cleaned = {k: v for k, v in node.input_default.items() if k != "credentials" and not k.endswith("_credentials")}
     if cleaned.get("secret"):
         cleaned.pop("value", None)
     schema = cleaned.get("input_schema")  # an AgentExecutor's copy of its child's inputs
     if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
-        cleaned["input_schema"] = {**schema, "properties": {
-            name: {k: v for k, v in prop.items() if not (k == "default" and prop.get("secret"))}
-            if isinstance(prop, dict) else prop for name, prop in schema["properties"].items()}}
+        cleaned["input_schema"] = {
+            **schema,
+            "properties": {
+                name: {k: v for k, v in prop.items() if not (k == "default" and prop.get("secret"))}
+                if isinstance(prop, dict)
+                else prop
+                for name, prop in schema["properties"].items()
+            },
+        }
     return cleaned
 
 
 # --- operations ----------------------------------------------------------------------
-def create_graph(user_id: str, request: CreateGraph, extra: dict[str, Any] | None = None,
-                 extra_ops: list[dict[str, Any]] | None = None, keep_id: bool = False) -> GraphModel:
+def create_graph(
+    user_id: str,
+    request: CreateGraph,
+    extra: dict[str, Any] | None = None,
+    extra_ops: list[dict[str, Any]] | None = None,
+    keep_id: bool = False,
+) -> GraphModel:
     """Version 1 of a new graph. For stratus.mag: `extra` (a MAG graph's attributes), `extra_ops`
     (more writes in the same transaction, after the two graph items) and `keep_id` (the caller
     chose the graph id, so its own items can name it).
@@ -266,15 +339,22 @@ def create_graph(user_id: str, request: CreateGraph, extra: dict[str, Any] | Non
         _force_static_links(each)
         items.append(_version_item(each, user_id, created_at, extra if each is graph else None))
     table = graphs_table()
-    operations = [op for item in items for op in (table.put_op(item, condition="attribute_not_exists(PK)"),
-                                                  table.put_op(_active_item(item, 1),
-                                                               condition="attribute_not_exists(PK)"))]
+    operations = [
+        op
+        for item in items
+        for op in (
+            table.put_op(item, condition="attribute_not_exists(PK)"),
+            table.put_op(_active_item(item, 1), condition="attribute_not_exists(PK)"),
+        )
+    ]
     operations += extra_ops or []
     size = 2 * sum(len(json.dumps(item, separators=(",", ":"), default=str).encode()) for item in items)
     if len(operations) > MAX_TRANSACTION_ITEMS or size > MAX_TRANSACTION_BYTES:
-        raise GraphTooLarge(f"The graph and its {len(graph.sub_graphs)} sub-graph(s) are {size // 1024} KB in "
-                            f"{len(operations)} writes; one upload must fit in one DynamoDB transaction "
-                            f"({MAX_TRANSACTION_ITEMS} writes, 4 MB).")
+        raise GraphTooLarge(
+            f"The graph and its {len(graph.sub_graphs)} sub-graph(s) are {size // 1024} KB in "
+            f"{len(operations)} writes; one upload must fit in one DynamoDB transaction "
+            f"({MAX_TRANSACTION_ITEMS} writes, 4 MB)."
+        )
     table.transact(operations)
     return to_model(graph, items[0], sub_graphs=[to_model(sub, item) for sub, item in zip(graph.sub_graphs, items[1:])])
 
@@ -292,8 +372,10 @@ def get_graph(user_id: str, graph_id: str, version: int | None = None, for_expor
     if version is None:
         item = _active(graph_id, user_id)
         return _stored_model(item, item["version"], for_export, others=False)
-    items = {i["SK"]: i for i in graphs_table().batch_get([active_key(graph_id), version_key(graph_id, version)],
-                                                          consistent=True)}
+    items = {
+        i["SK"]: i
+        for i in graphs_table().batch_get([active_key(graph_id), version_key(graph_id, version)], consistent=True)
+    }
     active, item = items.get(ACTIVE_SK), items.get(version_key(graph_id, version)["SK"])
     if not active or not item:
         raise NotFound(f"Graph {graph_id} version {version} not found.")
@@ -309,8 +391,7 @@ def get_graph(user_id: str, graph_id: str, version: int | None = None, for_expor
 def _stored_model(item: dict[str, Any], active_version: int, for_export: bool, others: bool) -> GraphModel:
     """`others`: read by another user (an approved store version), so always stripped."""
     graph = _graph_from_item(item, active_version)
-    sub_graphs = _export_sub_graphs(item["user_id"], graph, others) if for_export and kind_of(item) == AUTOGPT \
-        else None
+    sub_graphs = _export_sub_graphs(item["user_id"], graph, others) if for_export and kind_of(item) == AUTOGPT else None
     return to_model(graph, item, for_export or others, sub_graphs)
 
 
@@ -327,8 +408,11 @@ def _export_sub_graphs(owner_id: str, graph: Graph, approved_only: bool) -> list
                 if graph_id not in seen:
                     wanted.setdefault(graph_id, version)
         seen.update(wanted)
-        keys = [key for graph_id, version in wanted.items()
-                for key in (active_key(graph_id), version_key(graph_id, version))]
+        keys = [
+            key
+            for graph_id, version in wanted.items()
+            for key in (active_key(graph_id), version_key(graph_id, version))
+        ]
         items = {(i["PK"], i["SK"]): i for i in graphs_table().batch_get(keys, consistent=True)}
         level = []
         for graph_id, version in wanted.items():
@@ -356,8 +440,9 @@ def get_graph_for_run(user_id: str, graph_id: str, version: int | None = None) -
 def list_graphs(user_id: str) -> list[GraphMeta]:
     found, start_key = [], None
     while True:
-        items, start_key = graphs_table().query("GSI1PK = :owner", {":owner": owner_pk(user_id)},
-                                                index=BY_OWNER_INDEX, start_key=start_key)
+        items, start_key = graphs_table().query(
+            "GSI1PK = :owner", {":owner": owner_pk(user_id)}, index=BY_OWNER_INDEX, start_key=start_key
+        )
         found.extend(GraphMeta(**{k: item.get(k) for k in _META_FIELDS}, is_active=True) for item in items)
         if not start_key:
             break
@@ -370,8 +455,10 @@ def list_versions(user_id: str, graph_id: str) -> list[GraphModel]:
     if not active or active["user_id"] != user_id:
         raise _not_found(graph_id)
     versions = [i for i in items if i["SK"].startswith(VERSION_PREFIX)]
-    return [to_model(_graph_from_item(i, active["version"]), i) for i in sorted(versions, key=lambda i: i["version"],
-                                                                                reverse=True)]
+    return [
+        to_model(_graph_from_item(i, active["version"]), i)
+        for i in sorted(versions, key=lambda i: i["version"], reverse=True)
+    ]
 
 
 def update_graph(user_id: str, graph_id: str, graph: Graph, extra: dict[str, Any] | None = None) -> GraphModel:
@@ -392,12 +479,18 @@ def update_graph(user_id: str, graph_id: str, graph: Graph, extra: dict[str, Any
     item = _version_item(new, user_id, now_iso(), extra)
     table = graphs_table()
     if new.is_active:
-        pointer = table.put_op(_active_item(item, new.version), condition="latest_version = :latest AND user_id = :me",
-                               values={":latest": latest, ":me": user_id})
+        pointer = table.put_op(
+            _active_item(item, new.version),
+            condition="latest_version = :latest AND user_id = :me",
+            values={":latest": latest, ":me": user_id},
+        )
     else:
-        pointer = table.update_op(active_key(graph_id), "SET latest_version = :next",
-                                  values={":next": new.version, ":latest": latest, ":me": user_id},
-                                  condition="latest_version = :latest AND user_id = :me")
+        pointer = table.update_op(
+            active_key(graph_id),
+            "SET latest_version = :next",
+            values={":next": new.version, ":latest": latest, ":me": user_id},
+            condition="latest_version = :latest AND user_id = :me",
+        )
     try:
         table.transact([table.put_op(item, condition="attribute_not_exists(PK)"), pointer])
     except TransactionCancelled as cancelled:
@@ -411,9 +504,11 @@ def set_active_version(user_id: str, graph_id: str, version: int) -> GraphModel:
     if not item:
         raise NotFound(f"Graph {graph_id} version {version} not found.")
     try:
-        graphs_table().put(_active_item(item, int(active["latest_version"])),
-                           condition="user_id = :me AND latest_version = :latest",
-                           values={":me": user_id, ":latest": active["latest_version"]})
+        graphs_table().put(
+            _active_item(item, int(active["latest_version"])),
+            condition="user_id = :me AND latest_version = :latest",
+            values={":me": user_id, ":latest": active["latest_version"]},
+        )
     except ConditionFailed as failed:
         raise Conflict("The graph changed while activating; try again.") from failed
     return to_model(_graph_from_item(item, version), item)
@@ -425,8 +520,13 @@ def delete_graph(user_id: str, graph_id: str) -> int:
     table = graphs_table()
     if kind_of(active) == MAG:  # free the name first: a half-done delete leaves no dangling name
         try:
-            table.transact([table.delete_op(mag_name_key(user_id, active["name"]), condition="graph_id = :id",
-                                            values={":id": graph_id})])
+            table.transact(
+                [
+                    table.delete_op(
+                        mag_name_key(user_id, active["name"]), condition="graph_id = :id", values={":id": graph_id}
+                    )
+                ]
+            )
         except TransactionCancelled:
             pass  # the name already points elsewhere (or nowhere)
     items, start_key = [], None

@@ -15,8 +15,14 @@ from stratus.payload_limits import check_structure
 MAX_NODES = 1_000
 MAX_LINKS = 5_000
 # Types a value of the source type can never become (AutoGPT converts everything else).
-_INCOMPATIBLE = {("array", "integer"), ("array", "number"), ("array", "boolean"),
-                 ("object", "integer"), ("object", "number"), ("object", "boolean")}
+_INCOMPATIBLE = {
+    ("array", "integer"),
+    ("array", "number"),
+    ("array", "boolean"),
+    ("object", "integer"),
+    ("object", "number"),
+    ("object", "boolean"),
+}
 
 
 class GraphValidationError(StratusError):
@@ -90,7 +96,8 @@ def validate_graph(graph: Graph, for_run: bool = False) -> None:
             if (source_type, sink_type) in _INCOMPATIBLE:
                 errors[sink.id][link.sink_name] = (
                     f"Type mismatch: {source_block.name}.{source_pin} gives {source_type}, "
-                    f"{sink_block.name}.{sink_pin} needs {sink_type}.")
+                    f"{sink_block.name}.{sink_pin} needs {sink_type}."
+                )
     if for_run:
         for node in graph.nodes:
             block = blocks.get(node.id)
@@ -127,7 +134,7 @@ def find_cycle(graph: Graph) -> list[str] | None:
                 path.pop()
                 state[node] = 2
             elif state.get(child) == 1:
-                return path[path.index(child):] + [child]
+                return path[path.index(child) :] + [child]
             elif child not in state:
                 state[child] = 1
                 path.append(child)

@@ -35,7 +35,9 @@ class CreateAPIKeyCredentials(BaseModel):
     type: Literal["api_key"] = "api_key"
     title: str | None = Field(default=None, max_length=200)
     api_key: str = Field(min_length=1, max_length=4096)
-    expires_at: int | None = Field(default=None, gt=0, description="Unix time (seconds) after which the key is refused.")
+    expires_at: int | None = Field(
+        default=None, gt=0, description="Unix time (seconds) after which the key is refused."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -69,8 +71,15 @@ def _context(user_id: str, credentials_id: str) -> str:
 
 
 def _meta(item: dict[str, Any]) -> CredentialsMeta:
-    return CredentialsMeta(id=item["id"], provider=item["provider"], type=item["type"], title=item.get("title"),
-                           expires_at=item.get("expires_at"), hint=item["hint"], created_at=item["created_at"])
+    return CredentialsMeta(
+        id=item["id"],
+        provider=item["provider"],
+        type=item["type"],
+        title=item.get("title"),
+        expires_at=item.get("expires_at"),
+        hint=item["hint"],
+        created_at=item["created_at"],
+    )
 
 
 def create_credentials(user_id: str, provider: str, body: CreateAPIKeyCredentials) -> CredentialsMeta:

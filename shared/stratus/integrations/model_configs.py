@@ -38,8 +38,9 @@ def _context(user_id: str, name: str) -> str:
     return f"USER#{user_id}#MODEL#{name}"
 
 
-def _item(user_id: str, config: ModelConfig, secret: dict[str, Any] | None, hint: str,
-          created_at: str | None = None) -> dict[str, Any]:
+def _item(
+    user_id: str, config: ModelConfig, secret: dict[str, Any] | None, hint: str, created_at: str | None = None
+) -> dict[str, Any]:
     now = now_iso()
     return {
         **model_config_key(user_id, config.name),
@@ -64,8 +65,12 @@ def _config_fields(item: dict[str, Any]) -> dict[str, Any]:
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
     fields = ModelConfig.model_validate({**_config_fields(item), "api_key": ""}).model_dump(mode="json")
-    return {**fields, "api_key": item.get("hint", ""), "created_at": item["created_at"],
-            "updated_at": item["updated_at"]}
+    return {
+        **fields,
+        "api_key": item.get("hint", ""),
+        "created_at": item["created_at"],
+        "updated_at": item["updated_at"],
+    }
 
 
 def _stored(user_id: str, name: str) -> dict[str, Any]:
@@ -99,8 +104,9 @@ def save_model_config(user_id: str, config: ModelConfig, overwrite: bool = True)
     check_base_url(config)
     secret, hint = _sealed(user_id, config)
     try:
-        users_table().put(_item(user_id, config, secret, hint),
-                          condition=None if overwrite else "attribute_not_exists(PK)")
+        users_table().put(
+            _item(user_id, config, secret, hint), condition=None if overwrite else "attribute_not_exists(PK)"
+        )
     except ConditionFailed:
         return False
     return True
@@ -130,8 +136,7 @@ def update_model_config(user_id: str, name: str, update: ModelConfigUpdate) -> d
     check_base_url(config)
     secret, hint = (current.get("secret"), current.get("hint", "")) if keep_key else _sealed(user_id, config)
     try:
-        users_table().put(_item(user_id, config, secret, hint, current["created_at"]),
-                          condition="attribute_exists(PK)")
+        users_table().put(_item(user_id, config, secret, hint, current["created_at"]), condition="attribute_exists(PK)")
     except ConditionFailed:
         raise NotFound(f"Model config {name!r} not found.") from None
     return get_model_config_public(user_id, name)

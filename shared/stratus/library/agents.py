@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,8 +32,16 @@ if TYPE_CHECKING:
 
 MAX_PAGE_SIZE = 100
 MAX_GRAPH_NAME = 500  # Graph.name's limit
-_GRAPH_FIELDS = ("id", "version", "name", "description", "instructions", "recommended_schedule_cron",
-                 "forked_from_id", "forked_from_version")
+_GRAPH_FIELDS = (
+    "id",
+    "version",
+    "name",
+    "description",
+    "instructions",
+    "recommended_schedule_cron",
+    "forked_from_id",
+    "forked_from_version",
+)
 
 
 class _Model(BaseModel):
@@ -58,9 +67,13 @@ class Pagination(_Model):
     page_size: int
 
     @classmethod
-    def of(cls, total_items: int, page: int, page_size: int) -> "Pagination":
-        return cls(total_items=total_items, total_pages=math.ceil(total_items / page_size),
-                   current_page=page, page_size=page_size)
+    def of(cls, total_items: int, page: int, page_size: int) -> Pagination:
+        return cls(
+            total_items=total_items,
+            total_pages=math.ceil(total_items / page_size),
+            current_page=page,
+            page_size=page_size,
+        )
 
 
 class LibraryAgent(_Model):
@@ -112,13 +125,25 @@ class LibraryAgentUpdate(BaseModel):
 
 
 # --- entries ---------------------------------------------------------------------------
-def _new_entry(user_id: str, library_agent_id: str, graph_id: str, graph_version: int, created_by_user: bool,
-               **extra: Any) -> dict[str, Any]:
+def _new_entry(
+    user_id: str, library_agent_id: str, graph_id: str, graph_version: int, created_by_user: bool, **extra: Any
+) -> dict[str, Any]:
     now = now_iso()
-    return {**agent_key(user_id, library_agent_id), "id": library_agent_id, "user_id": user_id,
-            "graph_id": graph_id, "graph_version": graph_version, "is_created_by_user": created_by_user,
-            "auto_update_version": created_by_user, "is_favorite": False, "is_archived": False,
-            "is_deleted": False, "created_at": now, "updated_at": now, **extra}
+    return {
+        **agent_key(user_id, library_agent_id),
+        "id": library_agent_id,
+        "user_id": user_id,
+        "graph_id": graph_id,
+        "graph_version": graph_version,
+        "is_created_by_user": created_by_user,
+        "auto_update_version": created_by_user,
+        "is_favorite": False,
+        "is_archived": False,
+        "is_deleted": False,
+        "created_at": now,
+        "updated_at": now,
+        **extra,
+    }
 
 
 def _put_or_existing(entry: dict[str, Any]) -> dict[str, Any]:
@@ -132,8 +157,12 @@ def _put_or_existing(entry: dict[str, Any]) -> dict[str, Any]:
     key = {"PK": entry["PK"], "SK": entry["SK"]}
     existing = table.get(key, consistent=True)
     if existing and existing.get("is_deleted"):
-        existing = table.update(key, "SET is_deleted = :no, updated_at = :now",
-                                values={":no": False, ":now": now_iso()}, condition="attribute_exists(PK)")
+        existing = table.update(
+            key,
+            "SET is_deleted = :no, updated_at = :now",
+            values={":no": False, ":now": now_iso()},
+            condition="attribute_exists(PK)",
+        )
     return existing or entry
 
 
@@ -148,9 +177,12 @@ def _entries(user_id: str) -> list[dict[str, Any]]:
     """The user's whole library: one Query of their partition (a page per MB)."""
     found, start_key = [], None
     while True:
-        items, start_key = store_table().query("PK = :pk AND begins_with(SK, :agent)",
-                                               {":pk": library_pk(user_id), ":agent": AGENT_PREFIX},
-                                               start_key=start_key, consistent=True)
+        items, start_key = store_table().query(
+            "PK = :pk AND begins_with(SK, :agent)",
+            {":pk": library_pk(user_id), ":agent": AGENT_PREFIX},
+            start_key=start_key,
+            consistent=True,
+        )
         found.extend(items)
         if not start_key:
             return found
@@ -197,28 +229,39 @@ def _graphs_for(user_id: str, entries: Iterable[dict[str, Any]]) -> dict[str, Gr
 
 def _shape(entry: dict[str, Any], graph: GraphModel, with_credentials: bool = False) -> LibraryAgent:
     return LibraryAgent(
-        id=entry["id"], graph_id=entry["graph_id"], graph_version=graph.version,
-        image_url=entry.get("image_url"), creator_name=entry.get("creator_name") or "Unknown",
+        id=entry["id"],
+        graph_id=entry["graph_id"],
+        graph_version=graph.version,
+        image_url=entry.get("image_url"),
+        creator_name=entry.get("creator_name") or "Unknown",
         creator_image_url=entry.get("creator_image_url") or "",
-        created_at=entry["created_at"], updated_at=max(entry["updated_at"], graph.updated_at or ""),
+        created_at=entry["created_at"],
+        updated_at=max(entry["updated_at"], graph.updated_at or ""),
         # A store agent shows the listing's title and description as added (AutoGPT's snapshot).
         name=entry["name"] if entry.get("name") is not None else graph.name,
         description=entry["description"] if entry.get("description") is not None else graph.description,
-        instructions=graph.instructions, input_schema=graph.input_schema, output_schema=graph.output_schema,
+        instructions=graph.instructions,
+        input_schema=graph.input_schema,
+        output_schema=graph.output_schema,
         credentials_input_schema=graph.credentials_input_schema if with_credentials else None,
-        can_access_graph=graph.user_id == entry["user_id"], is_favorite=bool(entry.get("is_favorite")),
-        is_archived=bool(entry.get("is_archived")), is_created_by_user=bool(entry["is_created_by_user"]),
+        can_access_graph=graph.user_id == entry["user_id"],
+        is_favorite=bool(entry.get("is_favorite")),
+        is_archived=bool(entry.get("is_archived")),
+        is_created_by_user=bool(entry["is_created_by_user"]),
         auto_update_version=bool(entry.get("auto_update_version")),
-        recommended_schedule_cron=graph.recommended_schedule_cron, forked_from_id=graph.forked_from_id,
-        forked_from_version=graph.forked_from_version, store_listing_version_id=entry.get("store_listing_version_id"),
+        recommended_schedule_cron=graph.recommended_schedule_cron,
+        forked_from_id=graph.forked_from_id,
+        forked_from_version=graph.forked_from_version,
+        store_listing_version_id=entry.get("store_listing_version_id"),
     )
 
 
 # --- operations ----------------------------------------------------------------------------
 def add_created_graph(user_id: str, graph: GraphModel) -> LibraryAgent:
     """The entry of a graph the user just created (POST /api/graphs, a fork). Idempotent."""
-    entry = _put_or_existing(_new_entry(user_id, created_agent_id(user_id, graph.id), graph.id, graph.version,
-                                        created_by_user=True))
+    entry = _put_or_existing(
+        _new_entry(user_id, created_agent_id(user_id, graph.id), graph.id, graph.version, created_by_user=True)
+    )
     return _shape(entry, graph, with_credentials=True)
 
 
@@ -233,27 +276,52 @@ def add_store_agent(user_id: str, store_listing_version_id: str) -> LibraryAgent
     except NotFound:
         raise not_found from None
     if graph.user_id == user_id:  # their own graph: it is already in their library
-        _put_or_existing(_new_entry(user_id, created_agent_id(user_id, graph.id), graph.id, graph.version,
-                                    created_by_user=True))
+        _put_or_existing(
+            _new_entry(user_id, created_agent_id(user_id, graph.id), graph.id, graph.version, created_by_user=True)
+        )
         return get_agent(user_id, created_agent_id(user_id, graph.id))
     if not version.approved:
         raise not_found
-    snapshot = {"store_listing_version_id": store_listing_version_id, "name": version.name,
-                "description": version.description, "image_url": version.image_url,
-                "creator_name": version.creator_name, "creator_image_url": version.creator_image_url}
-    entry = _put_or_existing(_new_entry(user_id, store_agent_id(user_id, graph.id, graph.version), graph.id,
-                                        graph.version, created_by_user=False, **snapshot))
+    snapshot = {
+        "store_listing_version_id": store_listing_version_id,
+        "name": version.name,
+        "description": version.description,
+        "image_url": version.image_url,
+        "creator_name": version.creator_name,
+        "creator_image_url": version.creator_image_url,
+    }
+    entry = _put_or_existing(
+        _new_entry(
+            user_id,
+            store_agent_id(user_id, graph.id, graph.version),
+            graph.id,
+            graph.version,
+            created_by_user=False,
+            **snapshot,
+        )
+    )
     return _shape(entry, graph, with_credentials=True)
 
 
-def list_agents(user_id: str, search_term: str | None = None,
-                sort_by: LibraryAgentSort = LibraryAgentSort.UPDATED_AT, page: int = 1, page_size: int = 15,
-                favorites_only: bool = False, favorites_first: bool = False,
-                include_archived: bool = False) -> LibraryAgentResponse:
+def list_agents(
+    user_id: str,
+    search_term: str | None = None,
+    sort_by: LibraryAgentSort = LibraryAgentSort.UPDATED_AT,
+    page: int = 1,
+    page_size: int = 15,
+    favorites_only: bool = False,
+    favorites_first: bool = False,
+    include_archived: bool = False,
+) -> LibraryAgentResponse:
     """A page of the library. A user's library is small: it is read whole with one Query of their
     partition, then filtered, searched, sorted and paged in memory (no index needed)."""
-    entries = [e for e in _entries(user_id) if not e.get("is_deleted")
-               and (include_archived or not e.get("is_archived")) and (not favorites_only or e.get("is_favorite"))]
+    entries = [
+        e
+        for e in _entries(user_id)
+        if not e.get("is_deleted")
+        and (include_archived or not e.get("is_archived"))
+        and (not favorites_only or e.get("is_favorite"))
+    ]
     if sort_by is LibraryAgentSort.CREATED_AT:
         entries.sort(key=lambda e: (e["created_at"], e["id"]))  # oldest first, as AutoGPT
     else:
@@ -265,14 +333,20 @@ def list_agents(user_id: str, search_term: str | None = None,
         # Name and description come from the graph (own graphs can be renamed): read them all.
         needle = search_term.strip().casefold()
         models = _graphs_for(user_id, entries)
-        matches = [agent for agent in (_shape(e, models[e["id"]]) for e in entries if e["id"] in models)
-                   if needle in agent.name.casefold() or needle in agent.description.casefold()]
-        return LibraryAgentResponse(agents=matches[first:first + page_size],
-                                    pagination=Pagination.of(len(matches), page, page_size))
-    window = entries[first:first + page_size]
+        matches = [
+            agent
+            for agent in (_shape(e, models[e["id"]]) for e in entries if e["id"] in models)
+            if needle in agent.name.casefold() or needle in agent.description.casefold()
+        ]
+        return LibraryAgentResponse(
+            agents=matches[first : first + page_size], pagination=Pagination.of(len(matches), page, page_size)
+        )
+    window = entries[first : first + page_size]
     models = _graphs_for(user_id, window)  # only the page's graphs
-    return LibraryAgentResponse(agents=[_shape(e, models[e["id"]]) for e in window if e["id"] in models],
-                                pagination=Pagination.of(len(entries), page, page_size))
+    return LibraryAgentResponse(
+        agents=[_shape(e, models[e["id"]]) for e in window if e["id"] in models],
+        pagination=Pagination.of(len(entries), page, page_size),
+    )
 
 
 def get_agent(user_id: str, library_agent_id: str) -> LibraryAgent:
@@ -289,9 +363,12 @@ def update_agent(user_id: str, library_agent_id: str, changes: LibraryAgentUpdat
         raise Unprocessable("Nothing to update: send is_favorite, is_archived or auto_update_version.")
     assignments = ", ".join(f"{name} = :{name}" for name in fields)
     try:
-        store_table().update(agent_key(user_id, library_agent_id), f"SET {assignments}, updated_at = :now",
-                             values={**{f":{k}": v for k, v in fields.items()}, ":now": now_iso(), ":no": False},
-                             condition="attribute_exists(PK) AND is_deleted = :no")
+        store_table().update(
+            agent_key(user_id, library_agent_id),
+            f"SET {assignments}, updated_at = :now",
+            values={**{f":{k}": v for k, v in fields.items()}, ":now": now_iso(), ":no": False},
+            condition="attribute_exists(PK) AND is_deleted = :no",
+        )
     except ConditionFailed:
         raise NotFound(f"Library agent #{library_agent_id} not found") from None
     return get_agent(user_id, library_agent_id)
@@ -300,9 +377,12 @@ def update_agent(user_id: str, library_agent_id: str, changes: LibraryAgentUpdat
 def delete_agent(user_id: str, library_agent_id: str) -> None:
     """Soft delete (AutoGPT's default): hidden everywhere, revived if the store agent is added again."""
     try:
-        store_table().update(agent_key(user_id, library_agent_id), "SET is_deleted = :yes, updated_at = :now",
-                             values={":yes": True, ":no": False, ":now": now_iso()},
-                             condition="attribute_exists(PK) AND is_deleted = :no")
+        store_table().update(
+            agent_key(user_id, library_agent_id),
+            "SET is_deleted = :yes, updated_at = :now",
+            values={":yes": True, ":no": False, ":now": now_iso()},
+            condition="attribute_exists(PK) AND is_deleted = :no",
+        )
     except ConditionFailed:
         raise NotFound(f"Library agent #{library_agent_id} not found") from None
 
@@ -314,12 +394,12 @@ def fork_agent(user_id: str, library_agent_id: str) -> LibraryAgent:
     source = graphs.get_graph(user_id, entry["graph_id"], version)  # another user's: approved, secrets stripped
     copy = Graph.model_validate(source.model_dump())
     copy.forked_from_id, copy.forked_from_version = source.id, source.version
-    copy.name = f"{source.name[:MAX_GRAPH_NAME - len(' (copy)')]} (copy)"
+    copy.name = f"{source.name[: MAX_GRAPH_NAME - len(' (copy)')]} (copy)"
     return add_created_graph(user_id, graphs.create_graph(user_id, CreateGraph(graph=copy)))
 
 
 # --- the store listing version ------------------------------------------------------------------
-def store_agent_version(store_listing_version_id: str) -> "StoreListingVersionInfo | None":
+def store_agent_version(store_listing_version_id: str) -> StoreListingVersionInfo | None:
     """The graph version a store listing version publishes (and its status), None when unknown."""
     from stratus.store.submissions import store_listing_version  # lazy: GraphsFunction never needs the store
 

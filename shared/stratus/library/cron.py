@@ -13,15 +13,24 @@ clocks go forward does not run, and a time repeated when they go back runs once 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MACROS = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
 }
-MONTHS = {name: number for number, name in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1
+    )
+}
 WEEKDAYS = {name: number for number, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
 AWS_EXPRESSION_LIMIT = 256  # EventBridge Scheduler's ScheduleExpression length limit
 _SEARCH_DAYS = 9 * 366  # a leap day can be 8 years away (2096 → 2104)
@@ -56,7 +65,7 @@ class Cron:
     def next_after(self, moment: datetime, zone: ZoneInfo) -> datetime | None:
         """The first run strictly after `moment` (aware), as an aware time in `zone`;
         None when the expression never matches a real date."""
-        after_utc = moment.astimezone(timezone.utc)
+        after_utc = moment.astimezone(UTC)
         start = moment.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0) + timedelta(minutes=1)
         hours, minutes = sorted(self.hours), sorted(self.minutes)
         day, last_day = start.date(), start.date() + timedelta(days=_SEARCH_DAYS)
@@ -75,7 +84,7 @@ class Cron:
                             continue
                         wall = datetime.combine(day, time(hour, minute))
                         candidate = wall.replace(tzinfo=zone)
-                        instant = candidate.astimezone(timezone.utc)
+                        instant = candidate.astimezone(UTC)
                         if instant.astimezone(zone).replace(tzinfo=None) != wall:
                             continue  # skipped when clocks went forward
                         if instant <= after_utc:
@@ -87,13 +96,20 @@ class Cron:
     def to_aws(self) -> str:
         """`cron(minutes hours day-of-month month day-of-week year)` for EventBridge Scheduler."""
         day_of_month, day_of_week = self._aws_days()
-        fields = [_aws_field(self.minutes, 0, 59), _aws_field(self.hours, 0, 23), day_of_month,
-                  _aws_field(self.months, 1, 12), day_of_week,
-                  "*" if self.years is None else _aws_field(self.years, 1970, 2199)]
+        fields = [
+            _aws_field(self.minutes, 0, 59),
+            _aws_field(self.hours, 0, 23),
+            day_of_month,
+            _aws_field(self.months, 1, 12),
+            day_of_week,
+            "*" if self.years is None else _aws_field(self.years, 1970, 2199),
+        ]
         expression = f"cron({' '.join(fields)})"
         if len(expression) > AWS_EXPRESSION_LIMIT:
-            raise CronError(f"the expression is too long for EventBridge Scheduler "
-                            f"({len(expression)} characters as {expression}; the limit is {AWS_EXPRESSION_LIMIT}).")
+            raise CronError(
+                f"the expression is too long for EventBridge Scheduler "
+                f"({len(expression)} characters as {expression}; the limit is {AWS_EXPRESSION_LIMIT})."
+            )
         return expression
 
     def _aws_days(self) -> tuple[str, str]:
@@ -106,8 +122,10 @@ class Cron:
                 return "?", _aws_field({d + 1 for d in self.weekdays}, 1, 7, steps=False)
         elif every_day_of_month or every_weekday:  # either field matches every day
             return "*", "?"
-        raise CronError("day-of-month and day-of-week are both restricted; EventBridge Scheduler can "
-                        "restrict only one of them: use '*' in the other.")
+        raise CronError(
+            "day-of-month and day-of-week are both restricted; EventBridge Scheduler can "
+            "restrict only one of them: use '*' in the other."
+        )
 
 
 def parse(expression: str) -> Cron:
@@ -116,7 +134,9 @@ def parse(expression: str) -> Cron:
     text = MACROS.get(text.lower(), text)
     fields = text.split(" ")
     if len(fields) != 5 or not text:
-        raise CronError(f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields) if text else 0}.")
+        raise CronError(
+            f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields) if text else 0}."
+        )
     minute, hour, day_of_month, month, day_of_week = fields
     weekdays = _values(day_of_week, "day-of-week", 0, 7, WEEKDAYS)
     return Cron(
@@ -147,8 +167,9 @@ def parse_aws(expression: str) -> Cron:
         hours=_values(hour, "hour", 0, 23),
         days=_ALL_DAYS if day_of_month == "?" else _values(day_of_month, "day-of-month", 1, 31),
         months=_values(month, "month", 1, 12, MONTHS),
-        weekdays=_ALL_WEEKDAYS if day_of_week == "?" else frozenset(
-            d - 1 for d in _values(day_of_week, "day-of-week", 1, 7, aws_weekdays)),
+        weekdays=_ALL_WEEKDAYS
+        if day_of_week == "?"
+        else frozenset(d - 1 for d in _values(day_of_week, "day-of-week", 1, 7, aws_weekdays)),
         any_day_of_month=day_of_month in ("?", "*"),
         any_day_of_week=day_of_week in ("?", "*"),
         years=None if year == "*" else _values(year, "year", 1970, 2199),

@@ -76,8 +76,10 @@ def _check_size(inputs: dict[str, Any], credentials: dict[str, Any]) -> None:
     check_structure(credentials, "credentials")
     size = len(json.dumps([inputs, credentials], allow_nan=True, default=str).encode())
     if size > MAX_VALUES_BYTES:
-        raise GraphTooLarge(f"Preset inputs are {size // 1024} KB; a preset must fit in one DynamoDB item "
-                            f"(at most {MAX_VALUES_BYTES // 1000} KB of inputs and credentials).")
+        raise GraphTooLarge(
+            f"Preset inputs are {size // 1024} KB; a preset must fit in one DynamoDB item "
+            f"(at most {MAX_VALUES_BYTES // 1000} KB of inputs and credentials)."
+        )
 
 
 def _from_item(item: dict[str, Any]) -> LibraryAgentPreset:
@@ -96,8 +98,15 @@ def create_preset(user_id: str, request: PresetCreate) -> LibraryAgentPreset:
     graphs.get_graph(user_id, request.graph_id, request.graph_version)
     _check_size(request.inputs, request.credentials)
     preset_id, now = str(uuid.uuid4()), now_iso()
-    item = {**preset_key(user_id, preset_id), "id": preset_id, "user_id": user_id, **request.model_dump(),
-            "is_deleted": False, "created_at": now, "updated_at": now}
+    item = {
+        **preset_key(user_id, preset_id),
+        "id": preset_id,
+        "user_id": user_id,
+        **request.model_dump(),
+        "is_deleted": False,
+        "created_at": now,
+        "updated_at": now,
+    }
     store_table().put(item, condition="attribute_not_exists(PK)")
     return _from_item(item)
 
@@ -106,22 +115,28 @@ def get_preset(user_id: str, preset_id: str) -> LibraryAgentPreset:
     return _from_item(_item(user_id, preset_id))
 
 
-def list_presets(user_id: str, page: int = 1, page_size: int = 10, graph_id: str | None = None
-                 ) -> LibraryAgentPresetResponse:
+def list_presets(
+    user_id: str, page: int = 1, page_size: int = 10, graph_id: str | None = None
+) -> LibraryAgentPresetResponse:
     """Newest first. A user's presets are few: one Query of their partition, paged in memory
     (the total is part of AutoGPT's pagination anyway)."""
     found, start_key = [], None
     while True:
-        items, start_key = store_table().query("PK = :pk AND begins_with(SK, :preset)",
-                                               {":pk": presets_pk(user_id), ":preset": PRESET_PREFIX},
-                                               start_key=start_key, consistent=True)
+        items, start_key = store_table().query(
+            "PK = :pk AND begins_with(SK, :preset)",
+            {":pk": presets_pk(user_id), ":preset": PRESET_PREFIX},
+            start_key=start_key,
+            consistent=True,
+        )
         found.extend(i for i in items if not i.get("is_deleted") and (graph_id is None or i["graph_id"] == graph_id))
         if not start_key:
             break
     found.sort(key=lambda i: (i["created_at"], i["id"]), reverse=True)
     first = (page - 1) * page_size
-    return LibraryAgentPresetResponse(presets=[_from_item(i) for i in found[first:first + page_size]],
-                                      pagination=Pagination.of(len(found), page, page_size))
+    return LibraryAgentPresetResponse(
+        presets=[_from_item(i) for i in found[first : first + page_size]],
+        pagination=Pagination.of(len(found), page, page_size),
+    )
 
 
 def update_preset(user_id: str, preset_id: str, changes: PresetUpdate) -> LibraryAgentPreset:
@@ -134,11 +149,13 @@ def update_preset(user_id: str, preset_id: str, changes: PresetUpdate) -> Librar
     # Attribute names go through placeholders: `name` is a DynamoDB reserved word.
     assignments = ", ".join(f"#{k} = :{k}" for k in fields)
     try:
-        item = store_table().update(preset_key(user_id, preset_id), f"SET {assignments}, updated_at = :now",
-                                    names={f"#{k}": k for k in fields},
-                                    values={**{f":{k}": v for k, v in fields.items()}, ":now": now_iso(),
-                                            ":no": False},
-                                    condition="attribute_exists(PK) AND is_deleted = :no")
+        item = store_table().update(
+            preset_key(user_id, preset_id),
+            f"SET {assignments}, updated_at = :now",
+            names={f"#{k}": k for k in fields},
+            values={**{f":{k}": v for k, v in fields.items()}, ":now": now_iso(), ":no": False},
+            condition="attribute_exists(PK) AND is_deleted = :no",
+        )
     except ConditionFailed:
         raise NotFound(f"Preset #{preset_id} not found") from None
     return _from_item(item)
@@ -146,21 +163,34 @@ def update_preset(user_id: str, preset_id: str, changes: PresetUpdate) -> Librar
 
 def delete_preset(user_id: str, preset_id: str) -> None:
     try:
-        store_table().update(preset_key(user_id, preset_id), "SET is_deleted = :yes, updated_at = :now",
-                             values={":yes": True, ":no": False, ":now": now_iso()},
-                             condition="attribute_exists(PK) AND is_deleted = :no")
+        store_table().update(
+            preset_key(user_id, preset_id),
+            "SET is_deleted = :yes, updated_at = :now",
+            values={":yes": True, ":no": False, ":now": now_iso()},
+            condition="attribute_exists(PK) AND is_deleted = :no",
+        )
     except ConditionFailed:
         raise NotFound(f"Preset #{preset_id} not found") from None
 
 
-def execute_preset(user_id: str, preset_id: str, inputs: dict[str, Any] | None = None,
-                   idempotency_key: str | None = None,
-                   credentials: dict[str, Any] | None = None) -> GraphExecution:
+def execute_preset(
+    user_id: str,
+    preset_id: str,
+    inputs: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> GraphExecution:
     """Run the preset's graph version with its inputs and credentials, overridden by `inputs`
     and `credentials` (AutoGPT's merge)."""
     preset = get_preset(user_id, preset_id)
     merged = {**preset.inputs, **(inputs or {})}
     # The launcher reads the graph again for this user: a store agent unapproved since is a 404.
-    return launcher.start_execution(user_id, preset.graph_id, preset.graph_version, merged,
-                                    preset_id=preset_id, idempotency_key=idempotency_key,
-                                    credentials_inputs={**preset.credentials, **(credentials or {})})
+    return launcher.start_execution(
+        user_id,
+        preset.graph_id,
+        preset.graph_version,
+        merged,
+        preset_id=preset_id,
+        idempotency_key=idempotency_key,
+        credentials_inputs={**preset.credentials, **(credentials or {})},
+    )

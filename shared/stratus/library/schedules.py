@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -138,12 +138,20 @@ def _create_scheduler_schedule(schedule_id: str, user_id: str, aws_expression: s
     payload = {"schedule_id": schedule_id, "user_id": user_id, "scheduled_time": SCHEDULED_TIME}
     try:
         scheduler.create_schedule(
-            Name=schedule_id, GroupName=_setting("SCHEDULE_GROUP"), ScheduleExpression=aws_expression,
-            ScheduleExpressionTimezone=zone_name, FlexibleTimeWindow={"Mode": "OFF"}, State="ENABLED",
-            Target={"Arn": _setting("SCHEDULED_RUN_FUNCTION_ARN"), "RoleArn": _setting("SCHEDULER_ROLE_ARN"),
-                    "Input": json.dumps(payload),
-                    # A run more than an hour late is skipped rather than started out of time.
-                    "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}})
+            Name=schedule_id,
+            GroupName=_setting("SCHEDULE_GROUP"),
+            ScheduleExpression=aws_expression,
+            ScheduleExpressionTimezone=zone_name,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            State="ENABLED",
+            Target={
+                "Arn": _setting("SCHEDULED_RUN_FUNCTION_ARN"),
+                "RoleArn": _setting("SCHEDULER_ROLE_ARN"),
+                "Input": json.dumps(payload),
+                # A run more than an hour late is skipped rather than started out of time.
+                "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10},
+            },
+        )
     except scheduler.exceptions.ValidationException as error:
         raise _invalid("cron", f"EventBridge Scheduler refused {aws_expression}: {error}") from error
 
@@ -159,10 +167,17 @@ def _delete_scheduler_schedule(schedule_id: str) -> None:
 # --- items -----------------------------------------------------------------------------
 def _info(item: dict[str, Any]) -> GraphExecutionJobInfo:
     return GraphExecutionJobInfo(
-        id=item["id"], name=item["name"], cron=item["cron"], timezone=item["timezone"], user_id=item["user_id"],
-        graph_id=item["graph_id"], graph_version=item["graph_version"], input_data=item.get("input_data") or {},
+        id=item["id"],
+        name=item["name"],
+        cron=item["cron"],
+        timezone=item["timezone"],
+        user_id=item["user_id"],
+        graph_id=item["graph_id"],
+        graph_version=item["graph_version"],
+        input_data=item.get("input_data") or {},
         input_credentials=item.get("input_credentials") or {},
-        next_run_time=next_run_time(item["cron"], item["timezone"]))
+        next_run_time=next_run_time(item["cron"], item["timezone"]),
+    )
 
 
 def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationRequest) -> GraphExecutionJobInfo:
@@ -180,19 +195,29 @@ def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationReques
     check_structure(credentials, "credentials")
     size = len(json.dumps([request.inputs, credentials], allow_nan=True).encode())
     if size > MAX_PAYLOAD_BYTES:
-        raise SchedulePayloadTooLarge(f"Schedule inputs are {size // 1024} KB; the limit is "
-                                      f"{MAX_PAYLOAD_BYTES // 1000} KB.")
+        raise SchedulePayloadTooLarge(
+            f"Schedule inputs are {size // 1024} KB; the limit is {MAX_PAYLOAD_BYTES // 1000} KB."
+        )
     graph = Graph.model_validate(model.model_dump())
     inputs = coerce_inputs(graph, request.inputs)  # 422 naming an input of the wrong type
     validate_for_run(graph, inputs)  # 400 with node_errors
 
     schedule_id, created_at = str(uuid.uuid4()), now_iso()
     item = {
-        **schedule_key(user_id, schedule_id), **graph_index_keys(user_id, graph_id, created_at, schedule_id),
-        "id": schedule_id, "name": request.name, "cron": expression, "timezone": zone_name,
-        "schedule_expression": aws_expression, "user_id": user_id, "graph_id": graph_id,
-        "graph_version": model.version, "input_data": inputs, "input_credentials": credentials,
-        "created_at": created_at, "run_count": 0,
+        **schedule_key(user_id, schedule_id),
+        **graph_index_keys(user_id, graph_id, created_at, schedule_id),
+        "id": schedule_id,
+        "name": request.name,
+        "cron": expression,
+        "timezone": zone_name,
+        "schedule_expression": aws_expression,
+        "user_id": user_id,
+        "graph_id": graph_id,
+        "graph_version": model.version,
+        "input_data": inputs,
+        "input_credentials": credentials,
+        "created_at": created_at,
+        "run_count": 0,
     }
     table = store_table()
     table.put(item, condition="attribute_not_exists(PK)")
@@ -201,8 +226,10 @@ def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationReques
     except Exception:
         table.delete(schedule_key(user_id, schedule_id))  # nothing half-made is left behind
         raise
-    logger.info("Schedule created", extra={"schedule_id": schedule_id, "graph_id": graph_id,
-                                           "expression": aws_expression, "timezone": zone_name})
+    logger.info(
+        "Schedule created",
+        extra={"schedule_id": schedule_id, "graph_id": graph_id, "expression": aws_expression, "timezone": zone_name},
+    )
     return _info(item)
 
 
@@ -210,8 +237,9 @@ def _query_all(key_condition: str, values: dict[str, Any], index: str | None = N
     found: list[dict[str, Any]] = []
     start_key = None
     while True:
-        items, start_key = store_table().query(key_condition, values, index=index, start_key=start_key,
-                                               consistent=index is None)
+        items, start_key = store_table().query(
+            key_condition, values, index=index, start_key=start_key, consistent=index is None
+        )
         found.extend(items)
         if not start_key:
             return found
@@ -248,14 +276,15 @@ def _scheduled_time(event: dict[str, Any]) -> str:
         except ValueError:
             raise ValueError(f"scheduled_time is not an ISO time: {raw!r}") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
     else:
         moment = utc_now().replace(second=0, microsecond=0)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _record_run(user_id: str, schedule_id: str, scheduled_time: str, graph_exec_id: str | None,
-                error: Any = None) -> None:
+def _record_run(
+    user_id: str, schedule_id: str, scheduled_time: str, graph_exec_id: str | None, error: Any = None
+) -> None:
     """last run on the item, once per scheduled time (a retried invocation changes nothing)."""
     values: dict[str, Any] = {":t": scheduled_time, ":now": now_iso(), ":one": 1}
     sets, removes = ["last_scheduled_time = :t", "last_run_at = :now"], ""
@@ -269,9 +298,12 @@ def _record_run(user_id: str, schedule_id: str, scheduled_time: str, graph_exec_
     update = f"SET {', '.join(sets)} ADD run_count :one{removes}"
     try:
         store_table().update(
-            schedule_key(user_id, schedule_id), update, values=values,
+            schedule_key(user_id, schedule_id),
+            update,
+            values=values,
             condition="attribute_exists(PK) AND (attribute_not_exists(last_scheduled_time) "
-                      "OR last_scheduled_time < :t)")
+            "OR last_scheduled_time < :t)",
+        )
     except ConditionFailed:
         pass  # this run (or a later one) is already recorded, or the schedule was deleted
 
@@ -289,9 +321,14 @@ def run_scheduled(event: dict[str, Any]) -> dict[str, Any]:
     if item is None:  # deleted while this run was on its way
         return {**summary, "status": "skipped", "reason": "schedule not found"}
     try:
-        execution = start_execution(user_id, item["graph_id"], item["graph_version"], item.get("input_data") or {},
-                                    idempotency_key=f"schedule:{schedule_id}:{scheduled_time}",
-                                    credentials_inputs=item.get("input_credentials"))
+        execution = start_execution(
+            user_id,
+            item["graph_id"],
+            item["graph_version"],
+            item.get("input_data") or {},
+            idempotency_key=f"schedule:{schedule_id}:{scheduled_time}",
+            credentials_inputs=item.get("input_credentials"),
+        )
     except StratusError as error:
         # The graph is gone, its inputs no longer fit or credits ran out: a retry cannot help,
         # so the error is recorded on the schedule and the invocation succeeds.
@@ -299,5 +336,9 @@ def run_scheduled(event: dict[str, Any]) -> dict[str, Any]:
         _record_run(user_id, schedule_id, scheduled_time, None, error.detail)
         return {**summary, "status": "failed", "error": error.detail}
     _record_run(user_id, schedule_id, scheduled_time, execution.id)
-    return {**summary, "status": "started", "graph_exec_id": execution.id,
-            "execution_status": getattr(execution.status, "value", execution.status)}
+    return {
+        **summary,
+        "status": "started",
+        "graph_exec_id": execution.id,
+        "execution_status": getattr(execution.status, "value", execution.status),
+    }

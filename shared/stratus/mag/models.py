@@ -48,7 +48,7 @@ class McpServerConfig(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _check_endpoint(self) -> "McpServerConfig":
+    def _check_endpoint(self) -> McpServerConfig:
         if self.transport_type is McpTransport.STDIO and not self.command:
             raise ValueError("a stdio MCP server needs a command")
         if self.transport_type is not McpTransport.STDIO and not self.url:
@@ -80,8 +80,7 @@ class ModelConfig(ModelParameters):
 
     def parameters(self) -> dict[str, Any]:
         """The request parameters that are set (for chat.completions.create)."""
-        return self.model_dump(include=set(ModelParameters.model_fields) - {"timeout", "stream"},
-                               exclude_none=True)
+        return self.model_dump(include=set(ModelParameters.model_fields) - {"timeout", "stream"}, exclude_none=True)
 
 
 class AgentNode(BaseModel):
@@ -111,7 +110,7 @@ class AgentNode(BaseModel):
         return name
 
     @model_validator(mode="after")
-    def _kind(self) -> "AgentNode":
+    def _kind(self) -> AgentNode:
         if self.is_subgraph and not self.subgraph_name:
             raise ValueError("a subgraph node needs a subgraph_name")
         if not self.is_subgraph and not self.model_name:
@@ -136,7 +135,7 @@ class GraphConfig(BaseModel):
         return name
 
     @model_validator(mode="after")
-    def _unique_nodes(self) -> "GraphConfig":
+    def _unique_nodes(self) -> GraphConfig:
         names = [node.name for node in self.nodes]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:

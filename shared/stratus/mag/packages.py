@@ -48,8 +48,7 @@ class GraphPackage:
 
 def _errors(exc: ValidationError) -> list[dict[str, Any]]:
     # Same shape as FastAPI's 422 detail, without the echoed input (it may hold secrets).
-    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()]
+    return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
 
 
 def _invalid(where: str, exc: ValidationError) -> Unprocessable:
@@ -85,7 +84,7 @@ def parse_mcp_servers(data: Any, where: str = "mcpServers") -> dict[str, McpServ
 def _parse_models(data: Any) -> list[ModelConfig]:
     models = data.get("models") if isinstance(data, dict) else None
     if not isinstance(models, list):
-        raise BadRequest(f"{MODELS} must be {{\"models\": [...]}}.")
+        raise BadRequest(f'{MODELS} must be {{"models": [...]}}.')
     parsed = []
     for index, model in enumerate(models):
         try:
@@ -124,7 +123,7 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         tops = {name.split("/", 1)[0] for name in files}
         if len(tops) == 1 and f"{next(iter(tops))}/{CONFIG}" in files:
             prefix = next(iter(tops)) + "/"
-            files = {name[len(prefix):]: info for name, info in files.items()}
+            files = {name[len(prefix) :]: info for name, info in files.items()}
     return files
 
 
@@ -195,11 +194,11 @@ def blank_secrets(server: McpServerConfig) -> dict[str, Any]:
     return dumped
 
 
-def build_zip_package(config: GraphConfig, servers: dict[str, McpServerConfig],
-                      models: list[ModelConfig]) -> bytes:
+def build_zip_package(config: GraphConfig, servers: dict[str, McpServerConfig], models: list[ModelConfig]) -> bytes:
     """MAG's export package; api keys and server env values are blanked."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
         def write(name: str, data: Any) -> None:
             archive.writestr(name, json.dumps(data, ensure_ascii=False, indent=2))
 

@@ -26,9 +26,11 @@ from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, Link, MagGraphModel, Node
 from stratus.mag import packages
+
 # MAG_AGENT_BLOCK_ID: the agent node block (stratus.blocks.ai.agent_node), the display nodes' block.
 from stratus.mag.models import END, MAG_AGENT_BLOCK_ID, START, GraphConfig, McpServerConfig, McpTransport, ModelConfig
 from stratus.net.egress import check_stored_url
+
 MAX_MCP_SERVERS = 200
 
 
@@ -57,12 +59,27 @@ def display_graph(config: GraphConfig) -> Graph:
         level = node.level or 0
         row = rows[level] = rows.get(level, -1) + 1
         position = node.position or {"x": level * 400.0, "y": row * 250.0}
-        nodes.append(Node(id=ids[node.name], block_id=MAG_AGENT_BLOCK_ID,
-                          input_default=node.model_dump(mode="json"), metadata={"position": position}))
+        nodes.append(
+            Node(
+                id=ids[node.name],
+                block_id=MAG_AGENT_BLOCK_ID,
+                input_default=node.model_dump(mode="json"),
+                metadata={"position": position},
+            )
+        )
     # Display-only edges (input_nodes), between real pins of the agent node block.
-    links = [Link(id=str(uuid.uuid4()), source_id=ids[source], sink_id=ids[node.name], source_name="output",
-                  sink_name="user_prompt")
-             for node in config.nodes for source in node.input_nodes if source not in (START, END)]
+    links = [
+        Link(
+            id=str(uuid.uuid4()),
+            source_id=ids[source],
+            sink_id=ids[node.name],
+            source_name="output",
+            sink_name="user_prompt",
+        )
+        for node in config.nodes
+        for source in node.input_nodes
+        if source not in (START, END)
+    ]
     return Graph(name=config.name, description=config.description[:20_000], nodes=nodes, links=links)
 
 
@@ -90,8 +107,10 @@ def subgraph_snapshots(user_id: str, config: GraphConfig) -> dict[str, dict[str,
                 continue
             name = node.subgraph_name
             if name in path:
-                raise Unprocessable(f"Subgraph recursion: {' → '.join(path + [name])}. A graph cannot run "
-                                    f"itself, directly or through other graphs.")
+                raise Unprocessable(
+                    f"Subgraph recursion: {' → '.join(path + [name])}. A graph cannot run "
+                    f"itself, directly or through other graphs."
+                )
             if name in found:
                 continue  # fully explored already without a cycle (DFS)
             item = _stored(user_id, name)
@@ -100,8 +119,10 @@ def subgraph_snapshots(user_id: str, config: GraphConfig) -> dict[str, dict[str,
             elif name in inherited:
                 data, snapshots = inherited[name], inherited
             else:
-                raise Unprocessable(f"Node {node.name!r} of {current.name!r} runs subgraph {name!r}, "
-                                    f"which is not one of your MAG graphs.")
+                raise Unprocessable(
+                    f"Node {node.name!r} of {current.name!r} runs subgraph {name!r}, "
+                    f"which is not one of your MAG graphs."
+                )
             found[name] = GraphConfig.model_validate(data)
             visit(found[name], path + [name], snapshots)
 
@@ -112,8 +133,11 @@ def subgraph_snapshots(user_id: str, config: GraphConfig) -> dict[str, dict[str,
 # --- graphs ---------------------------------------------------------------------------------
 def _prepare(user_id: str, config: GraphConfig) -> tuple[Graph, dict[str, Any]]:
     config = with_levels(config)
-    extra = {"kind": graphs.MAG, "mag_config": config.model_dump(mode="json"),
-             "mag_subgraphs": subgraph_snapshots(user_id, config)}
+    extra = {
+        "kind": graphs.MAG,
+        "mag_config": config.model_dump(mode="json"),
+        "mag_subgraphs": subgraph_snapshots(user_id, config),
+    }
     return display_graph(config), extra
 
 
@@ -126,9 +150,13 @@ def create_graph(user_id: str, config: GraphConfig) -> MagGraphModel:
     graph.id = str(uuid.uuid4())
     name_item["graph_id"] = graph.id
     try:
-        model = graphs.create_graph(user_id, CreateGraph(graph=graph), extra=extra,
-                                    extra_ops=[table.put_op(name_item, condition="attribute_not_exists(PK)")],
-                                    keep_id=True)
+        model = graphs.create_graph(
+            user_id,
+            CreateGraph(graph=graph),
+            extra=extra,
+            extra_ops=[table.put_op(name_item, condition="attribute_not_exists(PK)")],
+            keep_id=True,
+        )
     except TransactionCancelled as cancelled:
         if len(cancelled.codes) > 2 and cancelled.codes[2] == "ConditionalCheckFailed":
             raise Conflict(f"A MAG graph named {config.name!r} already exists.") from cancelled
@@ -153,8 +181,10 @@ def graph_id_for(user_id: str, name: str) -> str:
 def update_graph(user_id: str, name: str, config: GraphConfig) -> MagGraphModel:
     """A new active version of the user's graph `name` (the name itself cannot change)."""
     if config.name != name:
-        raise Unprocessable(f"The graph's name is {config.name!r}, not {name!r}: renaming is not supported "
-                            f"(import it under the new name and delete the old one).")
+        raise Unprocessable(
+            f"The graph's name is {config.name!r}, not {name!r}: renaming is not supported "
+            f"(import it under the new name and delete the old one)."
+        )
     graph_id = graph_id_for(user_id, name)
     graph, extra = _prepare(user_id, config)
     return graphs.update_graph(user_id, graph_id, graph, extra=extra)  # type: ignore[return-value]
@@ -182,23 +212,34 @@ def list_graphs(user_id: str) -> list[dict[str, Any]]:
     table = graphs_table()
     pointers, start_key = [], None
     while True:
-        page, start_key = table.query("PK = :pk AND begins_with(SK, :prefix)",
-                                      {":pk": mag_pk(user_id), ":prefix": MAG_NAME_PREFIX},
-                                      start_key=start_key, consistent=True)
+        page, start_key = table.query(
+            "PK = :pk AND begins_with(SK, :prefix)",
+            {":pk": mag_pk(user_id), ":prefix": MAG_NAME_PREFIX},
+            start_key=start_key,
+            consistent=True,
+        )
         pointers.extend(page)
         if not start_key:
             break
-    actives = {item["id"]: item for item in table.batch_get([active_key(p["graph_id"]) for p in pointers],
-                                                            consistent=True)}
+    actives = {
+        item["id"]: item for item in table.batch_get([active_key(p["graph_id"]) for p in pointers], consistent=True)
+    }
     listed = []
     for pointer in pointers:
         item = actives.get(pointer["graph_id"])
         if not item or item["user_id"] != user_id:
             continue  # a name whose graph is being deleted
         config = item["mag_config"]
-        listed.append({"name": pointer["name"], "description": config.get("description", ""),
-                       "graph_id": item["id"], "version": item["version"],
-                       "node_count": len(config.get("nodes", [])), "updated_at": item.get("updated_at")})
+        listed.append(
+            {
+                "name": pointer["name"],
+                "description": config.get("description", ""),
+                "graph_id": item["id"],
+                "version": item["version"],
+                "node_count": len(config.get("nodes", [])),
+                "updated_at": item.get("updated_at"),
+            }
+        )
     return sorted(listed, key=lambda entry: entry["name"])
 
 
@@ -220,7 +261,9 @@ def import_package(user_id: str, payload: bytes) -> dict[str, Any]:
     added_servers = put_mcp_servers(user_id, package.mcp_servers, merge=True) if package.mcp_servers else []
     added_models = [model_config.name for model_config in package.models if _add_model(user_id, model_config)]
     return {
-        "graph_id": model.id, "version": model.version, "name": model.name,
+        "graph_id": model.id,
+        "version": model.version,
+        "name": model.name,
         "added_servers": added_servers,
         "skipped_servers": sorted(set(package.mcp_servers) - set(added_servers)),
         "added_models": added_models,
@@ -240,8 +283,11 @@ def _model_configs(user_id: str, names: list[str]) -> list[ModelConfig]:
     A model deleted since is simply not in the package."""
     from stratus.integrations.model_configs import list_model_configs
 
-    return [ModelConfig.model_validate({**public, "api_key": ""})
-            for public in list_model_configs(user_id) if public["name"] in names]
+    return [
+        ModelConfig.model_validate({**public, "api_key": ""})
+        for public in list_model_configs(user_id)
+        if public["name"] in names
+    ]
 
 
 def export_package(user_id: str, name: str) -> bytes:
@@ -301,9 +347,17 @@ def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bo
         try:
             from stratus.integrations.secrets import seal
 
-            table.put({**mag_servers_key(user_id), "sealed_servers": seal(json.dumps(stored), _servers_context(user_id)),
-                       "names": sorted(stored), "revision": revision + 1, "updated_at": now_iso()},
-                      condition="attribute_not_exists(PK) OR revision = :seen", values={":seen": revision})
+            table.put(
+                {
+                    **mag_servers_key(user_id),
+                    "sealed_servers": seal(json.dumps(stored), _servers_context(user_id)),
+                    "names": sorted(stored),
+                    "revision": revision + 1,
+                    "updated_at": now_iso(),
+                },
+                condition="attribute_not_exists(PK) OR revision = :seen",
+                values={":seen": revision},
+            )
             return added
         except ConditionFailed:
             continue

@@ -56,8 +56,9 @@ from stratus.mag.models import McpServerConfig, McpTransport
 
 log = logging.getLogger(__name__)
 
-STDIO_REFUSED_MESSAGE = ("stdio MCP servers cannot run in AWS Lambda: run the server over streamable HTTP "
-                         "or SSE and give its url")
+STDIO_REFUSED_MESSAGE = (
+    "stdio MCP servers cannot run in AWS Lambda: run the server over streamable HTTP or SSE and give its url"
+)
 # How long closing a connection may take before its worker task is cancelled.
 _CLOSE_SECONDS = 5.0
 
@@ -118,8 +119,10 @@ def openai_tool(tool: Any) -> dict[str, Any]:
     parameters = dict(tool.input_schema or {}) or {"type": "object", "properties": {}}
     parameters.setdefault("type", "object")
     parameters.setdefault("properties", {})
-    return {"type": "function", "function": {"name": tool.name, "description": tool.description or "",
-                                             "parameters": parameters}}
+    return {
+        "type": "function",
+        "function": {"name": tool.name, "description": tool.description or "", "parameters": parameters},
+    }
 
 
 def _describe_part(part: Any) -> str:
@@ -199,13 +202,19 @@ class McpConnection:
         if self.server.transport_type is McpTransport.SSE:
             from mcp.client.sse import sse_client
 
-            transport = sse_client(self.server.url, headers=self.headers or None, timeout=self.timeout,
-                                   sse_read_timeout=read_timeout, httpx_client_factory=_guarded_http_client)
+            transport = sse_client(
+                self.server.url,
+                headers=self.headers or None,
+                timeout=self.timeout,
+                sse_read_timeout=read_timeout,
+                httpx_client_factory=_guarded_http_client,
+            )
         else:
             from mcp.client.streamable_http import streamable_http_client
 
             http = await stack.enter_async_context(
-                _guarded_http_client(self.headers or None, httpx2.Timeout(self.timeout, read=read_timeout)))
+                _guarded_http_client(self.headers or None, httpx2.Timeout(self.timeout, read=read_timeout))
+            )
             transport = streamable_http_client(self.server.url, http_client=http)
         return await stack.enter_async_context(mcp.Client(transport, read_timeout_seconds=self.timeout))
 
@@ -227,7 +236,7 @@ class McpConnection:
         finally:
             self._client = None
 
-    async def __aenter__(self) -> "McpConnection":
+    async def __aenter__(self) -> McpConnection:
         await _check_url(self.server.url)
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
@@ -238,8 +247,9 @@ class McpConnection:
                 await asyncio.shield(ready)
         except TimeoutError:
             await self._stop_worker(cancel=True)
-            raise McpTimeoutError(f"timed out after {self.timeout:g}s connecting to the MCP server at "
-                                  f"{self.url}") from None
+            raise McpTimeoutError(
+                f"timed out after {self.timeout:g}s connecting to the MCP server at {self.url}"
+            ) from None
         except BaseException as exc:
             await self._stop_worker(cancel=True)
             if isinstance(exc, asyncio.CancelledError):
@@ -295,8 +305,7 @@ class McpConnection:
                 done, _ = await asyncio.wait({request, self._worker}, return_when=asyncio.FIRST_COMPLETED)
         except TimeoutError:
             request.cancel()
-            raise McpTimeoutError(f"timed out after {self.timeout:g}s {doing} the MCP server at {self.url}") \
-                from None
+            raise McpTimeoutError(f"timed out after {self.timeout:g}s {doing} the MCP server at {self.url}") from None
         except BaseException:
             request.cancel()
             raise
@@ -328,8 +337,7 @@ class McpConnection:
 
     async def call_tool(self, name: str, arguments: Mapping[str, Any] | None = None) -> str:
         """Call a tool; its result as text. An `isError` result raises McpToolError."""
-        result = await self._request(f"calling tool {name!r} of",
-                                     self._client.call_tool(name, dict(arguments or {})))
+        result = await self._request(f"calling tool {name!r} of", self._client.call_tool(name, dict(arguments or {})))
         text = result_text(result)
         if result.is_error:
             raise McpToolError(text or f"the tool {name!r} failed")
@@ -358,14 +366,15 @@ class McpToolbox:
             if server.disabled:
                 continue
             if server.transport_type is McpTransport.STDIO:
-                raise McpStdioRefused(f"MCP server {name!r}: {STDIO_REFUSED_MESSAGE}" if name else
-                                      STDIO_REFUSED_MESSAGE)
+                raise McpStdioRefused(
+                    f"MCP server {name!r}: {STDIO_REFUSED_MESSAGE}" if name else STDIO_REFUSED_MESSAGE
+                )
             self._servers.append((name or display_url(server.url), server))
         self.tools: list[dict[str, Any]] = []
         self._routes: dict[str, McpConnection] = {}
         self._connections: list[McpConnection] = []
 
-    async def __aenter__(self) -> "McpToolbox":
+    async def __aenter__(self) -> McpToolbox:
         connections = [McpConnection(server) for _, server in self._servers]
         opened = await asyncio.gather(*(c.__aenter__() for c in connections), return_exceptions=True)
         self._connections = [c for c, result in zip(connections, opened) if not isinstance(result, BaseException)]
@@ -381,8 +390,9 @@ class McpToolbox:
             for tool in tools:
                 name = tool["function"]["name"]
                 if name in self._routes:
-                    log.info("MCP tool %r of %s is hidden by the one of %s", name, connection.url,
-                             self._routes[name].url)
+                    log.info(
+                        "MCP tool %r of %s is hidden by the one of %s", name, connection.url, self._routes[name].url
+                    )
                     continue
                 self._routes[name] = connection
                 self.tools.append(tool)

@@ -29,10 +29,16 @@ from typing import Any
 ALLOW_LIST_ENV = "EGRESS_ALLOW_LIST"
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Names of metadata services that do not need to resolve to be refused.
-BLOCKED_HOSTNAMES = frozenset({
-    "metadata", "metadata.google.internal", "metadata.goog", "metadata.azure.com",
-    "instance-data", "instance-data.ec2.internal",
-})
+BLOCKED_HOSTNAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata.azure.com",
+        "instance-data",
+        "instance-data.ec2.internal",
+    }
+)
 _SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # CGNAT (RFC 6598)
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d (RFC 4291)
 _SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated ::ffff:0:a.b.c.d (RFC 2765)
@@ -53,13 +59,13 @@ class AllowRule:
     port: int | None  # None: every port
 
     def allows(self, address: IPAddress, port: int) -> bool:
-        return address.version == self.network.version and address in self.network \
-            and self.port in (None, port)
+        return address.version == self.network.version and address in self.network and self.port in (None, port)
 
 
 @dataclass(frozen=True)
 class Destination:
     """A checked destination: the host as named and the addresses to connect to, in order."""
+
     host: str
     port: int
     addresses: tuple[IPAddress, ...]
@@ -154,8 +160,10 @@ def check_address(host: str, address: IPAddress, port: int) -> None:
     reason = blocked_reason(address)
     if reason and not any(rule.allows(address, port) for rule in allow_list()):
         shown = host if host == str(address) else f"{host!r} ({address})"
-        raise EgressRefused(f"Refused host {shown}: {reason}; outbound requests go to public "
-                            f"addresses only (an operator can allow it in {ALLOW_LIST_ENV})")
+        raise EgressRefused(
+            f"Refused host {shown}: {reason}; outbound requests go to public "
+            f"addresses only (an operator can allow it in {ALLOW_LIST_ENV})"
+        )
 
 
 def url_parts(url: Any) -> tuple[str, str, int]:

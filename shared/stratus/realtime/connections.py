@@ -13,13 +13,15 @@ from stratus.realtime import subscriptions
 
 
 def register(connection_id: str, user_id: str) -> None:
-    connections_table().put({
-        **connection_key(connection_id),
-        "connection_id": connection_id,
-        "user_id": user_id,
-        "connected_at": now_iso(),
-        "expires_at": int(time.time()) + CONNECTION_TTL_SECONDS,
-    })
+    connections_table().put(
+        {
+            **connection_key(connection_id),
+            "connection_id": connection_id,
+            "user_id": user_id,
+            "connected_at": now_iso(),
+            "expires_at": int(time.time()) + CONNECTION_TTL_SECONDS,
+        }
+    )
 
 
 def get(connection_id: str) -> dict[str, Any] | None:
@@ -45,8 +47,10 @@ def post(connection_id: str, message: str) -> bool:
         _management().post_to_connection(ConnectionId=connection_id, Data=message.encode())
         return True
     except ClientError as error:
-        if error.response["Error"]["Code"] == "GoneException" or \
-                error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410:
+        if (
+            error.response["Error"]["Code"] == "GoneException"
+            or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410
+        ):
             forget(connection_id)
             return False
         raise

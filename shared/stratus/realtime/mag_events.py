@@ -33,8 +33,11 @@ def mag_node_events(record: dict[str, Any], node: dict[str, Any]) -> list[tuple[
         return []
     status, before = node.get("status"), _old_status(record)
     inputs = node.get("input_data") or {}
-    base = {"graph_exec_id": node["graph_exec_id"], "node_exec_id": node["node_exec_id"],
-            "node_name": inputs.get("node_name") or node["node_id"]}
+    base = {
+        "graph_exec_id": node["graph_exec_id"],
+        "node_exec_id": node["node_exec_id"],
+        "node_name": inputs.get("node_name") or node["node_id"],
+    }
     if status == "RUNNING" and before != "RUNNING":
         level = inputs.get("level")
         return [(NODE_START, {**base, "level": int(level) if level is not None else None})]

@@ -9,9 +9,10 @@ progress events are superseded by the next one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from stratus.db.dynamo import deserialize
 from stratus.executions.values import resolve
@@ -88,8 +89,10 @@ def _events(record: dict[str, Any], subscribers: Callable[[str], list[str]]) -> 
         kind = item["kind"]
         if kind == "graph":
             method, build = GRAPH_EXECUTION_EVENT, graph_execution_data
-            channels = [graph_execution_channel(item["user_id"], item["id"]),
-                        graph_executions_channel(item["user_id"], item["graph_id"])]
+            channels = [
+                graph_execution_channel(item["user_id"], item["id"]),
+                graph_executions_channel(item["user_id"], item["graph_id"]),
+            ]
         else:
             method, build = NODE_EXECUTION_EVENT, node_execution_data
             channels = [graph_execution_channel(item["user_id"], item["graph_exec_id"])]
@@ -100,11 +103,11 @@ def _events(record: dict[str, Any], subscribers: Callable[[str], list[str]]) -> 
         progress = mag_node_events(record, item) if kind == "node" else []  # MAG node_start / node_end
     except (KeyError, TypeError, ValueError):
         # A malformed item would fail every retry of the batch; skip it, loudly.
-        logger.exception("Skipping an execution record that is not an event",
-                         extra={"event_id": record.get("eventID")})
+        logger.exception("Skipping an execution record that is not an event", extra={"event_id": record.get("eventID")})
         return []
-    return [(channel, _fitting(method, channel, full, plain)) for channel in watched] + \
-        [(channel, event_message(name, channel, data)) for name, data in progress for channel in watched]
+    return [(channel, _fitting(method, channel, full, plain)) for channel in watched] + [
+        (channel, event_message(name, channel, data)) for name, data in progress for channel in watched
+    ]
 
 
 def _with_values(item: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -115,8 +118,9 @@ def _with_values(item: dict[str, Any], kind: str) -> dict[str, Any]:
         for field in VALUE_MAPS[kind]:
             resolved[field] = {pin: resolve(value) for pin, value in (item.get(field) or {}).items()}
         for field in OUTPUT_MAPS[kind]:
-            resolved[field] = {name: [resolve(value) for value in values]
-                               for name, values in (item.get(field) or {}).items()}
+            resolved[field] = {
+                name: [resolve(value) for value in values] for name, values in (item.get(field) or {}).items()
+            }
         return resolved
     except Exception:  # S3 errors and a missing object alike: degrade to references
         logger.exception("Could not resolve stored values; sending references")

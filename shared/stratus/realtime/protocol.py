@@ -36,7 +36,7 @@ class WsMessage(BaseModel):
 def parse_message(body: str | None) -> WsMessage:
     """The client's message, or ValueError with a sentence the client can act on."""
     if not body:
-        raise ValueError("Empty message: send JSON like {\"method\": \"heartbeat\"}.")
+        raise ValueError('Empty message: send JSON like {"method": "heartbeat"}.')
     try:
         return WsMessage.model_validate(json.loads(body))
     except (json.JSONDecodeError, ValidationError) as exc:
@@ -57,6 +57,7 @@ def subscription_reply(method: str, channel: str) -> WsMessage:
 
 
 # Channels ------------------------------------------------------------------------------
+
 
 def graph_execution_channel(user_id: str, graph_exec_id: str) -> str:
     return f"{user_id}|graph_exec#{graph_exec_id}"
@@ -91,12 +92,15 @@ def requested_channel(method: str, user_id: str, data: Any) -> str:
 def _id_field(method: str, data: Any, field: str) -> str:
     value = data.get(field) if isinstance(data, dict) else None
     if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise ValueError(f"{method} needs data {{\"{field}\": \"<id>\"}}: an id of letters, digits, "
-                         "'-', '_', '.' or ':' (at most 128).")
+        raise ValueError(
+            f'{method} needs data {{"{field}": "<id>"}}: an id of letters, digits, '
+            "'-', '_', '.' or ':' (at most 128)."
+        )
     return value
 
 
 # Events --------------------------------------------------------------------------------
+
 
 def graph_execution_data(execution: dict[str, Any]) -> dict[str, Any]:
     """AutoGPT's graph_execution_update from an ExecutionsTable META item."""
@@ -147,5 +151,6 @@ def node_execution_data(node: dict[str, Any]) -> dict[str, Any]:
 def event_message(method: str, channel: str, data: dict[str, Any]) -> str:
     """An event as sent. allow_nan: blocks can output inf/nan; they go out as the Infinity and
     NaN tokens, as the REST API sends them."""
-    return json.dumps({"method": method, "channel": channel, "data": data},
-                      allow_nan=True, separators=(",", ":"), default=str)
+    return json.dumps(
+        {"method": method, "channel": channel, "data": data}, allow_nan=True, separators=(",", ":"), default=str
+    )

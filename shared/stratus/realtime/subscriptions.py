@@ -18,13 +18,15 @@ from stratus.db.connections_table import (
 
 def subscribe(connection_id: str, channel: str, expires_at: int) -> None:
     """Idempotent. `expires_at` is the connection's, so both expire together."""
-    connections_table().put({
-        **subscription_key(channel, connection_id),
-        **subscription_index_keys(channel, connection_id),
-        "connection_id": connection_id,
-        "channel": channel,
-        "expires_at": expires_at,
-    })
+    connections_table().put(
+        {
+            **subscription_key(channel, connection_id),
+            **subscription_index_keys(channel, connection_id),
+            "connection_id": connection_id,
+            "channel": channel,
+            "expires_at": expires_at,
+        }
+    )
 
 
 def unsubscribe(connection_id: str, channel: str) -> None:
@@ -37,9 +39,13 @@ def subscribers(channel: str) -> list[str]:
     start: dict | None = None
     while True:
         items, start = connections_table().query(
-            "PK = :pk", {":pk": channel_pk(channel), ":now": int(time.time())},
+            "PK = :pk",
+            {":pk": channel_pk(channel), ":now": int(time.time())},
             # TTL deletes lag by up to two days; an expired item is a closed connection.
-            filter_expression="expires_at > :now", start_key=start, consistent=True)
+            filter_expression="expires_at > :now",
+            start_key=start,
+            consistent=True,
+        )
         found.extend(connection_id_of(item["SK"]) for item in items)
         if not start:
             return found
@@ -51,8 +57,8 @@ def channels_of(connection_id: str) -> list[str]:
     start: dict | None = None
     while True:
         items, start = connections_table().query(
-            "GSI1PK = :pk", {":pk": connection_pk(connection_id)}, index=BY_CONNECTION_INDEX,
-            start_key=start)
+            "GSI1PK = :pk", {":pk": connection_pk(connection_id)}, index=BY_CONNECTION_INDEX, start_key=start
+        )
         channels.extend(channel_of(item["PK"]) for item in items)
         if not start:
             return channels

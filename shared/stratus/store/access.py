@@ -15,8 +15,9 @@ def record_run(graph_id: str, version: int) -> None:
     from stratus.db.dynamo import ConditionFailed
 
     try:
-        marker = store_table().update(approved_key(graph_id, version), "ADD runs :one", values={":one": 1},
-                                      condition="attribute_exists(PK)")
+        marker = store_table().update(
+            approved_key(graph_id, version), "ADD runs :one", values={":one": 1}, condition="attribute_exists(PK)"
+        )
     except ConditionFailed:
         return  # not (or no longer) approved: nothing to count
     if marker.get("owner_id") and marker.get("slug"):

@@ -17,8 +17,9 @@ from stratus.store.search import Sort, fingerprint, sorted_page
 from stratus.store.submissions import pagination, to_submission
 
 
-def admin_listings(status: str | None, page: int, page_size: int, cursor: str | None
-                   ) -> StoreListingsWithVersionsAdminViewResponse:
+def admin_listings(
+    status: str | None, page: int, page_size: int, cursor: str | None
+) -> StoreListingsWithVersionsAdminViewResponse:
     table = store_table()
     query_id = fingerprint("admin-listings", status, page_size)
     if status:
@@ -38,11 +39,20 @@ def admin_listings(status: str | None, page: int, page_size: int, cursor: str | 
     for listing in listings:
         mine = sorted(versions.get((listing["owner_id"], listing["slug"]), []), key=lambda v: -int(v["version"]))
         shaped = [to_submission(v, listing, admin=True) for v in mine]
-        views.append(StoreListingWithVersionsAdminView(
-            listing_id=listing["listing_id"], graph_id=listing["graph_id"], slug=listing["slug"],
-            owner_id=listing["owner_id"], active_listing_version_id=listing.get("active_version_id"),
-            has_approved_version=bool(listing.get("has_approved_version")),
-            latest_version=shaped[0] if shaped else None, versions=shaped))
+        views.append(
+            StoreListingWithVersionsAdminView(
+                listing_id=listing["listing_id"],
+                graph_id=listing["graph_id"],
+                slug=listing["slug"],
+                owner_id=listing["owner_id"],
+                active_listing_version_id=listing.get("active_version_id"),
+                has_approved_version=bool(listing.get("has_approved_version")),
+                latest_version=shaped[0] if shaped else None,
+                versions=shaped,
+            )
+        )
     return StoreListingsWithVersionsAdminViewResponse(
-        listings=views, pagination=pagination(result.total_items, result.current_page, page_size),
-        next_cursor=result.next_cursor)
+        listings=views,
+        pagination=pagination(result.total_items, result.current_page, page_size),
+        next_cursor=result.next_cursor,
+    )

@@ -9,7 +9,8 @@ why the TTL is short. Browsers and CDNs get `Cache-Control: public, max-age=60` 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 TTL_SECONDS = 30.0
 MAX_ENTRIES = 512

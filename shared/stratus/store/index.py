@@ -63,32 +63,55 @@ def scopes_of(owner_id: str, public: dict[str, Any]) -> list[str]:
 
 
 def terms_of(public: dict[str, Any]) -> list[str]:
-    return terms(public.get("name", ""), public.get("sub_heading", ""), public.get("description", ""),
-                 *public.get("categories", []))
+    return terms(
+        public.get("name", ""),
+        public.get("sub_heading", ""),
+        public.get("description", ""),
+        *public.get("categories", []),
+    )
 
 
-def card(scope: str, sk: str, listing: dict[str, Any], public: dict[str, Any],
-         profile: dict[str, Any]) -> dict[str, Any]:
+def card(
+    scope: str, sk: str, listing: dict[str, Any], public: dict[str, Any], profile: dict[str, Any]
+) -> dict[str, Any]:
     count = int(listing.get("rating_count", 0))
     rating = average(listing.get("rating_sum", 0), count)
     runs = int(listing.get("runs", 0))
     images = public.get("image_urls") or []
     return {
-        "PK": scope, "SK": sk,
+        "PK": scope,
+        "SK": sk,
         **card_index_keys(scope, rating, count, runs, fold(public["name"]), listing["listing_id"]),
-        "listing_id": listing["listing_id"], "owner_id": listing["owner_id"], "slug": listing["slug"],
-        "agent_name": public["name"], "agent_image": images[0] if images else "",
-        "creator": profile["username"], "creator_avatar": profile.get("avatar_url") or "",
-        "sub_heading": public.get("sub_heading", ""), "description": public.get("description", ""),
-        "categories": public.get("categories", []), "is_featured": bool(public.get("is_featured")),
-        "runs": runs, "rating": rating, "rating_count": count, "updated_at": public["approved_at"],
+        "listing_id": listing["listing_id"],
+        "owner_id": listing["owner_id"],
+        "slug": listing["slug"],
+        "agent_name": public["name"],
+        "agent_image": images[0] if images else "",
+        "creator": profile["username"],
+        "creator_avatar": profile.get("avatar_url") or "",
+        "sub_heading": public.get("sub_heading", ""),
+        "description": public.get("description", ""),
+        "categories": public.get("categories", []),
+        "is_featured": bool(public.get("is_featured")),
+        "runs": runs,
+        "rating": rating,
+        "rating_count": count,
+        "updated_at": public["approved_at"],
         "store_listing_version_id": public["store_listing_version_id"],
-        "graph_id": public["agent_id"], "graph_version": public["agent_version"],
+        "graph_id": public["agent_id"],
+        "graph_version": public["agent_version"],
     }
 
 
-def _postings(plan: IndexPlan, pk_of, old_sk: str | None, old_terms: list[str], new_sk: str | None,
-              new_terms: list[str], attributes: dict[str, Any]) -> None:
+def _postings(
+    plan: IndexPlan,
+    pk_of,
+    old_sk: str | None,
+    old_terms: list[str],
+    new_sk: str | None,
+    new_terms: list[str],
+    attributes: dict[str, Any],
+) -> None:
     old = {pk_of(t) for t in old_terms} if old_sk else set()
     new = {pk_of(t) for t in new_terms} if new_sk else set()
     moved = old_sk != new_sk
@@ -100,8 +123,9 @@ def _postings(plan: IndexPlan, pk_of, old_sk: str | None, old_terms: list[str], 
         plan.term_deltas[pk] = plan.term_deltas.get(pk, 0) - 1
 
 
-def plan_listing(table: Table, listing: dict[str, Any], public: dict[str, Any] | None, new_sk: str | None,
-                 profile: dict[str, Any]) -> IndexPlan:
+def plan_listing(
+    table: Table, listing: dict[str, Any], public: dict[str, Any] | None, new_sk: str | None, profile: dict[str, Any]
+) -> IndexPlan:
     """Move the listing's cards from what the item records to `public` at `new_sk` (None: unlist)."""
     plan = IndexPlan()
     old_sk: str | None = listing.get("card_sk")
@@ -118,10 +142,13 @@ def plan_listing(table: Table, listing: dict[str, Any], public: dict[str, Any] |
         if delta:
             plan.ops.append(table.update_op(count_key(scope), "ADD n :d", values={":d": delta}))
     new_terms = terms_of(public) if public and new_sk else []
-    _postings(plan, word_pk, old_sk, listing.get("terms", []), new_sk, new_terms,
-              {"listing_id": listing["listing_id"]})
-    plan.listing_fields = {"card_sk": new_sk, "scopes": new_scopes or None, "terms": new_terms or None,
-                           "public": public}
+    _postings(plan, word_pk, old_sk, listing.get("terms", []), new_sk, new_terms, {"listing_id": listing["listing_id"]})
+    plan.listing_fields = {
+        "card_sk": new_sk,
+        "scopes": new_scopes or None,
+        "terms": new_terms or None,
+        "public": public,
+    }
     return plan
 
 
@@ -139,18 +166,27 @@ def creator_item(profile: dict[str, Any], num_agents: int, categories: list[str]
     runs = int(profile.get("agent_runs", 0))
     username = profile["username"]
     return {
-        **creator_key(username), **creator_index_keys(username, rating, count, runs, num_agents),
-        "user_id": profile["user_id"], "username": username, "name": profile.get("name", ""),
-        "description": profile.get("description", ""), "avatar_url": profile.get("avatar_url") or "",
-        "links": profile.get("links", []), "is_featured": bool(profile.get("is_featured")),
-        "num_agents": num_agents, "agent_runs": runs, "agent_rating": rating, "rating_count": count,
-        "top_categories": categories, "terms": terms(username, profile.get("name", ""),
-                                                    profile.get("description", "")),
+        **creator_key(username),
+        **creator_index_keys(username, rating, count, runs, num_agents),
+        "user_id": profile["user_id"],
+        "username": username,
+        "name": profile.get("name", ""),
+        "description": profile.get("description", ""),
+        "avatar_url": profile.get("avatar_url") or "",
+        "links": profile.get("links", []),
+        "is_featured": bool(profile.get("is_featured")),
+        "num_agents": num_agents,
+        "agent_runs": runs,
+        "agent_rating": rating,
+        "rating_count": count,
+        "top_categories": categories,
+        "terms": terms(username, profile.get("name", ""), profile.get("description", "")),
     }
 
 
-def plan_creator(table: Table, old: dict[str, Any] | None, profile: dict[str, Any], num_agents: int,
-                 categories: list[str]) -> IndexPlan:
+def plan_creator(
+    table: Table, old: dict[str, Any] | None, profile: dict[str, Any], num_agents: int, categories: list[str]
+) -> IndexPlan:
     """The creators-list item (exists while the creator has a public agent) and its words."""
     plan = IndexPlan()
     new = creator_item(profile, num_agents, categories) if num_agents > 0 else None
@@ -161,6 +197,13 @@ def plan_creator(table: Table, old: dict[str, Any] | None, profile: dict[str, An
     delta = bool(new) - bool(old)
     if delta:
         plan.ops.append(table.update_op({"PK": CREATORS_PK, "SK": COUNT_SK}, "ADD n :d", values={":d": delta}))
-    _postings(plan, creator_word_pk, old["SK"] if old else None, (old or {}).get("terms", []),
-              new["SK"] if new else None, (new or {}).get("terms", []), {"user_id": profile["user_id"]})
+    _postings(
+        plan,
+        creator_word_pk,
+        old["SK"] if old else None,
+        (old or {}).get("terms", []),
+        new["SK"] if new else None,
+        (new or {}).get("terms", []),
+        {"user_id": profile["user_id"]},
+    )
     return plan

@@ -30,9 +30,13 @@ def user_id_for(username: str) -> str | None:
 
 
 def details(item: dict[str, Any]) -> ProfileDetails:
-    return ProfileDetails(name=item.get("name", ""), username=item["username"],
-                          description=item.get("description", ""), links=item.get("links", []),
-                          avatar_url=item.get("avatar_url"))
+    return ProfileDetails(
+        name=item.get("name", ""),
+        username=item["username"],
+        description=item.get("description", ""),
+        links=item.get("links", []),
+        avatar_url=item.get("avatar_url"),
+    )
 
 
 def get_profile(user_id: str) -> ProfileDetails:
@@ -48,8 +52,14 @@ def upsert_profile(user_id: str, request: Profile) -> ProfileDetails:
     for attempt in range(6):
         current = profile_item(user_id)
         now = now_iso()
-        fields = {"name": request.name, "username": request.username, "description": request.description,
-                  "links": request.links, "avatar_url": request.avatar_url, "updated_at": now}
+        fields = {
+            "name": request.name,
+            "username": request.username,
+            "description": request.description,
+            "links": request.links,
+            "avatar_url": request.avatar_url,
+            "updated_at": now,
+        }
         names = {f"#{k}": k for k in fields}
         values: dict[str, Any] = {f":{k}": v for k, v in fields.items()}
         assignments = [f"#{k} = :{k}" for k in fields]
@@ -64,15 +74,30 @@ def upsert_profile(user_id: str, request: Profile) -> ProfileDetails:
             condition, extra = "attribute_not_exists(PK)", {}
         else:
             condition, extra = "#username = :old", {":old": current["username"]}
-        ops = [table.update_op(profile_key(user_id), "SET " + ", ".join(assignments) + remove, names=names,
-                               values={**values, **extra}, condition=condition)]
+        ops = [
+            table.update_op(
+                profile_key(user_id),
+                "SET " + ", ".join(assignments) + remove,
+                names=names,
+                values={**values, **extra},
+                condition=condition,
+            )
+        ]
         claims = current is None or current["username"] != request.username
         if claims:
-            ops.append(table.put_op({**username_key(request.username), "user_id": user_id, "created_at": now},
-                                    condition="attribute_not_exists(PK) OR user_id = :me", values={":me": user_id}))
+            ops.append(
+                table.put_op(
+                    {**username_key(request.username), "user_id": user_id, "created_at": now},
+                    condition="attribute_not_exists(PK) OR user_id = :me",
+                    values={":me": user_id},
+                )
+            )
             if current is not None:
-                ops.append(table.delete_op(username_key(current["username"]), condition="user_id = :me",
-                                           values={":me": user_id}))
+                ops.append(
+                    table.delete_op(
+                        username_key(current["username"]), condition="user_id = :me", values={":me": user_id}
+                    )
+                )
         try:
             table.transact(ops)
         except TransactionCancelled as cancelled:

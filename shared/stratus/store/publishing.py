@@ -10,9 +10,10 @@ makes it readable and runnable by everyone (stratus.store.access).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from stratus.clock import now_iso, utc_now
 from stratus.db.dynamo import Table, TransactionCancelled
@@ -47,25 +48,33 @@ class Change:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="microseconds")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="microseconds")
 
 
 def public_fields(version: dict[str, Any], approved_ms: int) -> dict[str, Any]:
     """The public face of an approved version, kept on the listing for the detail view."""
     return {
-        "store_listing_version_id": version["store_listing_version_id"], "version": version["version"],
-        "agent_id": version["agent_id"], "agent_version": version["agent_version"], "name": version["name"],
-        "sub_heading": version.get("sub_heading", ""), "description": version.get("description", ""),
-        "instructions": version.get("instructions"), "image_urls": version.get("image_urls", []),
-        "video_url": version.get("video_url"), "agent_output_demo_url": version.get("agent_output_demo_url"),
+        "store_listing_version_id": version["store_listing_version_id"],
+        "version": version["version"],
+        "agent_id": version["agent_id"],
+        "agent_version": version["agent_version"],
+        "name": version["name"],
+        "sub_heading": version.get("sub_heading", ""),
+        "description": version.get("description", ""),
+        "instructions": version.get("instructions"),
+        "image_urls": version.get("image_urls", []),
+        "video_url": version.get("video_url"),
+        "agent_output_demo_url": version.get("agent_output_demo_url"),
         "categories": version.get("categories", []),
         "recommended_schedule_cron": version.get("recommended_schedule_cron"),
-        "is_featured": bool(version.get("is_featured")), "approved_at": _iso(approved_ms),
+        "is_featured": bool(version.get("is_featured")),
+        "approved_at": _iso(approved_ms),
     }
 
 
-def update_expression(set_fields: dict[str, Any], extra_set: list[str] | None = None
-                      ) -> tuple[str, dict[str, str], dict[str, Any]]:
+def update_expression(
+    set_fields: dict[str, Any], extra_set: list[str] | None = None
+) -> tuple[str, dict[str, str], dict[str, Any]]:
     """SET the non-None fields, REMOVE the None ones (our serializer drops nulls)."""
     names, values, sets, removes = {}, {}, list(extra_set or []), []
     for position, (name, value) in enumerate(set_fields.items()):
@@ -81,9 +90,11 @@ def update_expression(set_fields: dict[str, Any], extra_set: list[str] | None = 
     return expression.strip(), names, values
 
 
-def _marker_ops(table: Table, listing: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
-                ) -> list[dict[str, Any]]:
+def _marker_ops(
+    table: Table, listing: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Put markers for graph versions newly approved, delete those no approved version uses."""
+
     def by_graph_version(approved: dict[str, Any]) -> dict[int, dict[str, Any]]:
         chosen: dict[int, dict[str, Any]] = {}
         for entry in sorted(approved.values(), key=lambda e: e["at"]):
@@ -95,22 +106,32 @@ def _marker_ops(table: Table, listing: dict[str, Any], before: dict[str, Any], a
     for graph_version, entry in new.items():
         if graph_version in old and old[graph_version]["id"] == entry["id"]:
             continue
-        expression, names, values = update_expression({
-            "graph_id": listing["graph_id"], "graph_version": graph_version, "owner_id": listing["owner_id"],
-            "slug": listing["slug"], "listing_id": listing["listing_id"], "store_listing_version_id": entry["id"],
-            "approved_at": _iso(entry["at"])})
+        expression, names, values = update_expression(
+            {
+                "graph_id": listing["graph_id"],
+                "graph_version": graph_version,
+                "owner_id": listing["owner_id"],
+                "slug": listing["slug"],
+                "listing_id": listing["listing_id"],
+                "store_listing_version_id": entry["id"],
+                "approved_at": _iso(entry["at"]),
+            }
+        )
         ops.append(table.update_op(approved_key(listing["graph_id"], graph_version), expression, names, values))
     for graph_version in old.keys() - new.keys():
         ops.append(table.delete_op(approved_key(listing["graph_id"], graph_version)))
     return ops
 
 
-def _creator_categories(table: Table, owner_id: str, listing_id: str, public: dict[str, Any] | None
-                        ) -> list[str]:
+def _creator_categories(table: Table, owner_id: str, listing_id: str, public: dict[str, Any] | None) -> list[str]:
     lists, start = [], None
     while True:
-        cards, start = table.query("PK = :pk AND begins_with(SK, :u)", {":pk": creator_scope(owner_id), ":u": "U#"},
-                                   start_key=start, consistent=True)
+        cards, start = table.query(
+            "PK = :pk AND begins_with(SK, :u)",
+            {":pk": creator_scope(owner_id), ":u": "U#"},
+            start_key=start,
+            consistent=True,
+        )
         lists += [c.get("categories", []) for c in cards if c["listing_id"] != listing_id]
         if not start:
             break
@@ -119,13 +140,17 @@ def _creator_categories(table: Table, owner_id: str, listing_id: str, public: di
     return index.top_categories(lists)
 
 
-def _approvals_after(approved_before: dict[str, Any], number: int | None, version: dict[str, Any] | None,
-                     change: Change) -> dict[str, Any]:
+def _approvals_after(
+    approved_before: dict[str, Any], number: int | None, version: dict[str, Any] | None, change: Change
+) -> dict[str, Any]:
     """The listing's approved versions after `change`: {number: {at (ms), id, agent_version}}."""
     approved = dict(approved_before)
     if version is not None and change.approve is True:
-        approved[str(number)] = {"at": int(utc_now().timestamp() * 1000), "id": version["store_listing_version_id"],
-                                 "agent_version": version["agent_version"]}
+        approved[str(number)] = {
+            "at": int(utc_now().timestamp() * 1000),
+            "id": version["store_listing_version_id"],
+            "agent_version": version["agent_version"],
+        }
     elif change.approve is False:
         approved.pop(str(number), None)
     return approved
@@ -136,8 +161,13 @@ def _listing_op(table: Table, listing: dict[str, Any], fields: dict[str, Any]) -
     values.update({":zero": 0, ":one": 1})
     if "seq" in listing:
         values[":seq"] = listing["seq"]
-    return table.update_op(listing_key(listing["owner_id"], listing["slug"]), expression, names, values,
-                           "seq = :seq" if "seq" in listing else "attribute_not_exists(seq)")
+    return table.update_op(
+        listing_key(listing["owner_id"], listing["slug"]),
+        expression,
+        names,
+        values,
+        "seq = :seq" if "seq" in listing else "attribute_not_exists(seq)",
+    )
 
 
 def _version_ops(table: Table, stored: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
@@ -148,23 +178,34 @@ def _version_ops(table: Table, stored: dict[str, Any], fields: dict[str, Any]) -
     ops = [table.update_op({"PK": stored["PK"], "SK": stored["SK"]}, expression, names, values, "#status = :old")]
     new_status = fields.get("status", old_status)
     if new_status != old_status:
-        ops += [table.update_op({"PK": status_pk(old_status), "SK": COUNT_SK}, "ADD n :d", values={":d": -1}),
-                table.update_op({"PK": status_pk(new_status), "SK": COUNT_SK}, "ADD n :d", values={":d": 1})]
+        ops += [
+            table.update_op({"PK": status_pk(old_status), "SK": COUNT_SK}, "ADD n :d", values={":d": -1}),
+            table.update_op({"PK": status_pk(new_status), "SK": COUNT_SK}, "ADD n :d", values={":d": 1}),
+        ]
     return ops
 
 
 def _num_agents_op(table: Table, profile: dict[str, Any], seen: int, num_agents: int) -> dict[str, Any]:
     """The creator's count of public agents, conditioned on the username the creator item uses."""
     condition = "#username = :username AND " + (
-        "(attribute_not_exists(num_agents) OR num_agents = :seen)" if seen == 0 else "num_agents = :seen")
-    return table.update_op({"PK": profile["PK"], "SK": profile["SK"]}, "SET num_agents = :n",
-                           names={"#username": "username"},
-                           values={":n": num_agents, ":seen": seen, ":username": profile["username"]},
-                           condition=condition)
+        "(attribute_not_exists(num_agents) OR num_agents = :seen)" if seen == 0 else "num_agents = :seen"
+    )
+    return table.update_op(
+        {"PK": profile["PK"], "SK": profile["SK"]},
+        "SET num_agents = :n",
+        names={"#username": "username"},
+        values={":n": num_agents, ":seen": seen, ":username": profile["username"]},
+        condition=condition,
+    )
 
 
-def _commit(owner_id: str, slug: str, number: int | None, decide: Callable[[dict, dict | None], Change],
-            previous_username: str | None = None) -> dict[str, Any] | None:
+def _commit(
+    owner_id: str,
+    slug: str,
+    number: int | None,
+    decide: Callable[[dict, dict | None], Change],
+    previous_username: str | None = None,
+) -> dict[str, Any] | None:
     """Apply `decide` to version `number` of a listing and re-plan its public index, atomically."""
     table = store_table()
     for attempt in range(MAX_ATTEMPTS):
@@ -179,8 +220,11 @@ def _commit(owner_id: str, slug: str, number: int | None, decide: Callable[[dict
         active_number = max(approved, key=lambda n: approved[n]["at"]) if approved else None
         active = None
         if active_number is not None:
-            active = version if version is not None and int(active_number) == number else \
-                table.get(version_key(owner_id, slug, int(active_number)), consistent=True)
+            active = (
+                version
+                if version is not None and int(active_number) == number
+                else table.get(version_key(owner_id, slug, int(active_number)), consistent=True)
+            )
         public = public_fields(active, approved[active_number]["at"]) if active and active_number else None
         profile = profile_item(owner_id)
         if not profile:
@@ -193,19 +237,28 @@ def _commit(owner_id: str, slug: str, number: int | None, decide: Callable[[dict
         categories = _creator_categories(table, owner_id, listing["listing_id"], public) if num_agents else []
         creator_plan = index.plan_creator(table, old_creator, profile, num_agents, categories)
 
-        listing_fields = {**plan.listing_fields, "approved": approved or None,
-                          "active_version": int(active_number) if active_number else None,
-                          "active_version_id": public["store_listing_version_id"] if public else None,
-                          "has_approved_version": bool(approved), "updated_at": now_iso()}
+        listing_fields = {
+            **plan.listing_fields,
+            "approved": approved or None,
+            "active_version": int(active_number) if active_number else None,
+            "active_version_id": public["store_listing_version_id"] if public else None,
+            "has_approved_version": bool(approved),
+            "updated_at": now_iso(),
+        }
         if version is not None and change.approve is not None and listing.get("pending") == number:
             listing_fields["pending"] = None
         ops = plan.ops + creator_plan.ops + [_listing_op(table, listing, listing_fields)]
         if stored is not None and change.version_fields:
             ops += _version_ops(table, stored, change.version_fields)
         if bool(approved) != bool(approved_before):
-            ops.append(table.update_op(graph_guard_key(owner_id, listing["graph_id"]),
-                                       "SET has_approved_version = :has", values={":has": bool(approved)},
-                                       condition="attribute_exists(PK)"))
+            ops.append(
+                table.update_op(
+                    graph_guard_key(owner_id, listing["graph_id"]),
+                    "SET has_approved_version = :has",
+                    values={":has": bool(approved)},
+                    condition="attribute_exists(PK)",
+                )
+            )
         ops += _marker_ops(table, listing, approved_before, approved)
         if num_agents != seen_agents or creator_plan.ops:
             ops.append(_num_agents_op(table, profile, seen_agents, num_agents))
@@ -233,15 +286,27 @@ def locate(version_id: str) -> dict[str, Any]:
 def review_submission(admin_id: str, version_id: str, request: ReviewSubmissionRequest) -> StoreSubmission:
     """Approve (public, marker, index) or reject (private again if it was approved)."""
     if request.store_listing_version_id not in (None, version_id):
-        raise Unprocessable([{"loc": ["body", "store_listing_version_id"], "type": "value_error",
-                              "msg": "must match the store_listing_version_id in the path"}])
+        raise Unprocessable(
+            [
+                {
+                    "loc": ["body", "store_listing_version_id"],
+                    "type": "value_error",
+                    "msg": "must match the store_listing_version_id in the path",
+                }
+            ]
+        )
     pointer = locate(version_id)
     status = APPROVED if request.is_approved else SubmissionStatus.REJECTED.value
 
     def decide(listing: dict[str, Any], version: dict[str, Any] | None) -> Change:
-        fields = {"status": status, "GSI2PK": status_pk(status), "reviewer_id": admin_id,
-                  "review_comments": request.comments, "internal_comments": request.internal_comments,
-                  "reviewed_at": now_iso()}
+        fields = {
+            "status": status,
+            "GSI2PK": status_pk(status),
+            "reviewer_id": admin_id,
+            "review_comments": request.comments,
+            "internal_comments": request.internal_comments,
+            "reviewed_at": now_iso(),
+        }
         return Change(version_fields=fields, approve=request.is_approved)
 
     version = _commit(pointer["owner_id"], pointer["slug"], int(pointer["version"]), decide)
@@ -269,11 +334,20 @@ def refresh_creator(user_id: str, previous_username: str) -> None:
     table = store_table()
     cards, start = [], None
     while True:
-        page, start = table.query("PK = :pk AND begins_with(SK, :u)", {":pk": creator_scope(user_id), ":u": "U#"},
-                                  start_key=start, consistent=True)
+        page, start = table.query(
+            "PK = :pk AND begins_with(SK, :u)",
+            {":pk": creator_scope(user_id), ":u": "U#"},
+            start_key=start,
+            consistent=True,
+        )
         cards += page
         if not start:
             break
     for position, card in enumerate(cards):
-        _commit(user_id, card["slug"], None, lambda listing, version: Change(),
-                previous_username=previous_username if position == 0 else None)
+        _commit(
+            user_id,
+            card["slug"],
+            None,
+            lambda listing, version: Change(),
+            previous_username=previous_username if position == 0 else None,
+        )

@@ -23,8 +23,12 @@ def should_sync(count: int) -> bool:
 
 def _forward(key: dict[str, str], attribute: str, count: int, sort_key: str) -> None:
     try:
-        store_table().update(key, f"SET {attribute} = :n, GSI2SK = :sort", values={":n": count, ":sort": sort_key},
-                             condition=f"attribute_exists(PK) AND (attribute_not_exists({attribute}) OR {attribute} < :n)")
+        store_table().update(
+            key,
+            f"SET {attribute} = :n, GSI2SK = :sort",
+            values={":n": count, ":sort": sort_key},
+            condition=f"attribute_exists(PK) AND (attribute_not_exists({attribute}) OR {attribute} < :n)",
+        )
     except ConditionFailed:
         pass  # gone (unlisted) or already further ahead
 
@@ -32,10 +36,12 @@ def _forward(key: dict[str, str], attribute: str, count: int, sort_key: str) -> 
 def listing_ran(owner_id: str, slug: str) -> None:
     table = store_table()
     try:
-        listing = table.update(listing_key(owner_id, slug), "ADD runs :one", values={":one": 1},
-                               condition="attribute_exists(PK)")
-        profile = table.update(profile_key(owner_id), "ADD agent_runs :one", values={":one": 1},
-                               condition="attribute_exists(PK)")
+        listing = table.update(
+            listing_key(owner_id, slug), "ADD runs :one", values={":one": 1}, condition="attribute_exists(PK)"
+        )
+        profile = table.update(
+            profile_key(owner_id), "ADD agent_runs :one", values={":one": 1}, condition="attribute_exists(PK)"
+        )
     except ConditionFailed:
         return  # the listing was deleted meanwhile
     runs = int(listing["runs"])

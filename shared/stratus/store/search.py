@@ -67,8 +67,15 @@ def decode_cursor(cursor: str, query_id: str) -> tuple[dict[str, Any], int]:
 def _walk_limit(page: int, page_size: int) -> int:
     skip = (page - 1) * page_size
     if skip > MAX_WALK:
-        raise Unprocessable([{"loc": ["query", "page"], "type": "value_error",
-                              "msg": f"pages beyond item {MAX_WALK} are reached with the cursor (next_cursor)"}])
+        raise Unprocessable(
+            [
+                {
+                    "loc": ["query", "page"],
+                    "type": "value_error",
+                    "msg": f"pages beyond item {MAX_WALK} are reached with the cursor (next_cursor)",
+                }
+            ]
+        )
     return skip
 
 
@@ -85,8 +92,9 @@ def _key_of(item: dict[str, Any], sort: Sort) -> dict[str, Any]:
     return key
 
 
-def sorted_page(table: Table, list_pk: str, prefix: str, sort: Sort, page: int, page_size: int,
-                cursor: str | None, query_id: str) -> Page:
+def sorted_page(
+    table: Table, list_pk: str, prefix: str, sort: Sort, page: int, page_size: int, cursor: str | None, query_id: str
+) -> Page:
     """One page of one list in a sort order: a Query (Limit page+1) and the list's COUNT."""
     if sort.index:
         condition, values = f"{sort.index}PK = :pk", {":pk": list_pk}
@@ -121,8 +129,17 @@ def _present(table: Table, keys: list[dict[str, str]]) -> set[tuple[str, str]]:
     return {(i["PK"], i["SK"]) for i in table.batch_get(keys)}
 
 
-def intersect_page(table: Table, lists: list[str], card_lists: set[str], card_pk: str, prefix: str,
-                   page: int, page_size: int, cursor: str | None, query_id: str) -> Page:
+def intersect_page(
+    table: Table,
+    lists: list[str],
+    card_lists: set[str],
+    card_pk: str,
+    prefix: str,
+    page: int,
+    page_size: int,
+    cursor: str | None,
+    query_id: str,
+) -> Page:
     """Items in every list, in card-SK order; the cards come from `card_pk` (or a card list)."""
     counts: dict[str, int] = {}
     if len(lists) > 1:
@@ -143,8 +160,9 @@ def intersect_page(table: Table, lists: list[str], card_lists: set[str], card_pk
     examined, batch = 0, min(wanted, MAX_CANDIDATES_PER_QUERY)
     while len(matched) < wanted:
         start = {"PK": rarest, "SK": after} if after else None
-        candidates, more = table.query("PK = :pk AND begins_with(SK, :prefix)", {":pk": rarest, ":prefix": prefix},
-                                       start_key=start, limit=batch)
+        candidates, more = table.query(
+            "PK = :pk AND begins_with(SK, :prefix)", {":pk": rarest, ":prefix": prefix}, start_key=start, limit=batch
+        )
         if not candidates:
             break
         examined += len(candidates)
@@ -165,7 +183,9 @@ def intersect_page(table: Table, lists: list[str], card_lists: set[str], card_pk
     if rarest in card_lists:
         cards = window
     else:
-        found = {i["SK"]: i for i in table.batch_get([{"PK": card_pk, "SK": m["SK"]} for m in window])} if window else {}
+        found = (
+            {i["SK"]: i for i in table.batch_get([{"PK": card_pk, "SK": m["SK"]} for m in window])} if window else {}
+        )
         cards = [found[m["SK"]] for m in window if m["SK"] in found]  # a posting without its card shows nothing
     next_cursor = encode_cursor(query_id, {"SK": window[-1]["SK"]}, page + 1) if has_more and window else None
     seen = skip + len(window)

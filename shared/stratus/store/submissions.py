@@ -51,47 +51,91 @@ from stratus.store.writes import backoff
 
 PENDING = SubmissionStatus.PENDING.value
 MAX_ATTEMPTS = 5
-_TEXT_FIELDS = ("name", "sub_heading", "video_url", "agent_output_demo_url", "image_urls", "description",
-                "instructions", "categories", "changes_summary", "recommended_schedule_cron")
+_TEXT_FIELDS = (
+    "name",
+    "sub_heading",
+    "video_url",
+    "agent_output_demo_url",
+    "image_urls",
+    "description",
+    "instructions",
+    "categories",
+    "changes_summary",
+    "recommended_schedule_cron",
+)
 
 
 def pagination(total: int, page: int, page_size: int) -> Pagination:
-    return Pagination(total_items=total, total_pages=math.ceil(total / page_size) if total else 0,
-                      current_page=page, page_size=page_size)
+    return Pagination(
+        total_items=total,
+        total_pages=math.ceil(total / page_size) if total else 0,
+        current_page=page,
+        page_size=page_size,
+    )
 
 
 def to_submission(version: dict[str, Any], listing: dict[str, Any] | None, admin: bool = False) -> StoreSubmission:
     """A version as AutoGPT's StoreSubmission; internal comments only for admins."""
     listing = listing or {}
     return StoreSubmission(
-        listing_id=version["listing_id"], agent_id=version["agent_id"], agent_version=version["agent_version"],
-        name=version["name"], sub_heading=version.get("sub_heading", ""), slug=version["slug"],
-        description=version.get("description", ""), instructions=version.get("instructions"),
-        image_urls=version.get("image_urls", []), date_submitted=version["submitted_at"], status=version["status"],
-        runs=int(listing.get("runs", 0)), rating=average(listing.get("rating_sum", 0), int(listing.get("rating_count", 0))),
-        store_listing_version_id=version["store_listing_version_id"], version=version["version"],
-        reviewer_id=version.get("reviewer_id"), review_comments=version.get("review_comments"),
+        listing_id=version["listing_id"],
+        agent_id=version["agent_id"],
+        agent_version=version["agent_version"],
+        name=version["name"],
+        sub_heading=version.get("sub_heading", ""),
+        slug=version["slug"],
+        description=version.get("description", ""),
+        instructions=version.get("instructions"),
+        image_urls=version.get("image_urls", []),
+        date_submitted=version["submitted_at"],
+        status=version["status"],
+        runs=int(listing.get("runs", 0)),
+        rating=average(listing.get("rating_sum", 0), int(listing.get("rating_count", 0))),
+        store_listing_version_id=version["store_listing_version_id"],
+        version=version["version"],
+        reviewer_id=version.get("reviewer_id"),
+        review_comments=version.get("review_comments"),
         internal_comments=version.get("internal_comments") if admin else None,
-        reviewed_at=version.get("reviewed_at"), changes_summary=version.get("changes_summary"),
-        video_url=version.get("video_url"), agent_output_demo_url=version.get("agent_output_demo_url"),
-        categories=version.get("categories", []), recommended_schedule_cron=version.get("recommended_schedule_cron"),
+        reviewed_at=version.get("reviewed_at"),
+        changes_summary=version.get("changes_summary"),
+        video_url=version.get("video_url"),
+        agent_output_demo_url=version.get("agent_output_demo_url"),
+        categories=version.get("categories", []),
+        recommended_schedule_cron=version.get("recommended_schedule_cron"),
     )
 
 
-def _version_item(user_id: str, slug: str, listing_id: str, number: int, request: StoreSubmissionRequest,
-                  now: str) -> dict[str, Any]:
+def _version_item(
+    user_id: str, slug: str, listing_id: str, number: int, request: StoreSubmissionRequest, now: str
+) -> dict[str, Any]:
     version_id = str(uuid.uuid4())
     text = {k: getattr(request, k) for k in _TEXT_FIELDS}
     text["changes_summary"] = request.changes_summary or ("Initial Submission" if number == 1 else None)
-    return {**version_key(user_id, slug, number), **version_index_keys(user_id, PENDING, now, version_id),
-            "store_listing_version_id": version_id, "listing_id": listing_id, "owner_id": user_id, "slug": slug,
-            "version": number, "agent_id": request.agent_id, "agent_version": request.agent_version,
-            "status": PENDING, "submitted_at": now, "is_featured": False, **text}
+    return {
+        **version_key(user_id, slug, number),
+        **version_index_keys(user_id, PENDING, now, version_id),
+        "store_listing_version_id": version_id,
+        "listing_id": listing_id,
+        "owner_id": user_id,
+        "slug": slug,
+        "version": number,
+        "agent_id": request.agent_id,
+        "agent_version": request.agent_version,
+        "status": PENDING,
+        "submitted_at": now,
+        "is_featured": False,
+        **text,
+    }
 
 
 def _pointer(version: dict[str, Any]) -> dict[str, Any]:
-    return {**pointer_key(version["store_listing_version_id"]), "owner_id": version["owner_id"],
-            "slug": version["slug"], "version": version["version"], "listing_id": version["listing_id"]}
+    return {
+        **pointer_key(version["store_listing_version_id"]),
+        "owner_id": version["owner_id"],
+        "slug": version["slug"],
+        "version": version["version"],
+        "listing_id": version["listing_id"],
+    }
 
 
 def _count(delta: int, pk: str) -> dict[str, Any]:
@@ -100,8 +144,9 @@ def _count(delta: int, pk: str) -> dict[str, Any]:
 
 def create_submission(user_id: str, request: StoreSubmissionRequest) -> StoreSubmission:
     if not profile_item(user_id):
-        raise BadRequest("Create your store profile first (POST /api/store/profile): "
-                         "listings are published under its username.")
+        raise BadRequest(
+            "Create your store profile first (POST /api/store/profile): listings are published under its username."
+        )
     graph = graphs.get_graph(user_id, request.agent_id, request.agent_version)
     if graph.user_id != user_id:  # someone else's graph, even an approved one, is not yours to list
         raise NotFound(f"Graph {request.agent_id} version {request.agent_version} not found.")
@@ -112,24 +157,48 @@ def create_submission(user_id: str, request: StoreSubmissionRequest) -> StoreSub
         if guard is None:
             listing_id = str(uuid.uuid4())
             version = _version_item(user_id, request.slug, listing_id, 1, request, now)
-            listing = {**listing_key(user_id, request.slug), **listing_index_keys(now, listing_id),
-                       "listing_id": listing_id, "owner_id": user_id, "graph_id": request.agent_id,
-                       "slug": request.slug, "created_at": now, "updated_at": now, "latest_version": 1,
-                       "versions": [1], "pending": 1, "runs": 0, "rating_sum": 0, "rating_count": 0, "seq": 0,
-                       "has_approved_version": False}
-            ops = [table.put_op({**graph_guard_key(user_id, request.agent_id), "slug": request.slug,
-                                 "listing_id": listing_id, "has_approved_version": False},
-                                condition="attribute_not_exists(PK)"),
-                   table.put_op(listing, condition="attribute_not_exists(PK)"),
-                   table.put_op(version, condition="attribute_not_exists(PK)"),
-                   table.put_op(_pointer(version), condition="attribute_not_exists(PK)"),
-                   _count(1, status_pk(PENDING)), _count(1, LISTINGS_PK)]
+            listing = {
+                **listing_key(user_id, request.slug),
+                **listing_index_keys(now, listing_id),
+                "listing_id": listing_id,
+                "owner_id": user_id,
+                "graph_id": request.agent_id,
+                "slug": request.slug,
+                "created_at": now,
+                "updated_at": now,
+                "latest_version": 1,
+                "versions": [1],
+                "pending": 1,
+                "runs": 0,
+                "rating_sum": 0,
+                "rating_count": 0,
+                "seq": 0,
+                "has_approved_version": False,
+            }
+            ops = [
+                table.put_op(
+                    {
+                        **graph_guard_key(user_id, request.agent_id),
+                        "slug": request.slug,
+                        "listing_id": listing_id,
+                        "has_approved_version": False,
+                    },
+                    condition="attribute_not_exists(PK)",
+                ),
+                table.put_op(listing, condition="attribute_not_exists(PK)"),
+                table.put_op(version, condition="attribute_not_exists(PK)"),
+                table.put_op(_pointer(version), condition="attribute_not_exists(PK)"),
+                _count(1, status_pk(PENDING)),
+                _count(1, LISTINGS_PK),
+            ]
             try:
                 table.transact(ops)
             except TransactionCancelled as cancelled:
                 if cancelled.codes[1] == "ConditionalCheckFailed":
-                    raise Conflict(f"The URL slug {request.slug!r} is already used by another of your agents; "
-                                   "choose a different slug.") from cancelled
+                    raise Conflict(
+                        f"The URL slug {request.slug!r} is already used by another of your agents; "
+                        "choose a different slug."
+                    ) from cancelled
                 backoff(attempt)
                 continue
             return to_submission(version, listing)
@@ -139,21 +208,29 @@ def create_submission(user_id: str, request: StoreSubmissionRequest) -> StoreSub
         number = int(listing["latest_version"]) + 1
         version = _version_item(user_id, listing["slug"], listing["listing_id"], number, request, now)
         versions = [n for n in listing.get("versions", []) if n != listing.get("pending")] + [number]
-        ops = [table.update_op(listing_key(user_id, listing["slug"]),
-                               "SET latest_version = :n, versions = :versions, pending = :n, updated_at = :now, "
-                               "seq = seq + :one", values={":n": number, ":versions": versions, ":now": now,
-                                                           ":one": 1, ":seq": listing["seq"]},
-                               condition="seq = :seq"),
-               table.put_op(version, condition="attribute_not_exists(PK)"),
-               table.put_op(_pointer(version), condition="attribute_not_exists(PK)")]
+        ops = [
+            table.update_op(
+                listing_key(user_id, listing["slug"]),
+                "SET latest_version = :n, versions = :versions, pending = :n, updated_at = :now, seq = seq + :one",
+                values={":n": number, ":versions": versions, ":now": now, ":one": 1, ":seq": listing["seq"]},
+                condition="seq = :seq",
+            ),
+            table.put_op(version, condition="attribute_not_exists(PK)"),
+            table.put_op(_pointer(version), condition="attribute_not_exists(PK)"),
+        ]
         replaced = None
         if listing.get("pending"):  # AutoGPT keeps one pending version: the new one replaces it
             replaced = table.get(version_key(user_id, listing["slug"], int(listing["pending"])), consistent=True)
         if replaced:
-            ops += [table.delete_op(version_key(user_id, listing["slug"], int(listing["pending"])),
-                                    condition="#status = :pending", names={"#status": "status"},
-                                    values={":pending": PENDING}),
-                    table.delete_op(pointer_key(replaced["store_listing_version_id"]))]
+            ops += [
+                table.delete_op(
+                    version_key(user_id, listing["slug"], int(listing["pending"])),
+                    condition="#status = :pending",
+                    names={"#status": "status"},
+                    values={":pending": PENDING},
+                ),
+                table.delete_op(pointer_key(replaced["store_listing_version_id"])),
+            ]
         else:
             ops.append(_count(1, status_pk(PENDING)))
         try:
@@ -179,8 +256,10 @@ def edit_submission(user_id: str, version_id: str, request: StoreSubmissionEditR
     """Only a pending version can change (AutoGPT); an approved one gets a new submission instead."""
     _, version = _own_version(user_id, version_id)
     if version["status"] != PENDING:
-        raise Conflict(f"Cannot edit a {version['status'].lower()} submission: only pending submissions can be "
-                       "edited; submit a new version instead.")
+        raise Conflict(
+            f"Cannot edit a {version['status'].lower()} submission: only pending submissions can be "
+            "edited; submit a new version instead."
+        )
     fields = {k: getattr(request, k) for k in _TEXT_FIELDS}
     from stratus.store.publishing import update_expression
 
@@ -190,8 +269,13 @@ def edit_submission(user_id: str, version_id: str, request: StoreSubmissionEditR
     from stratus.db.dynamo import ConditionFailed
 
     try:
-        updated = store_table().update(version_key(user_id, version["slug"], version["version"]), expression,
-                                       names, values, condition="#status = :pending")
+        updated = store_table().update(
+            version_key(user_id, version["slug"], version["version"]),
+            expression,
+            names,
+            values,
+            condition="#status = :pending",
+        )
     except ConditionFailed as failed:
         raise Conflict("The submission was reviewed meanwhile; it can no longer be edited.") from failed
     return to_submission(updated, store_table().get(listing_key(user_id, version["slug"])))
@@ -208,21 +292,40 @@ def delete_submission(user_id: str, version_id: str) -> bool:
         if listing is None:
             raise NotFound(f"Store listing version {version_id} not found.")
         remaining = [n for n in listing.get("versions", []) if n != version["version"]]
-        ops = [table.delete_op(version_key(user_id, version["slug"], version["version"]),
-                               condition="#status = :status", names={"#status": "status"},
-                               values={":status": version["status"]}),
-               table.delete_op(pointer_key(version_id)), _count(-1, status_pk(version["status"]))]
+        ops = [
+            table.delete_op(
+                version_key(user_id, version["slug"], version["version"]),
+                condition="#status = :status",
+                names={"#status": "status"},
+                values={":status": version["status"]},
+            ),
+            table.delete_op(pointer_key(version_id)),
+            _count(-1, status_pk(version["status"])),
+        ]
         if remaining or listing.get("approved"):
             pending = None if listing.get("pending") == version["version"] else listing.get("pending")
-            ops.append(table.update_op(
-                listing_key(user_id, version["slug"]),
-                "SET versions = :versions, seq = seq + :one" + (", pending = :pending" if pending else " REMOVE pending"),
-                values={":versions": remaining, ":one": 1, ":seq": listing["seq"],
-                        **({":pending": pending} if pending else {})}, condition="seq = :seq"))
+            ops.append(
+                table.update_op(
+                    listing_key(user_id, version["slug"]),
+                    "SET versions = :versions, seq = seq + :one"
+                    + (", pending = :pending" if pending else " REMOVE pending"),
+                    values={
+                        ":versions": remaining,
+                        ":one": 1,
+                        ":seq": listing["seq"],
+                        **({":pending": pending} if pending else {}),
+                    },
+                    condition="seq = :seq",
+                )
+            )
         else:
-            ops += [table.delete_op(listing_key(user_id, version["slug"]), condition="seq = :seq",
-                                    values={":seq": listing["seq"]}),
-                    table.delete_op(graph_guard_key(user_id, listing["graph_id"])), _count(-1, LISTINGS_PK)]
+            ops += [
+                table.delete_op(
+                    listing_key(user_id, version["slug"]), condition="seq = :seq", values={":seq": listing["seq"]}
+                ),
+                table.delete_op(graph_guard_key(user_id, listing["graph_id"])),
+                _count(-1, LISTINGS_PK),
+            ]
         try:
             table.transact(ops)
         except TransactionCancelled:
@@ -237,16 +340,21 @@ def list_submissions(user_id: str, page: int, page_size: int) -> StoreSubmission
     table = store_table()
     versions, start = [], None
     while True:
-        items, start = table.query("GSI1PK = :pk", {":pk": submissions_pk(user_id)}, index=BY_OWNER_SUBMISSIONS,
-                                   forward=False, start_key=start)
+        items, start = table.query(
+            "GSI1PK = :pk", {":pk": submissions_pk(user_id)}, index=BY_OWNER_SUBMISSIONS, forward=False, start_key=start
+        )
         versions += items
         if not start:
             break
-    chosen = versions[(page - 1) * page_size: page * page_size]
+    chosen = versions[(page - 1) * page_size : page * page_size]
     slugs = sorted({v["slug"] for v in chosen})
-    listings = {item["slug"]: item for item in table.batch_get([listing_key(user_id, s) for s in slugs])} if slugs else {}
-    return StoreSubmissionsResponse(submissions=[to_submission(v, listings.get(v["slug"])) for v in chosen],
-                                    pagination=pagination(len(versions), page, page_size))
+    listings = (
+        {item["slug"]: item for item in table.batch_get([listing_key(user_id, s) for s in slugs])} if slugs else {}
+    )
+    return StoreSubmissionsResponse(
+        submissions=[to_submission(v, listings.get(v["slug"])) for v in chosen],
+        pagination=pagination(len(versions), page, page_size),
+    )
 
 
 def my_unpublished_agents(user_id: str, page: int, page_size: int) -> MyAgentsResponse:
@@ -254,16 +362,30 @@ def my_unpublished_agents(user_id: str, page: int, page_size: int) -> MyAgentsRe
     table = store_table()
     published, start = set(), None
     while True:
-        guards, start = table.query("PK = :pk AND begins_with(SK, :graph)",
-                                    {":pk": user_pk(user_id), ":graph": GRAPH_PREFIX}, start_key=start, consistent=True)
-        published |= {g["SK"][len(GRAPH_PREFIX):] for g in guards if g.get("has_approved_version")}
+        guards, start = table.query(
+            "PK = :pk AND begins_with(SK, :graph)",
+            {":pk": user_pk(user_id), ":graph": GRAPH_PREFIX},
+            start_key=start,
+            consistent=True,
+        )
+        published |= {g["SK"][len(GRAPH_PREFIX) :] for g in guards if g.get("has_approved_version")}
         if not start:
             break
-    agents = [MyAgent(agent_id=g.id, agent_version=g.version, agent_name=g.name, description=g.description,
-                      last_edited=g.updated_at or g.created_at, recommended_schedule_cron=g.recommended_schedule_cron)
-              for g in graphs.list_graphs(user_id) if g.id not in published]
-    return MyAgentsResponse(agents=agents[(page - 1) * page_size: page * page_size],
-                            pagination=pagination(len(agents), page, page_size))
+    agents = [
+        MyAgent(
+            agent_id=g.id,
+            agent_version=g.version,
+            agent_name=g.name,
+            description=g.description,
+            last_edited=g.updated_at or g.created_at,
+            recommended_schedule_cron=g.recommended_schedule_cron,
+        )
+        for g in graphs.list_graphs(user_id)
+        if g.id not in published
+    ]
+    return MyAgentsResponse(
+        agents=agents[(page - 1) * page_size : page * page_size], pagination=pagination(len(agents), page, page_size)
+    )
 
 
 # --- for the library ----------------------------------------------------------------------------
@@ -291,18 +413,32 @@ def store_listing_version(version_id: str) -> StoreListingVersionInfo | None:
     pointer = table.get(pointer_key(version_id), consistent=True)
     if not pointer:
         return None
-    found = {item["SK"]: item for item in table.batch_get(
-        [version_key(pointer["owner_id"], pointer["slug"], int(pointer["version"])), profile_key(pointer["owner_id"])],
-        consistent=True)}
+    found = {
+        item["SK"]: item
+        for item in table.batch_get(
+            [
+                version_key(pointer["owner_id"], pointer["slug"], int(pointer["version"])),
+                profile_key(pointer["owner_id"]),
+            ],
+            consistent=True,
+        )
+    }
     version = next((item for sk, item in found.items() if sk != "PROFILE"), None)
     profile = found.get("PROFILE") or {}
     if not version:
         return None
     images = version.get("image_urls") or []
     return StoreListingVersionInfo(
-        store_listing_version_id=version_id, graph_id=version["agent_id"], graph_version=int(version["agent_version"]),
-        status=version["status"], approved=version["status"] == APPROVED, name=version["name"],
-        description=version.get("description", ""), sub_heading=version.get("sub_heading", ""),
-        image_url=images[0] if images else None, creator_username=profile.get("username"),
-        creator_name=profile.get("name"), creator_image_url=profile.get("avatar_url"))
-
+        store_listing_version_id=version_id,
+        graph_id=version["agent_id"],
+        graph_version=int(version["agent_version"]),
+        status=version["status"],
+        approved=version["status"] == APPROVED,
+        name=version["name"],
+        description=version.get("description", ""),
+        sub_heading=version.get("sub_heading", ""),
+        image_url=images[0] if images else None,
+        creator_username=profile.get("username"),
+        creator_name=profile.get("name"),
+        creator_image_url=profile.get("avatar_url"),
+    )

@@ -54,10 +54,17 @@ class UpdatePermissionsRequest(BaseModel):
 
 def _public(item: dict[str, Any]) -> APIKeyWithoutHash:
     return APIKeyWithoutHash(
-        id=item["key_id"], name=item["name"], prefix=item["head"], postfix=item["tail"],
-        status=item["status"], permissions=item["permissions"], created_at=item["created_at"],
-        last_used_at=item.get("last_used_at"), revoked_at=item.get("revoked_at"),
-        description=item.get("description"), user_id=item["user_id"],
+        id=item["key_id"],
+        name=item["name"],
+        prefix=item["head"],
+        postfix=item["tail"],
+        status=item["status"],
+        permissions=item["permissions"],
+        created_at=item["created_at"],
+        last_used_at=item.get("last_used_at"),
+        revoked_at=item.get("revoked_at"),
+        description=item.get("description"),
+        user_id=item["user_id"],
     )
 
 
@@ -87,7 +94,8 @@ def _owned_item(user_id: str, key_id: str) -> dict[str, Any]:
     """The key item, only if `user_id` owns it: other users' keys are simply not found."""
     owner = api_key_owner_keys(user_id, key_id)
     items, _ = users_table().query(
-        "GSI1PK = :pk AND GSI1SK = :sk", {":pk": owner["GSI1PK"], ":sk": owner["GSI1SK"]},
+        "GSI1PK = :pk AND GSI1SK = :sk",
+        {":pk": owner["GSI1PK"], ":sk": owner["GSI1SK"]},
         index=BY_USER_INDEX,
     )
     if not items:
@@ -114,16 +122,25 @@ def get_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
     return _public(_owned_item(user_id, key_id))
 
 
-def _update_owned(user_id: str, key_id: str, expression: str, values: dict[str, Any],
-                  names: dict[str, str], extra_condition: str | None = None) -> APIKeyWithoutHash:
+def _update_owned(
+    user_id: str,
+    key_id: str,
+    expression: str,
+    values: dict[str, Any],
+    names: dict[str, str],
+    extra_condition: str | None = None,
+) -> APIKeyWithoutHash:
     item = _owned_item(user_id, key_id)
     condition = "user_id = :owner"
     if extra_condition:
         condition += f" AND {extra_condition}"
     try:
         updated = users_table().update(
-            {"PK": item["PK"], "SK": item["SK"]}, expression,
-            values={**values, ":owner": user_id}, names=names, condition=condition,
+            {"PK": item["PK"], "SK": item["SK"]},
+            expression,
+            values={**values, ":owner": user_id},
+            names=names,
+            condition=condition,
         )
     except ConditionFailed as failed:
         raise Conflict(f"API key {key_id} is revoked and can no longer change.") from failed
@@ -131,23 +148,35 @@ def _update_owned(user_id: str, key_id: str, expression: str, values: dict[str, 
 
 
 def revoke_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
-    return _update_owned(user_id, key_id, "SET #status = :revoked, revoked_at = :now",
-                         {":revoked": APIKeyStatus.REVOKED.value, ":now": now_iso()}, {"#status": "status"})
+    return _update_owned(
+        user_id,
+        key_id,
+        "SET #status = :revoked, revoked_at = :now",
+        {":revoked": APIKeyStatus.REVOKED.value, ":now": now_iso()},
+        {"#status": "status"},
+    )
 
 
 def suspend_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
-    return _update_owned(user_id, key_id, "SET #status = :suspended",
-                         {":suspended": APIKeyStatus.SUSPENDED.value,
-                          ":revoked": APIKeyStatus.REVOKED.value},
-                         {"#status": "status"}, extra_condition="#status <> :revoked")
+    return _update_owned(
+        user_id,
+        key_id,
+        "SET #status = :suspended",
+        {":suspended": APIKeyStatus.SUSPENDED.value, ":revoked": APIKeyStatus.REVOKED.value},
+        {"#status": "status"},
+        extra_condition="#status <> :revoked",
+    )
 
 
 def update_permissions(user_id: str, key_id: str, permissions: list[APIKeyPermission]) -> APIKeyWithoutHash:
-    return _update_owned(user_id, key_id, "SET #permissions = :permissions",
-                         {":permissions": sorted({p.value for p in permissions}),
-                          ":revoked": APIKeyStatus.REVOKED.value},
-                         {"#status": "status", "#permissions": "permissions"},
-                         extra_condition="#status <> :revoked")
+    return _update_owned(
+        user_id,
+        key_id,
+        "SET #permissions = :permissions",
+        {":permissions": sorted({p.value for p in permissions}), ":revoked": APIKeyStatus.REVOKED.value},
+        {"#status": "status", "#permissions": "permissions"},
+        extra_condition="#status <> :revoked",
+    )
 
 
 class AuthenticatedKey(BaseModel):

@@ -47,9 +47,15 @@ class TransactionHistory(BaseModel):
     next_cursor: str | None
 
 
-def transaction_item(user_id: str, idempotency_key: str, tx_type: TransactionType, amount: int,
-                     running_balance: int, description: str | None = None,
-                     metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+def transaction_item(
+    user_id: str,
+    idempotency_key: str,
+    tx_type: TransactionType,
+    amount: int,
+    running_balance: int,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The stored form of one ledger transaction (also used for the sign-up grant)."""
     created_at = now_iso()
     return {
@@ -80,8 +86,14 @@ def _signed_amount(tx_type: TransactionType, amount: int) -> int:
     return -amount if tx_type is TransactionType.USAGE else amount
 
 
-def record(user_id: str, tx_type: TransactionType, amount: int, idempotency_key: str,
-           description: str | None = None, metadata: dict[str, Any] | None = None) -> Transaction:
+def record(
+    user_id: str,
+    tx_type: TransactionType,
+    amount: int,
+    idempotency_key: str,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Transaction:
     """Apply one transaction. USAGE subtracts `amount`; the others add it.
 
     Raises InsufficientBalance (nothing written) when a charge would overdraw.
@@ -103,9 +115,14 @@ def record(user_id: str, tx_type: TransactionType, amount: int, idempotency_key:
         tx = transaction_item(user_id, idempotency_key, tx_type, delta, new_balance, description, metadata)
         if current:
             guard = table.update_op(
-                balance_key(user_id), "SET balance = :balance, version = :next, updated_at = :now",
-                values={":balance": new_balance, ":next": version + 1, ":now": tx["transaction_time"],
-                        ":version": version},
+                balance_key(user_id),
+                "SET balance = :balance, version = :next, updated_at = :now",
+                values={
+                    ":balance": new_balance,
+                    ":next": version + 1,
+                    ":now": tx["transaction_time"],
+                    ":version": version,
+                },
                 condition="version = :version",
             )
         else:
@@ -133,13 +150,19 @@ def get_transaction(user_id: str, idempotency_key: str) -> Transaction | None:
     return _existing(user_id, idempotency_key)
 
 
-def charge(user_id: str, amount: int, idempotency_key: str, description: str | None = None,
-           metadata: dict[str, Any] | None = None) -> Transaction:
+def charge(
+    user_id: str,
+    amount: int,
+    idempotency_key: str,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Transaction:
     return record(user_id, TransactionType.USAGE, amount, idempotency_key, description, metadata)
 
 
-def list_transactions(user_id: str, limit: int = 100, cursor: str | None = None,
-                      transaction_type: TransactionType | None = None) -> TransactionHistory:
+def list_transactions(
+    user_id: str, limit: int = 100, cursor: str | None = None, transaction_type: TransactionType | None = None
+) -> TransactionHistory:
     """Newest first. `cursor` is a transaction time (AutoGPT) or a `next_cursor` from a page."""
     table = users_table()
     condition = "PK = :pk"
@@ -155,8 +178,14 @@ def list_transactions(user_id: str, limit: int = 100, cursor: str | None = None,
     start_key = None
     while len(found) < limit:
         items, start_key = table.query(
-            condition, values, index=TX_BY_TIME_INDEX, forward=False, limit=limit - len(found),
-            start_key=start_key, consistent=True, filter_expression=filter_expression,
+            condition,
+            values,
+            index=TX_BY_TIME_INDEX,
+            forward=False,
+            limit=limit - len(found),
+            start_key=start_key,
+            consistent=True,
+            filter_expression=filter_expression,
         )
         found.extend(items)
         if not start_key:

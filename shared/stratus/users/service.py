@@ -68,16 +68,20 @@ def get_or_create_user(claims: Claims) -> User:
     # One transaction: profile, email guard, balance and sign-up grant all land or none do.
     operations = [table.put_op(profile, condition="attribute_not_exists(PK)")]
     if email:
-        operations.append(table.put_op({**email_key(email), "user_id": claims.user_id},
-                                       condition="attribute_not_exists(PK)"))
+        operations.append(
+            table.put_op({**email_key(email), "user_id": claims.user_id}, condition="attribute_not_exists(PK)")
+        )
     grant = get_settings().signup_credits
     operations.append(table.put_op(balance_item(claims.user_id, grant), condition="attribute_not_exists(PK)"))
     if grant > 0:
-        operations.append(table.put_op(
-            transaction_item(claims.user_id, SIGNUP_GRANT_KEY, TransactionType.GRANT, grant, grant,
-                             "Sign-up grant"),
-            condition="attribute_not_exists(PK)",
-        ))
+        operations.append(
+            table.put_op(
+                transaction_item(
+                    claims.user_id, SIGNUP_GRANT_KEY, TransactionType.GRANT, grant, grant, "Sign-up grant"
+                ),
+                condition="attribute_not_exists(PK)",
+            )
+        )
     try:
         table.transact(operations)
     except TransactionCancelled as cancelled:
@@ -102,15 +106,22 @@ def update_email(user_id: str, address: str) -> str:
     else:
         profile_condition = "attribute_exists(PK) AND attribute_not_exists(email)"
     operations = [
-        table.put_op({**email_key(email), "user_id": user_id},
-                     condition="attribute_not_exists(PK) OR user_id = :user_id",
-                     values={":user_id": user_id}),
-        table.update_op(profile_key(user_id), "SET email = :email, updated_at = :now",
-                        values=profile_values, condition=profile_condition),
+        table.put_op(
+            {**email_key(email), "user_id": user_id},
+            condition="attribute_not_exists(PK) OR user_id = :user_id",
+            values={":user_id": user_id},
+        ),
+        table.update_op(
+            profile_key(user_id),
+            "SET email = :email, updated_at = :now",
+            values=profile_values,
+            condition=profile_condition,
+        ),
     ]
     if user.email:
-        operations.append(table.delete_op(email_key(user.email), condition="user_id = :user_id",
-                                          values={":user_id": user_id}))
+        operations.append(
+            table.delete_op(email_key(user.email), condition="user_id = :user_id", values={":user_id": user_id})
+        )
     try:
         table.transact(operations)
     except TransactionCancelled as cancelled:
@@ -143,15 +154,22 @@ def get_timezone(user_id: str) -> str:
 
 def set_timezone(user_id: str, name: str) -> str:
     name = validate_timezone(name)
-    users_table().update(profile_key(user_id), "SET #tz = :tz, updated_at = :now", names={"#tz": "timezone"},
-                         values={":tz": name, ":now": now_iso()}, condition="attribute_exists(PK)")
+    users_table().update(
+        profile_key(user_id),
+        "SET #tz = :tz, updated_at = :now",
+        names={"#tz": "timezone"},
+        values={":tz": name, ":now": now_iso()},
+        condition="attribute_exists(PK)",
+    )
     return name
 
 
 def _preferences_from_item(item: dict[str, Any]) -> NotificationPreference:
     stored = {**default_preferences(), **(item.get("preferences") or {})}
     return NotificationPreference(
-        user_id=item["id"], email=item.get("email"), preferences=stored,
+        user_id=item["id"],
+        email=item.get("email"),
+        preferences=stored,
         daily_limit=int(item.get("daily_limit", 3)),
         emails_sent_today=int(item.get("emails_sent_today", 0)),
         last_reset_date=item.get("last_reset_date"),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,8 +39,13 @@ def json_response(content: Any) -> JSONWithNonFinite:
 
 
 def create_app(title: str) -> FastAPI:
-    app = FastAPI(title=title, openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
-                  default_response_class=JSONWithNonFinite)
+    app = FastAPI(
+        title=title,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        default_response_class=JSONWithNonFinite,
+    )
 
     @app.exception_handler(StratusError)
     async def _domain_error(_: Request, exc: StratusError) -> JSONResponse:

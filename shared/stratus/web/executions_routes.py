@@ -33,9 +33,11 @@ NEXT_CURSOR_HEADER = "X-Next-Cursor"
 
 
 @router.get("/api/executions", response_model=list[GraphExecutionMeta])
-def list_executions(user_id: UserId, cursor: Cursor = None,
-                    page_size: Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)] = queries.MAX_PAGE_SIZE
-                    ) -> Response:
+def list_executions(
+    user_id: UserId,
+    cursor: Cursor = None,
+    page_size: Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)] = queries.MAX_PAGE_SIZE,
+) -> Response:
     # AutoGPT answers a plain list (its 250 newest); the next page's cursor rides in a header.
     page = queries.list_executions(user_id, page_size=page_size, cursor=cursor)
     response = json_response(page.executions)
@@ -45,9 +47,13 @@ def list_executions(user_id: UserId, cursor: Cursor = None,
 
 
 @router.get("/api/graphs/{graph_id}/executions", response_model=ExecutionsPage)
-def list_graph_executions(user_id: UserId, graph_id: str, cursor: Cursor = None,
-                          page: Annotated[int, Query(ge=1, description="1-based; walks pages without a cursor")] = 1,
-                          page_size: Annotated[int, Query(ge=1, le=100)] = 25) -> Response:
+def list_graph_executions(
+    user_id: UserId,
+    graph_id: str,
+    cursor: Cursor = None,
+    page: Annotated[int, Query(ge=1, description="1-based; walks pages without a cursor")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> Response:
     return json_response(queries.list_graph_executions(user_id, graph_id, page, page_size, cursor))
 
 
@@ -76,8 +82,9 @@ def share_graph_execution(user_id: UserId, graph_id: str, graph_exec_id: str, re
 
 def _public_url(request: Request, share_token: str) -> str:
     """The public view's absolute URL as the caller reached us (relative without a Host header)."""
-    path = request.scope.get("root_path", "") + request.app.url_path_for("get_shared_execution",
-                                                                        share_token=share_token)
+    path = request.scope.get("root_path", "") + request.app.url_path_for(
+        "get_shared_execution", share_token=share_token
+    )
     host = request.headers.get("host")
     if not host:
         return path
@@ -98,9 +105,10 @@ def get_shared_execution(share_token: Annotated[str, Path(min_length=1, max_leng
     return json_response(queries.get_shared_execution(share_token))  # no auth: the token is the grant
 
 
-@router.get("/external-api/v1/graphs/{graph_id}/executions/{graph_exec_id}/results",
-            response_model=ExecutionResults)
+@router.get("/external-api/v1/graphs/{graph_id}/executions/{graph_exec_id}/results", response_model=ExecutionResults)
 def external_execution_results(
-        key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.READ_GRAPH))],
-        graph_id: str, graph_exec_id: str) -> Response:
+    key: Annotated[AuthenticatedKey, Depends(api_key_with(APIKeyPermission.READ_GRAPH))],
+    graph_id: str,
+    graph_exec_id: str,
+) -> Response:
     return json_response(queries.execution_results(key.user_id, graph_exec_id, graph_id=graph_id))

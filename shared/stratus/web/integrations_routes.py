@@ -26,10 +26,10 @@ def list_provider_credentials(user_id: UserId, provider: str) -> list[credential
     return credentials.list_credentials(user_id, provider)
 
 
-@router.post("/api/integrations/{provider}/credentials", status_code=201,
-             response_model=credentials.CredentialsMeta)
-def create_credentials(user_id: UserId, provider: str,
-                       body: credentials.CreateAPIKeyCredentials) -> credentials.CredentialsMeta:
+@router.post("/api/integrations/{provider}/credentials", status_code=201, response_model=credentials.CredentialsMeta)
+def create_credentials(
+    user_id: UserId, provider: str, body: credentials.CreateAPIKeyCredentials
+) -> credentials.CredentialsMeta:
     return credentials.create_credentials(user_id, provider, body)
 
 

@@ -30,18 +30,31 @@ class AddStoreAgent(BaseModel):
 # --- library agents ------------------------------------------------------------------------
 @router.get("/api/library/agents", response_model=LibraryAgentResponse)
 def list_library_agents(
-        user_id: UserId,
-        search_term: Annotated[str | None, Query(max_length=100, description="in name or description")] = None,
-        sort_by: LibraryAgentSort = LibraryAgentSort.UPDATED_AT, page: Page = 1,
-        page_size: Annotated[int, Query(ge=1, le=agents.MAX_PAGE_SIZE)] = 15,
-        favorites_first: bool = False, include_archived: bool = False) -> Response:
-    return json_response(agents.list_agents(user_id, search_term, sort_by, page, page_size,
-                                            favorites_first=favorites_first, include_archived=include_archived))
+    user_id: UserId,
+    search_term: Annotated[str | None, Query(max_length=100, description="in name or description")] = None,
+    sort_by: LibraryAgentSort = LibraryAgentSort.UPDATED_AT,
+    page: Page = 1,
+    page_size: Annotated[int, Query(ge=1, le=agents.MAX_PAGE_SIZE)] = 15,
+    favorites_first: bool = False,
+    include_archived: bool = False,
+) -> Response:
+    return json_response(
+        agents.list_agents(
+            user_id,
+            search_term,
+            sort_by,
+            page,
+            page_size,
+            favorites_first=favorites_first,
+            include_archived=include_archived,
+        )
+    )
 
 
 @router.get("/api/library/agents/favorites", response_model=LibraryAgentResponse)
-def list_favorite_library_agents(user_id: UserId, page: Page = 1,
-                                 page_size: Annotated[int, Query(ge=1, le=agents.MAX_PAGE_SIZE)] = 15) -> Response:
+def list_favorite_library_agents(
+    user_id: UserId, page: Page = 1, page_size: Annotated[int, Query(ge=1, le=agents.MAX_PAGE_SIZE)] = 15
+) -> Response:
     return json_response(agents.list_agents(user_id, page=page, page_size=page_size, favorites_only=True))
 
 
@@ -76,9 +89,12 @@ def fork_library_agent(user_id: UserId, library_agent_id: str) -> Response:
 
 # --- presets -----------------------------------------------------------------------------------
 @router.get("/api/library/presets", response_model=LibraryAgentPresetResponse, tags=["presets"])
-def list_presets(user_id: UserId, page: Page = 1,
-                 page_size: Annotated[int, Query(ge=1, le=presets.MAX_PAGE_SIZE)] = 10,
-                 graph_id: Annotated[str | None, Query(max_length=100)] = None) -> Response:
+def list_presets(
+    user_id: UserId,
+    page: Page = 1,
+    page_size: Annotated[int, Query(ge=1, le=presets.MAX_PAGE_SIZE)] = 10,
+    graph_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
     return json_response(presets.list_presets(user_id, page, page_size, graph_id))
 
 
@@ -109,8 +125,11 @@ class ExecutePreset(BaseModel):
 
 
 @router.post("/api/library/presets/{preset_id}/execute", tags=["presets"])
-def execute_preset(user_id: UserId, preset_id: str,
-                   body: Annotated[ExecutePreset, Body()] = ExecutePreset(),
-                   idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> Response:
+def execute_preset(
+    user_id: UserId,
+    preset_id: str,
+    body: Annotated[ExecutePreset, Body()] = ExecutePreset(),
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Response:
     execution = presets.execute_preset(user_id, preset_id, body.inputs, idempotency_key, body.credential_inputs)
     return json_response({**execution.model_dump(mode="json"), "graph_exec_id": execution.id})

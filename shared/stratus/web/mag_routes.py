@@ -75,9 +75,14 @@ def list_mag_graphs(user_id: UserId) -> Response:
 @router.get("/api/mag/graphs/{name}")
 def get_mag_graph(user_id: UserId, name: str) -> Response:
     model, config = mag.get_config(user_id, name)
-    return json_response({"graph_id": model.id, "version": model.version,
-                          "config": config.model_dump(mode="json"),
-                          "subgraphs": sorted(model.mag_subgraphs)})
+    return json_response(
+        {
+            "graph_id": model.id,
+            "version": model.version,
+            "config": config.model_dump(mode="json"),
+            "subgraphs": sorted(model.mag_subgraphs),
+        }
+    )
 
 
 @router.put("/api/mag/graphs/{name}")
@@ -92,8 +97,11 @@ def delete_mag_graph(user_id: UserId, name: str) -> dict[str, int]:
 
 @router.get("/api/mag/graphs/{name}/export")
 def export_mag_graph(user_id: UserId, name: str) -> Response:
-    return Response(mag.export_package(user_id, name), media_type="application/zip",
-                    headers={"content-disposition": f'attachment; filename="{name}.zip"'})
+    return Response(
+        mag.export_package(user_id, name),
+        media_type="application/zip",
+        headers={"content-disposition": f'attachment; filename="{name}.zip"'},
+    )
 
 
 @router.post("/api/mag/graphs/{name}/run")
@@ -101,15 +109,18 @@ def run_mag_graph(user_id: UserId, name: str, body: RunRequest) -> Response:
     """Start the active version with inputs {"start": input_text}, as the execute route does."""
     from stratus.executions import launcher
 
-    execution = launcher.start_execution(user_id, mag.graph_id_for(user_id, name), None,
-                                         {"start": body.input_text})
+    execution = launcher.start_execution(user_id, mag.graph_id_for(user_id, name), None, {"start": body.input_text})
     return json_response({**execution.model_dump(mode="json"), "graph_exec_id": execution.id})
 
 
 # --- MCP servers -------------------------------------------------------------------------
 def _servers_json(user_id: str) -> dict[str, Any]:
-    return {"mcpServers": {name: server.model_dump(mode="json", by_alias=True)
-                           for name, server in sorted(mag.get_mcp_servers(user_id).items())}}
+    return {
+        "mcpServers": {
+            name: server.model_dump(mode="json", by_alias=True)
+            for name, server in sorted(mag.get_mcp_servers(user_id).items())
+        }
+    }
 
 
 @router.get("/api/mag/mcp")
@@ -122,4 +133,3 @@ def put_mcp_servers(user_id: UserId, body: McpServers) -> Response:
     """Replace the user's MCP servers with MAG's {"mcpServers": {...}}."""
     mag.put_mcp_servers(user_id, packages.parse_mcp_servers(body.mcpServers), merge=False)
     return json_response(_servers_json(user_id))
-

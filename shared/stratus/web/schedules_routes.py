@@ -18,21 +18,25 @@ router = APIRouter(tags=["schedules"])
 UserId = Annotated[str, Depends(current_user_id)]
 
 
-@router.post("/api/graphs/{graph_id}/schedules", response_model=GraphExecutionJobInfo,
-             summary="Create execution schedule")
-def create_graph_execution_schedule(user_id: UserId, graph_id: str,
-                                    request: Annotated[ScheduleCreationRequest, Body()]) -> Response:
+@router.post(
+    "/api/graphs/{graph_id}/schedules", response_model=GraphExecutionJobInfo, summary="Create execution schedule"
+)
+def create_graph_execution_schedule(
+    user_id: UserId, graph_id: str, request: Annotated[ScheduleCreationRequest, Body()]
+) -> Response:
     return json_response(schedules.create_schedule(user_id, graph_id, request))
 
 
-@router.get("/api/graphs/{graph_id}/schedules", response_model=list[GraphExecutionJobInfo],
-            summary="List execution schedules for a graph")
+@router.get(
+    "/api/graphs/{graph_id}/schedules",
+    response_model=list[GraphExecutionJobInfo],
+    summary="List execution schedules for a graph",
+)
 def list_graph_execution_schedules(user_id: UserId, graph_id: str) -> Response:
     return json_response(schedules.list_schedules(user_id, graph_id))
 
 
-@router.get("/api/schedules", response_model=list[GraphExecutionJobInfo],
-            summary="List execution schedules for a user")
+@router.get("/api/schedules", response_model=list[GraphExecutionJobInfo], summary="List execution schedules for a user")
 def list_all_graphs_execution_schedules(user_id: UserId) -> Response:
     return json_response(schedules.list_schedules(user_id))
 

@@ -71,15 +71,30 @@ def update_or_create_profile(user_id: UserId, body: Profile) -> ProfileDetails:
 
 
 # --- public agents and creators -----------------------------------------------------------------
-def _agents(featured: bool, creator: str | None, category: str | None, search_query: str | None,
-            sorted_by: str | None, page: int, page_size: int, cursor: str | None) -> Response:
+def _agents(
+    featured: bool,
+    creator: str | None,
+    category: str | None,
+    search_query: str | None,
+    sorted_by: str | None,
+    page: int,
+    page_size: int,
+    cursor: str | None,
+) -> Response:
     return _public(public.list_agents(featured, creator, category, search_query, sorted_by, page, page_size, cursor))
 
 
 @router.get("/api/store/agents", response_model=StoreAgentsResponse)
-def get_agents(featured: bool = False, creator: Text = None, category: Text = None, search_query: Text = None,
-               sorted_by: AgentSort | None = None, page: PageNumber = 1, page_size: PageSize = 20,
-               cursor: Cursor = None) -> Response:
+def get_agents(
+    featured: bool = False,
+    creator: Text = None,
+    category: Text = None,
+    search_query: Text = None,
+    sorted_by: AgentSort | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response:
     return _agents(featured, creator, category, search_query, sorted_by, page, page_size, cursor)
 
 
@@ -93,14 +108,21 @@ def create_review(user_id: UserId, username: str, agent_name: str, body: StoreRe
     return reviews.create_review(user_id, username, agent_name, body)
 
 
-def _creators(featured: bool, search_query: str | None, sorted_by: str | None, page: int, page_size: int,
-              cursor: str | None) -> Response:
+def _creators(
+    featured: bool, search_query: str | None, sorted_by: str | None, page: int, page_size: int, cursor: str | None
+) -> Response:
     return _public(public.list_creators(featured, search_query, sorted_by, page, page_size, cursor))
 
 
 @router.get("/api/store/creators", response_model=CreatorsResponse)
-def get_creators(featured: bool = False, search_query: Text = None, sorted_by: CreatorSort | None = None,
-                 page: PageNumber = 1, page_size: PageSize = 20, cursor: Cursor = None) -> Response:
+def get_creators(
+    featured: bool = False,
+    search_query: Text = None,
+    sorted_by: CreatorSort | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response:
     return _creators(featured, search_query, sorted_by, page, page_size, cursor)
 
 
@@ -137,14 +159,20 @@ def get_my_unpublished_agents(user_id: UserId, page: PageNumber = 1, page_size: 
 
 # --- admin -------------------------------------------------------------------------------------
 @router.get("/api/store/admin/listings", response_model=StoreListingsWithVersionsAdminViewResponse)
-def get_admin_listings(admin_id: AdminId, status: SubmissionStatus | None = None, page: PageNumber = 1,
-                       page_size: PageSize = 20, cursor: Cursor = None) -> StoreListingsWithVersionsAdminViewResponse:
+def get_admin_listings(
+    admin_id: AdminId,
+    status: SubmissionStatus | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> StoreListingsWithVersionsAdminViewResponse:
     return admin.admin_listings(status.value if status else None, page, page_size, cursor)
 
 
 @router.post("/api/store/admin/submissions/{store_listing_version_id}/review", response_model=StoreSubmission)
-def review_submission(admin_id: AdminId, store_listing_version_id: str, body: ReviewSubmissionRequest
-                      ) -> StoreSubmission:
+def review_submission(
+    admin_id: AdminId, store_listing_version_id: str, body: ReviewSubmissionRequest
+) -> StoreSubmission:
     return publishing.review_submission(admin_id, store_listing_version_id, body)
 
 
@@ -156,14 +184,28 @@ def feature_submission(admin_id: AdminId, store_listing_version_id: str, body: F
 
 # --- external API ------------------------------------------------------------------------------
 @router.get("/external-api/v1/store/agents", response_model=StoreAgentsResponse)
-def external_get_agents(key: StoreKey, featured: bool = False, creator: Text = None, category: Text = None,
-                        search_query: Text = None, sorted_by: AgentSort | None = None, page: PageNumber = 1,
-                        page_size: PageSize = 20, cursor: Cursor = None) -> Response:
+def external_get_agents(
+    key: StoreKey,
+    featured: bool = False,
+    creator: Text = None,
+    category: Text = None,
+    search_query: Text = None,
+    sorted_by: AgentSort | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response:
     return _agents(featured, creator, category, search_query, sorted_by, page, page_size, cursor)
 
 
 @router.get("/external-api/v1/store/creators", response_model=CreatorsResponse)
-def external_get_creators(key: StoreKey, featured: bool = False, search_query: Text = None,
-                          sorted_by: CreatorSort | None = None, page: PageNumber = 1, page_size: PageSize = 20,
-                          cursor: Cursor = None) -> Response:
+def external_get_creators(
+    key: StoreKey,
+    featured: bool = False,
+    search_query: Text = None,
+    sorted_by: CreatorSort | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response:
     return _creators(featured, search_query, sorted_by, page, page_size, cursor)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -37,17 +38,39 @@ def model(fake: FakeOpenAI, **parameters: Any) -> ModelConfig:
     return ModelConfig(name="fake", base_url=fake.url, api_key="sk-test", model="fake-model", **parameters)
 
 
-def agent(fake: FakeOpenAI, prompt: str, servers: list[McpServerConfig] | None = None, targets: tuple = (),
-          max_iterations: int = 10, output_enabled: bool = True):
+def agent(
+    fake: FakeOpenAI,
+    prompt: str,
+    servers: list[McpServerConfig] | None = None,
+    targets: tuple = (),
+    max_iterations: int = 10,
+    output_enabled: bool = True,
+):
     usage: list[tuple[int, int]] = []
 
     async def go():
         if not servers:
-            return await run_agent(model(fake), None, "Be brief.", prompt, list(targets), max_iterations,
-                                   output_enabled, lambda p, c: usage.append((p, c)))
+            return await run_agent(
+                model(fake),
+                None,
+                "Be brief.",
+                prompt,
+                list(targets),
+                max_iterations,
+                output_enabled,
+                lambda p, c: usage.append((p, c)),
+            )
         async with McpToolbox(servers) as toolbox:
-            return await run_agent(model(fake), toolbox, "Be brief.", prompt, list(targets), max_iterations,
-                                   output_enabled, lambda p, c: usage.append((p, c)))
+            return await run_agent(
+                model(fake),
+                toolbox,
+                "Be brief.",
+                prompt,
+                list(targets),
+                max_iterations,
+                output_enabled,
+                lambda p, c: usage.append((p, c)),
+            )
 
     fake.reset()
     return asyncio.run(go()), usage
@@ -89,8 +112,9 @@ def test_a_tool_timeout_goes_back_to_the_model(fake, mcp):
 
 def test_output_disabled_gives_the_joined_tool_results(fake, mcp):
     server = McpServerConfig(url=mcp.sse_url, transportType="sse")
-    result, _ = agent(fake, 'CALL_TOOL echo {"text": "one"}\nCALL_TOOL add {"a": 1, "b": 1}', [server],
-                      output_enabled=False)
+    result, _ = agent(
+        fake, 'CALL_TOOL echo {"text": "one"}\nCALL_TOOL add {"a": 1, "b": 1}', [server], output_enabled=False
+    )
     assert result.output == "one\n\n2"
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +21,12 @@ from stratus.blocks.sdk import BlockCategory, BlockCostType
 from stratus.blocks.testing import run_block
 from tests.conftest import allowed_egress
 
-CREDENTIALS = {"id": "769f6af7-820b-4d5d-9b7a-ab82bbc165f", "provider": "openai", "type": "api_key",
-               "title": "Test key"}
+CREDENTIALS = {
+    "id": "769f6af7-820b-4d5d-9b7a-ab82bbc165f",
+    "provider": "openai",
+    "type": "api_key",
+    "title": "Test key",
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +53,7 @@ class Usage:
 
 def run(fake: FakeOpenAI, block: Any, inputs: dict[str, Any], usage: Usage | None = None) -> list[tuple[str, Any]]:
     extra = {"record_usage": usage} if usage is not None else {}
-    return run_block(block, {"credentials": CREDENTIALS, **inputs}, llm_base_url=fake.url, llm_api_key="test",
-                     **extra)
+    return run_block(block, {"credentials": CREDENTIALS, **inputs}, llm_base_url=fake.url, llm_api_key="test", **extra)
 
 
 def outputs(results: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -57,13 +61,16 @@ def outputs(results: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 # --- block definitions -------------------------------------------------------------------
-@pytest.mark.parametrize("cls, block_id, pins", [
-    (AITextGeneratorBlock, "1f292d4a-41a4-4977-9684-7c8d560b9f91", {"response", "prompt"}),
-    (AIStructuredResponseGeneratorBlock, "ed55ac19-356e-4243-a6cb-bc599e9b716f", {"response", "prompt"}),
-    (AITextSummarizerBlock, "a0a69be1-4528-491c-a85a-a4ab6873e3f0", {"summary", "prompt"}),
-    (AIConversationBlock, "32a87eab-381e-4dd4-bdb8-4c47151be35a", {"response", "prompt"}),
-    (AIListGeneratorBlock, "9c0b0450-d199-458b-a731-072189dd6593", {"generated_list", "list_item", "prompt"}),
-])
+@pytest.mark.parametrize(
+    "cls, block_id, pins",
+    [
+        (AITextGeneratorBlock, "1f292d4a-41a4-4977-9684-7c8d560b9f91", {"response", "prompt"}),
+        (AIStructuredResponseGeneratorBlock, "ed55ac19-356e-4243-a6cb-bc599e9b716f", {"response", "prompt"}),
+        (AITextSummarizerBlock, "a0a69be1-4528-491c-a85a-a4ab6873e3f0", {"summary", "prompt"}),
+        (AIConversationBlock, "32a87eab-381e-4dd4-bdb8-4c47151be35a", {"response", "prompt"}),
+        (AIListGeneratorBlock, "9c0b0450-d199-458b-a731-072189dd6593", {"generated_list", "list_item", "prompt"}),
+    ],
+)
 def test_ids_pins_group_and_costs(cls: Any, block_id: str, pins: set[str]) -> None:
     block = cls()
     assert block.id == block_id
@@ -72,16 +79,21 @@ def test_ids_pins_group_and_costs(cls: Any, block_id: str, pins: set[str]) -> No
     assert {"model", "credentials"} <= block.input_schema.field_names()
     assert BlockCategory.AI in block.categories
     assert block.group == "ai" and block.runs_inline is False
-    assert block.costs and all(c.cost_type == BlockCostType.TOKEN and set(c.cost_filter) == {"model", "credentials"}
-                               for c in block.costs)
+    assert block.costs and all(
+        c.cost_type == BlockCostType.TOKEN and set(c.cost_filter) == {"model", "credentials"} for c in block.costs
+    )
     block.to_dict()  # the schema serializes
 
 
 def test_common_llm_pins() -> None:
     for cls in (AITextGeneratorBlock, AIStructuredResponseGeneratorBlock):
         assert {"sys_prompt", "prompt", "prompt_values", "retry", "max_tokens"} <= cls.Input.field_names()
-    assert {"expected_format", "list_result", "force_json_output", "conversation_history"} <= \
-        AIStructuredResponseGeneratorBlock.Input.field_names()
+    assert {
+        "expected_format",
+        "list_result",
+        "force_json_output",
+        "conversation_history",
+    } <= AIStructuredResponseGeneratorBlock.Input.field_names()
     assert {"text", "focus", "style", "chunk_overlap"} <= AITextSummarizerBlock.Input.field_names()
     assert {"messages", "prompt"} <= AIConversationBlock.Input.field_names()
     assert {"focus", "source_data", "max_retries"} <= AIListGeneratorBlock.Input.field_names()
@@ -98,20 +110,30 @@ def test_fake_server_models_and_completion(fake: FakeOpenAI) -> None:
     assert first["choices"][0]["message"] == second["choices"][0]["message"]
     assert first["model"] == "gpt-4o" and first["id"].startswith("chatcmpl-") and first["id"] != second["id"]
     assert first["usage"] == {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
-    json_reply = httpx.post(f"{fake.url}/chat/completions", json={
-        **body, "response_format": {"type": "json_object"}}).json()
+    json_reply = httpx.post(
+        f"{fake.url}/chat/completions", json={**body, "response_format": {"type": "json_object"}}
+    ).json()
     assert json.loads(json_reply["choices"][0]["message"]["content"]) == {"response": "response: one two three"}
-    listed = httpx.post(f"{fake.url}/chat/completions", json={"model": "gpt-4o", "messages": [
-        {"role": "system", "content": "Answer with a Python list of strings."},
-        {"role": "user", "content": "<focus>planet</focus>"}]}).json()
+    listed = httpx.post(
+        f"{fake.url}/chat/completions",
+        json={
+            "model": "gpt-4o",
+            "messages": [
+                {"role": "system", "content": "Answer with a Python list of strings."},
+                {"role": "user", "content": "<focus>planet</focus>"},
+            ],
+        },
+    ).json()
     assert listed["choices"][0]["message"]["content"] == "['planet 1', 'planet 2', 'planet 3']"
     failing = httpx.post(f"{fake.url}/chat/completions", json=body, headers={"X-Fake-Status": "503"})
     assert failing.status_code == 503 and "error" in failing.json()
 
 
 def test_fake_server_max_tokens_truncates(fake: FakeOpenAI) -> None:
-    reply = httpx.post(f"{fake.url}/chat/completions", json={
-        "model": "gpt-4o", "max_tokens": 2, "messages": [{"role": "user", "content": "a b c d e"}]}).json()
+    reply = httpx.post(
+        f"{fake.url}/chat/completions",
+        json={"model": "gpt-4o", "max_tokens": 2, "messages": [{"role": "user", "content": "a b c d e"}]},
+    ).json()
     assert reply["choices"][0]["message"]["content"] == "Echo: a"
     assert reply["choices"][0]["finish_reason"] == "length"
 
@@ -119,14 +141,23 @@ def test_fake_server_max_tokens_truncates(fake: FakeOpenAI) -> None:
 # --- AITextGenerator ------------------------------------------------------------------------
 def test_text_generator_renders_prompt_values_and_reports_usage(fake: FakeOpenAI) -> None:
     usage = Usage()
-    result = run(fake, AITextGeneratorBlock(), {
-        "prompt": "Write about {{topic}} for {{ who | upper }}", "sys_prompt": "You are {{role}}.",
-        "prompt_values": {"topic": "clouds", "who": "kids", "role": "a poet"}}, usage)
+    result = run(
+        fake,
+        AITextGeneratorBlock(),
+        {
+            "prompt": "Write about {{topic}} for {{ who | upper }}",
+            "sys_prompt": "You are {{role}}.",
+            "prompt_values": {"topic": "clouds", "who": "kids", "role": "a poet"},
+        },
+        usage,
+    )
     assert [name for name, _ in result] == ["response", "prompt"]
     out = outputs(result)
     assert out["response"] == "Echo: Write about clouds for KIDS"
-    assert out["prompt"] == [{"role": "system", "content": "You are a poet."},
-                             {"role": "user", "content": "Write about clouds for KIDS"}]
+    assert out["prompt"] == [
+        {"role": "system", "content": "You are a poet."},
+        {"role": "user", "content": "Write about clouds for KIDS"},
+    ]
     assert usage.calls == [(9, 6)]  # word counts: 4 + 5 in, "Echo: …" 6 out
     assert fake.requests[-1]["model"] == "gpt-4o"
 
@@ -186,9 +217,18 @@ def test_env_fallback_for_endpoint(fake: FakeOpenAI, monkeypatch: pytest.MonkeyP
 # --- AIStructuredResponseGenerator ----------------------------------------------------------
 def test_structured_response_has_exactly_the_expected_keys(fake: FakeOpenAI) -> None:
     usage = Usage()
-    out = outputs(run(fake, AIStructuredResponseGeneratorBlock(), {
-        "prompt": "Describe {{city}}", "prompt_values": {"city": "Paris"},
-        "expected_format": {"name": "the city name", "country": "its country"}}, usage))
+    out = outputs(
+        run(
+            fake,
+            AIStructuredResponseGeneratorBlock(),
+            {
+                "prompt": "Describe {{city}}",
+                "prompt_values": {"city": "Paris"},
+                "expected_format": {"name": "the city name", "country": "its country"},
+            },
+            usage,
+        )
+    )
     assert out["response"] == {"name": "name: Describe Paris", "country": "country: Describe Paris"}
     assert out["prompt"][-1] == {"role": "user", "content": "Describe Paris"}
     assert '"country": "its country"' in out["prompt"][0]["content"]
@@ -197,8 +237,14 @@ def test_structured_response_has_exactly_the_expected_keys(fake: FakeOpenAI) -> 
 
 def test_structured_response_retries_on_wrong_keys(fake: FakeOpenAI) -> None:
     usage = Usage()
-    out = outputs(run(fake, AIStructuredResponseGeneratorBlock(), {
-        "prompt": "Go", "model": "wrong-keys-once", "expected_format": {"a": "x"}}, usage))
+    out = outputs(
+        run(
+            fake,
+            AIStructuredResponseGeneratorBlock(),
+            {"prompt": "Go", "model": "wrong-keys-once", "expected_format": {"a": "x"}},
+            usage,
+        )
+    )
     assert out["response"] == {"a": "a: Go"}
     assert len(fake.requests) == 2 and len(usage.calls) == 2  # both attempts cost tokens
     retry_messages = fake.requests[1]["messages"]
@@ -207,30 +253,50 @@ def test_structured_response_retries_on_wrong_keys(fake: FakeOpenAI) -> None:
 
 
 def test_structured_response_retries_on_unparseable_reply(fake: FakeOpenAI) -> None:
-    out = outputs(run(fake, AIStructuredResponseGeneratorBlock(), {
-        "prompt": "Go", "model": "bad-json-once", "expected_format": {"a": "x"}}))
+    out = outputs(
+        run(
+            fake,
+            AIStructuredResponseGeneratorBlock(),
+            {"prompt": "Go", "model": "bad-json-once", "expected_format": {"a": "x"}},
+        )
+    )
     assert out["response"] == {"a": "a: Go"}
     assert len(fake.requests) == 2
 
 
 def test_structured_response_errors_after_retries(fake: FakeOpenAI) -> None:
-    out = outputs(run(fake, AIStructuredResponseGeneratorBlock(), {
-        "prompt": "Go", "model": "wrong-keys-always", "expected_format": {"a": "x"}, "retry": 2}))
+    out = outputs(
+        run(
+            fake,
+            AIStructuredResponseGeneratorBlock(),
+            {"prompt": "Go", "model": "wrong-keys-always", "expected_format": {"a": "x"}, "retry": 2},
+        )
+    )
     assert "response" not in out
     assert "Invalid response after 2 attempt(s)" in out["error"] and "unexpected keys" in out["error"]
     assert len(fake.requests) == 2
 
 
 def test_structured_response_list_result_and_json_mode(fake: FakeOpenAI) -> None:
-    out = outputs(run(fake, AIStructuredResponseGeneratorBlock(), {
-        "prompt": "Go", "expected_format": {"a": "x"}, "list_result": True, "force_json_output": True}))
+    out = outputs(
+        run(
+            fake,
+            AIStructuredResponseGeneratorBlock(),
+            {"prompt": "Go", "expected_format": {"a": "x"}, "list_result": True, "force_json_output": True},
+        )
+    )
     assert out["response"] == [{"a": "a: Go"}]
     assert fake.requests[-1]["response_format"] == {"type": "json_object"}
 
 
 def test_structured_response_without_format_wraps_text(fake: FakeOpenAI) -> None:
-    out = outputs(run(fake, AIStructuredResponseGeneratorBlock(), {
-        "prompt": "Go", "expected_format": {}, "conversation_history": [{"role": "user", "content": "earlier"}]}))
+    out = outputs(
+        run(
+            fake,
+            AIStructuredResponseGeneratorBlock(),
+            {"prompt": "Go", "expected_format": {}, "conversation_history": [{"role": "user", "content": "earlier"}]},
+        )
+    )
     assert out["response"] == {"response": "Echo: Go"}
     assert out["prompt"][0] == {"role": "user", "content": "earlier"}
 
@@ -238,8 +304,9 @@ def test_structured_response_without_format_wraps_text(fake: FakeOpenAI) -> None
 # --- AITextSummarizer -----------------------------------------------------------------------
 def test_summarizer_single_chunk(fake: FakeOpenAI) -> None:
     usage = Usage()
-    out = outputs(run(fake, AITextSummarizerBlock(), {"text": "The quick brown fox jumps.", "style": "detailed"},
-                      usage))
+    out = outputs(
+        run(fake, AITextSummarizerBlock(), {"text": "The quick brown fox jumps.", "style": "detailed"}, usage)
+    )
     assert out["summary"].startswith("Summary:")
     assert len(fake.requests) == 2  # one chunk summary + the final summary
     assert "in a detailed form" in fake.requests[0]["messages"][-1]["content"]
@@ -255,18 +322,19 @@ def test_summarizer_chunks_long_text() -> None:
 
 
 def test_summarizer_many_chunks(fake: FakeOpenAI) -> None:
-    out = outputs(run(fake, AITextSummarizerBlock(), {"text": "word " * 200, "max_tokens": 60,
-                                                      "chunk_overlap": 0}))
+    out = outputs(run(fake, AITextSummarizerBlock(), {"text": "word " * 200, "max_tokens": 60, "chunk_overlap": 0}))
     assert out["summary"].startswith("Summary:")
     assert len(fake.requests) == 5  # four chunks, then the final summary
 
 
 # --- AIConversation -------------------------------------------------------------------------
 def test_conversation(fake: FakeOpenAI) -> None:
-    messages = [{"role": "system", "content": "You are helpful."},
-                {"role": "user", "content": "Who won in 2020?"},
-                {"role": "assistant", "content": "The Dodgers."},
-                {"role": "user", "content": "Where was it played?"}]
+    messages = [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "Who won in 2020?"},
+        {"role": "assistant", "content": "The Dodgers."},
+        {"role": "user", "content": "Where was it played?"},
+    ]
     out = outputs(run(fake, AIConversationBlock(), {"messages": messages}))
     assert out["response"] == "Echo: Where was it played?"
     assert out["prompt"] == messages
@@ -282,9 +350,12 @@ def test_conversation_needs_messages_or_prompt(fake: FakeOpenAI) -> None:
 # --- AIListGenerator ------------------------------------------------------------------------
 def test_list_generator_yields_each_item(fake: FakeOpenAI) -> None:
     usage = Usage()
-    result = run(fake, AIListGeneratorBlock(), {
-        "focus": "planets",
-        "source_data": "Zylora Prime glows. Kharon-9 is a desert -- Oceara is water."}, usage)
+    result = run(
+        fake,
+        AIListGeneratorBlock(),
+        {"focus": "planets", "source_data": "Zylora Prime glows. Kharon-9 is a desert -- Oceara is water."},
+        usage,
+    )
     assert [name for name, _ in result] == ["generated_list", "prompt"] + ["list_item"] * 3
     out = outputs(result)
     assert out["generated_list"] == ["Zylora Prime glows", "Kharon-9 is a desert", "Oceara is water"]
@@ -301,6 +372,7 @@ def test_list_generator_focus_only_and_retry(fake: FakeOpenAI) -> None:
 def test_list_generator_accepts_python_list_literal() -> None:
     assert AIListGeneratorBlock._extract(["a", "b"]) == (["a", "b"], None)
     from stratus.blocks.ai.llm import _parse_structured
+
     assert _parse_structured("Here: ['Mars', 'Venus']") == ["Mars", "Venus"]
     assert _parse_structured('```json\n{"list": ["x"]}\n```') == {"list": ["x"]}
 
@@ -312,8 +384,17 @@ def test_list_generator_errors_after_max_retries(fake: FakeOpenAI) -> None:
 
 
 # --- the blocks' own test_input / test_output, against the fake server ---------------------
-@pytest.mark.parametrize("cls", [AITextGeneratorBlock, AIStructuredResponseGeneratorBlock, AITextSummarizerBlock,
-                                 AIConversationBlock, AIListGeneratorBlock], ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "cls",
+    [
+        AITextGeneratorBlock,
+        AIStructuredResponseGeneratorBlock,
+        AITextSummarizerBlock,
+        AIConversationBlock,
+        AIListGeneratorBlock,
+    ],
+    ids=lambda cls: cls.__name__,
+)
 def test_llm_block_self_test(fake: FakeOpenAI, cls: Any) -> None:
     from tests.unit.test_block_self_tests import _matches
 

@@ -47,24 +47,36 @@ def test_registered_under_autogpt_id(name, block_id):
     assert description["id"] == block_id and description["name"] == name
 
 
-@pytest.mark.parametrize("block_cls,inputs,outputs", [
-    (data.CreateDictionaryBlock, {"values"}, {"dictionary", "error"}),
-    (data.AddToDictionaryBlock, {"dictionary", "key", "value", "entries"}, {"updated_dictionary", "error"}),
-    (data.FindInDictionaryBlock, {"input", "key"}, {"output", "missing", "error"}),
-    (data.RemoveFromDictionaryBlock, {"dictionary", "key", "return_value"},
-     {"updated_dictionary", "removed_value", "error"}),
-    (data.CreateListBlock, {"values", "max_size", "max_tokens"}, {"list", "error"}),
-    (data.AddToListBlock, {"list", "entry", "entries", "position"}, {"updated_list", "error"}),
-    (data.FindInListBlock, {"list", "value"}, {"index", "found", "not_found_value", "error"}),
-    (data.GetListItemBlock, {"list", "index"}, {"item", "error"}),
-    (logic.CalculatorBlock, {"operation", "a", "b", "round_result"}, {"result", "error"}),
-    (logic.CountItemsBlock, {"collection"}, {"count", "error"}),
-    (logic.ConditionBlock, {"value1", "operator", "value2", "yes_value", "no_value"},
-     {"result", "yes_output", "no_output", "error"}),
-    (logic.IfInputMatchesBlock, {"input", "value", "yes_value", "no_value"},
-     {"result", "yes_output", "no_output", "error"}),
-    (logic.StepThroughItemsBlock, {"items", "items_object", "items_str"}, {"item", "key", "error"}),
-])
+@pytest.mark.parametrize(
+    "block_cls,inputs,outputs",
+    [
+        (data.CreateDictionaryBlock, {"values"}, {"dictionary", "error"}),
+        (data.AddToDictionaryBlock, {"dictionary", "key", "value", "entries"}, {"updated_dictionary", "error"}),
+        (data.FindInDictionaryBlock, {"input", "key"}, {"output", "missing", "error"}),
+        (
+            data.RemoveFromDictionaryBlock,
+            {"dictionary", "key", "return_value"},
+            {"updated_dictionary", "removed_value", "error"},
+        ),
+        (data.CreateListBlock, {"values", "max_size", "max_tokens"}, {"list", "error"}),
+        (data.AddToListBlock, {"list", "entry", "entries", "position"}, {"updated_list", "error"}),
+        (data.FindInListBlock, {"list", "value"}, {"index", "found", "not_found_value", "error"}),
+        (data.GetListItemBlock, {"list", "index"}, {"item", "error"}),
+        (logic.CalculatorBlock, {"operation", "a", "b", "round_result"}, {"result", "error"}),
+        (logic.CountItemsBlock, {"collection"}, {"count", "error"}),
+        (
+            logic.ConditionBlock,
+            {"value1", "operator", "value2", "yes_value", "no_value"},
+            {"result", "yes_output", "no_output", "error"},
+        ),
+        (
+            logic.IfInputMatchesBlock,
+            {"input", "value", "yes_value", "no_value"},
+            {"result", "yes_output", "no_output", "error"},
+        ),
+        (logic.StepThroughItemsBlock, {"items", "items_object", "items_str"}, {"item", "key", "error"}),
+    ],
+)
 def test_pin_names(block_cls, inputs, outputs):
     assert block_cls.input_schema.field_names() == inputs
     assert block_cls.output_schema.field_names() == outputs
@@ -93,7 +105,8 @@ def test_create_dictionary_requires_values():
 def test_add_to_dictionary_does_not_mutate_input_and_skips_none_value():
     original = {"a": 1}
     assert run(data.AddToDictionaryBlock, dictionary=original, key="b", value=2) == [
-        ("updated_dictionary", {"a": 1, "b": 2})]
+        ("updated_dictionary", {"a": 1, "b": 2})
+    ]
     assert original == {"a": 1}
     # No value (None) or no key: nothing added, as in AutoGPT.
     assert run(data.AddToDictionaryBlock, dictionary=original, key="b") == [("updated_dictionary", {"a": 1})]
@@ -102,7 +115,8 @@ def test_add_to_dictionary_does_not_mutate_input_and_skips_none_value():
 
 def test_add_to_dictionary_accepts_json_text():
     assert run(data.AddToDictionaryBlock, dictionary='{"a": 1}', key="b", value=False) == [
-        ("updated_dictionary", {"a": 1, "b": False})]
+        ("updated_dictionary", {"a": 1, "b": False})
+    ]
 
 
 def test_find_in_dictionary_missing_key_yields_missing():
@@ -126,19 +140,20 @@ def test_find_in_dictionary_invalid_json_text_fails():
 
 def test_remove_from_dictionary_missing_key_yields_error():
     assert run(data.RemoveFromDictionaryBlock, dictionary={"a": 1}, key="zz") == [
-        ("error", "Key 'zz' not found in dictionary")]
+        ("error", "Key 'zz' not found in dictionary")
+    ]
 
 
 def test_remove_from_dictionary_without_return_value():
     original = {"a": 1, "b": 2}
-    assert run(data.RemoveFromDictionaryBlock, dictionary=original, key="a") == [
-        ("updated_dictionary", {"b": 2})]
+    assert run(data.RemoveFromDictionaryBlock, dictionary=original, key="a") == [("updated_dictionary", {"b": 2})]
     assert original == {"a": 1, "b": 2}
 
 
 def test_replace_dictionary_value_missing_key_yields_error():
     assert run(data.ReplaceDictionaryValueBlock, dictionary={"a": 1}, key="b", value=3) == [
-        ("error", "Key 'b' not found in dictionary")]
+        ("error", "Key 'b' not found in dictionary")
+    ]
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -154,10 +169,11 @@ def test_create_list_empty_and_chunked():
     # 8-character strings are two tokens each by the 4-characters-a-token estimate.
     words = ["aaaaaaaa", "bbbbbbbb", "cccccccc"]
     assert run(data.CreateListBlock, values=words, max_tokens=4) == [
-        ("list", ["aaaaaaaa", "bbbbbbbb"]), ("list", ["cccccccc"])]
+        ("list", ["aaaaaaaa", "bbbbbbbb"]),
+        ("list", ["cccccccc"]),
+    ]
     # A value over the budget travels alone; no empty chunk is emitted before it.
-    assert run(data.CreateListBlock, values=["x" * 40, "y"], max_tokens=4) == [
-        ("list", ["x" * 40]), ("list", ["y"])]
+    assert run(data.CreateListBlock, values=["x" * 40, "y"], max_tokens=4) == [("list", ["x" * 40]), ("list", ["y"])]
 
 
 def test_add_to_list_positions():
@@ -184,7 +200,9 @@ def test_remove_from_list_errors():
     assert run(data.RemoveFromListBlock, list=[1, 2], value=7) == [("error", "Index or value not found")]
     assert run(data.RemoveFromListBlock, list=[1, 2]) == [("error", "Index or value not found")]
     assert run(data.RemoveFromListBlock, list=[1, 2, 3], index=-1, return_item=True) == [
-        ("updated_list", [1, 2]), ("removed_item", 3)]
+        ("updated_list", [1, 2]),
+        ("removed_item", 3),
+    ]
 
 
 def test_replace_list_item_out_of_range_and_empty_checks():
@@ -194,13 +212,16 @@ def test_replace_list_item_out_of_range_and_empty_checks():
 
 
 # --- calculator -----------------------------------------------------------------------------
-@pytest.mark.parametrize("operation,a,b,expected", [
-    ("Add", 2, 3, 5.0),
-    ("Subtract", 2, 3, -1.0),
-    ("Multiply", 2.5, 4, 10.0),
-    ("Divide", 7, 2, 3.5),
-    ("Power", 2, 10, 1024.0),
-])
+@pytest.mark.parametrize(
+    "operation,a,b,expected",
+    [
+        ("Add", 2, 3, 5.0),
+        ("Subtract", 2, 3, -1.0),
+        ("Multiply", 2.5, 4, 10.0),
+        ("Divide", 7, 2, 3.5),
+        ("Power", 2, 10, 1024.0),
+    ],
+)
 def test_calculator_operations(operation, a, b, expected):
     [(name, value)] = run(logic.CalculatorBlock, operation=operation, a=a, b=b)
     assert name == "result" and value == expected and isinstance(value, float)
@@ -209,8 +230,7 @@ def test_calculator_operations(operation, a, b, expected):
 def test_calculator_divide_by_zero_is_infinity():
     assert run(logic.CalculatorBlock, operation="Divide", a=1, b=0) == [("result", math.inf)]
     # AutoGPT answers +inf whatever the sign of a, rounded or not.
-    assert run(logic.CalculatorBlock, operation="Divide", a=-1, b=0, round_result=True) == [
-        ("result", math.inf)]
+    assert run(logic.CalculatorBlock, operation="Divide", a=-1, b=0, round_result=True) == [("result", math.inf)]
 
 
 def test_calculator_round_result():
@@ -225,8 +245,7 @@ def test_calculator_failures_give_nan():
     assert math.isnan(overflow)
     [(_, complex_root)] = run(logic.CalculatorBlock, operation="Power", a=-8, b=0.5)
     assert math.isnan(complex_root)
-    [(_, rounded_inf)] = run(logic.CalculatorBlock, operation="Multiply", a=1e308, b=10,
-                             round_result=True)
+    [(_, rounded_inf)] = run(logic.CalculatorBlock, operation="Multiply", a=1e308, b=10, round_result=True)
     assert math.isnan(rounded_inf)
 
 
@@ -237,28 +256,41 @@ def test_calculator_numbers_as_text_and_bad_operation():
 
 
 # --- count items ----------------------------------------------------------------------------
-@pytest.mark.parametrize("collection,count", [
-    ([1, 2, 3], 3), ({"a": 1, "b": 2}, 2), ("hello", 5), ([], 0), (42, -1), (None, -1),
-])
+@pytest.mark.parametrize(
+    "collection,count",
+    [
+        ([1, 2, 3], 3),
+        ({"a": 1, "b": 2}, 2),
+        ("hello", 5),
+        ([], 0),
+        (42, -1),
+        (None, -1),
+    ],
+)
 def test_count_items(collection, count):
     assert run(logic.CountItemsBlock, collection=collection) == [("count", count)]
 
 
 # --- condition ------------------------------------------------------------------------------
-@pytest.mark.parametrize("operator,true_pair,false_pair", [
-    ("==", (5, 5), (5, 6)),
-    ("!=", ("a", "b"), ("a", "a")),
-    (">", (10, 9), (9, 10)),
-    ("<", (1, 2), (2, 1)),
-    (">=", (3, 3), (2, 3)),
-    ("<=", (3, 3), (4, 3)),
-])
+@pytest.mark.parametrize(
+    "operator,true_pair,false_pair",
+    [
+        ("==", (5, 5), (5, 6)),
+        ("!=", ("a", "b"), ("a", "a")),
+        (">", (10, 9), (9, 10)),
+        ("<", (1, 2), (2, 1)),
+        (">=", (3, 3), (2, 3)),
+        ("<=", (3, 3), (4, 3)),
+    ],
+)
 def test_condition_each_operator(operator, true_pair, false_pair):
-    yes = run(logic.ConditionBlock, value1=true_pair[0], operator=operator, value2=true_pair[1],
-              yes_value="Y", no_value="N")
+    yes = run(
+        logic.ConditionBlock, value1=true_pair[0], operator=operator, value2=true_pair[1], yes_value="Y", no_value="N"
+    )
     assert yes == [("result", True), ("yes_output", "Y")]
-    no = run(logic.ConditionBlock, value1=false_pair[0], operator=operator, value2=false_pair[1],
-             yes_value="Y", no_value="N")
+    no = run(
+        logic.ConditionBlock, value1=false_pair[0], operator=operator, value2=false_pair[1], yes_value="Y", no_value="N"
+    )
     assert no == [("result", False), ("no_output", "N")]
 
 
@@ -270,10 +302,8 @@ def test_condition_numeric_strings_compare_as_numbers():
 
 
 def test_condition_default_outputs_are_the_read_values():
-    assert run(logic.ConditionBlock, value1="10", operator=">", value2=5) == [
-        ("result", True), ("yes_output", 10.0)]
-    assert run(logic.ConditionBlock, value1=1, operator=">", value2="2") == [
-        ("result", False), ("no_output", 2.0)]
+    assert run(logic.ConditionBlock, value1="10", operator=">", value2=5) == [("result", True), ("yes_output", 10.0)]
+    assert run(logic.ConditionBlock, value1=1, operator=">", value2="2") == [("result", False), ("no_output", 2.0)]
 
 
 def test_condition_incomparable_types_fail():
@@ -286,36 +316,43 @@ def test_condition_incomparable_types_fail():
 # --- if input matches -----------------------------------------------------------------------
 def test_if_input_matches_converts_value_to_input_type():
     assert run(logic.IfInputMatchesBlock, input=10, value="10", yes_value="y") == [
-        ("result", True), ("yes_output", "y")]
+        ("result", True),
+        ("yes_output", "y"),
+    ]
     assert run(logic.IfInputMatchesBlock, input=True, value="true", yes_value="y")[0] == ("result", True)
     assert run(logic.IfInputMatchesBlock, input=[1, 2], value="[1, 2]")[0] == ("result", True)
     assert run(logic.IfInputMatchesBlock, input="10", value=10)[0] == ("result", True)
-    assert run(logic.IfInputMatchesBlock, input="a", value="b", no_value="n") == [
-        ("result", False), ("no_output", "n")]
+    assert run(logic.IfInputMatchesBlock, input="a", value="b", no_value="n") == [("result", False), ("no_output", "n")]
     assert run(logic.IfInputMatchesBlock, input=None, value=None)[0] == ("result", True)
     assert run(logic.IfInputMatchesBlock, input=0, value=None)[0] == ("result", False)
 
 
 # --- step through items ---------------------------------------------------------------------
 def test_step_through_list():
-    assert run(logic.StepThroughItemsBlock, items=["a", "b"]) == [
-        ("item", "a"), ("key", 0), ("item", "b"), ("key", 1)]
+    assert run(logic.StepThroughItemsBlock, items=["a", "b"]) == [("item", "a"), ("key", 0), ("item", "b"), ("key", 1)]
 
 
 def test_step_through_dict_yields_values_with_keys():
     assert run(logic.StepThroughItemsBlock, items_object={"x": 1, "y": [2]}) == [
-        ("item", 1), ("key", "x"), ("item", [2]), ("key", "y")]
+        ("item", 1),
+        ("key", "x"),
+        ("item", [2]),
+        ("key", "y"),
+    ]
 
 
 def test_step_through_json_string():
     assert run(logic.StepThroughItemsBlock, items_str='[10, {"a": 1}]') == [
-        ("item", 10), ("key", 0), ("item", {"a": 1}), ("key", 1)]
+        ("item", 10),
+        ("key", 0),
+        ("item", {"a": 1}),
+        ("key", 1),
+    ]
     assert run(logic.StepThroughItemsBlock, items_str='{"k": "v"}') == [("item", "v"), ("key", "k")]
 
 
 def test_step_through_list_given_as_json_text_on_items_pin():
-    assert run(logic.StepThroughItemsBlock, items="[1, 2]") == [
-        ("item", 1), ("key", 0), ("item", 2), ("key", 1)]
+    assert run(logic.StepThroughItemsBlock, items="[1, 2]") == [("item", 1), ("key", 0), ("item", 2), ("key", 1)]
 
 
 def test_step_through_nothing_and_bad_input():

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from stratus.blocks.core import basic, io, time_blocks
 from stratus.blocks.core.basic import (
-    NoteBlock, PrintToConsoleBlock, StoreValueBlock, UniversalTypeConverterBlock,
+    NoteBlock,
+    PrintToConsoleBlock,
+    StoreValueBlock,
+    UniversalTypeConverterBlock,
 )
 from stratus.blocks.core.io import (
-    AgentDateInputBlock, AgentInputBlock, AgentLongTextInputBlock, AgentNumberInputBlock,
-    AgentOutputBlock, AgentShortTextInputBlock, AgentTimeInputBlock,
+    AgentDateInputBlock,
+    AgentInputBlock,
+    AgentLongTextInputBlock,
+    AgentNumberInputBlock,
+    AgentOutputBlock,
+    AgentShortTextInputBlock,
+    AgentTimeInputBlock,
 )
 from stratus.blocks.core.time_blocks import (
-    CountdownTimerBlock, GetCurrentDateAndTimeBlock, GetCurrentDateBlock, GetCurrentTimeBlock,
+    CountdownTimerBlock,
+    GetCurrentDateAndTimeBlock,
+    GetCurrentDateBlock,
+    GetCurrentTimeBlock,
 )
 from stratus.blocks.sdk import BlockCategory, BlockInputError, BlockSchemaOutput, BlockType
 from stratus.blocks.testing import run_block
@@ -55,6 +66,7 @@ def _expected_matches(expected, actual) -> bool:
 
 # --- identity and pins ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("cls,block_id", [*INPUT_BLOCKS.items(), *OTHER_IDS.items()])
 def test_ids(cls, block_id):
     assert cls.id == block_id
@@ -85,8 +97,15 @@ def test_output_block_pins_and_type():
 
 
 def test_standard_blocks_have_error_pin():
-    for cls in (StoreValueBlock, PrintToConsoleBlock, UniversalTypeConverterBlock,
-                GetCurrentTimeBlock, GetCurrentDateBlock, GetCurrentDateAndTimeBlock, CountdownTimerBlock):
+    for cls in (
+        StoreValueBlock,
+        PrintToConsoleBlock,
+        UniversalTypeConverterBlock,
+        GetCurrentTimeBlock,
+        GetCurrentDateBlock,
+        GetCurrentDateAndTimeBlock,
+        CountdownTimerBlock,
+    ):
         assert "error" in cls.Output.field_names(), cls.__name__
 
 
@@ -103,8 +122,7 @@ def test_time_block_pins():
     assert GetCurrentDateBlock.Output.field_names() == {"date", "error"}
     assert GetCurrentDateAndTimeBlock.Input.field_names() == {"trigger", "format_type"}
     assert GetCurrentDateAndTimeBlock.Output.field_names() == {"date_time", "error"}
-    assert CountdownTimerBlock.Input.field_names() == {
-        "input_message", "seconds", "minutes", "hours", "days", "repeat"}
+    assert CountdownTimerBlock.Input.field_names() == {"input_message", "seconds", "minutes", "hours", "days", "repeat"}
     assert CountdownTimerBlock.Input.required_fields() == set()
     assert CountdownTimerBlock.Output.field_names() == {"output_message", "error"}
 
@@ -123,12 +141,18 @@ def test_own_self_test_and_description(cls):
 
 def test_modules_expose_only_my_blocks():
     from stratus.blocks.sdk import Block
-    found = {obj for module in (io, basic, time_blocks) for obj in vars(module).values()
-             if isinstance(obj, type) and issubclass(obj, Block) and obj.__module__ == module.__name__}
+
+    found = {
+        obj
+        for module in (io, basic, time_blocks)
+        for obj in vars(module).values()
+        if isinstance(obj, type) and issubclass(obj, Block) and obj.__module__ == module.__name__
+    }
     assert found == set(_my_blocks())
 
 
 # --- AgentInput ---------------------------------------------------------------------------
+
 
 def test_agent_input_yields_nothing_without_value():
     assert run_block(AgentInputBlock(), {"name": "x"}) == []
@@ -168,9 +192,12 @@ def test_input_requires_name():
 
 # --- AgentOutput --------------------------------------------------------------------------
 
+
 def test_agent_output_without_format_yields_value_and_name():
     assert run_block(AgentOutputBlock(), {"name": "answer", "value": [1, 2]}) == [
-        ("output", [1, 2]), ("name", "answer")]
+        ("output", [1, 2]),
+        ("name", "answer"),
+    ]
 
 
 def test_agent_output_format_by_name_and_by_value():
@@ -213,6 +240,7 @@ def test_agent_output_sandbox_blocks_unsafe_access():
 
 # --- basic blocks -------------------------------------------------------------------------
 
+
 def test_store_value_prefers_data():
     block = StoreValueBlock()
     assert block.static_output is True
@@ -237,44 +265,47 @@ def test_note_block_runs():
     assert run_block(NoteBlock(), {"text": "remember"}) == [("output", "remember")]
 
 
-@pytest.mark.parametrize("value,type_name,expected", [
-    ("already", "string", "already"),
-    (42, "string", "42"),
-    (1.5, "string", "1.5"),
-    (True, "string", "true"),
-    (None, "string", "null"),
-    ([1, "a"], "string", '[1, "a"]'),
-    ({"a": 1}, "string", '{"a": 1}'),
-    ("3.5", "number", 3.5),
-    ("7", "number", 7.0),
-    (7, "number", 7.0),
-    (True, "number", 1.0),
-    ("abc", "number", 0.0),
-    ([1, 2, 3], "number", 3.0),
-    ({"a": 1}, "number", 1.0),
-    (None, "number", 0.0),
-    ("true", "boolean", True),
-    ("TRUE", "boolean", True),
-    ("1", "boolean", True),
-    ("false", "boolean", False),
-    ("0", "boolean", False),
-    ("banana", "boolean", False),
-    (0, "boolean", False),
-    (2, "boolean", True),
-    ([], "boolean", False),
-    ([1], "boolean", True),
-    ("[1, 2, 3]", "list", [1, 2, 3]),
-    ('[{"a": 1}]', "list", [{"a": 1}]),
-    ("plain", "list", ["plain"]),
-    (5, "list", [5]),
-    ({"a": 1}, "list", [("a", 1)]),
-    (None, "list", [None]),
-    ('{"a": {"b": [1]}}', "dictionary", {"a": {"b": [1]}}),
-    ("plain", "dictionary", {"value": "plain"}),
-    (["x", "y"], "dictionary", {0: "x", 1: "y"}),
-    (5, "dictionary", {"value": 5}),
-    (None, "dictionary", {"value": None}),
-])
+@pytest.mark.parametrize(
+    "value,type_name,expected",
+    [
+        ("already", "string", "already"),
+        (42, "string", "42"),
+        (1.5, "string", "1.5"),
+        (True, "string", "true"),
+        (None, "string", "null"),
+        ([1, "a"], "string", '[1, "a"]'),
+        ({"a": 1}, "string", '{"a": 1}'),
+        ("3.5", "number", 3.5),
+        ("7", "number", 7.0),
+        (7, "number", 7.0),
+        (True, "number", 1.0),
+        ("abc", "number", 0.0),
+        ([1, 2, 3], "number", 3.0),
+        ({"a": 1}, "number", 1.0),
+        (None, "number", 0.0),
+        ("true", "boolean", True),
+        ("TRUE", "boolean", True),
+        ("1", "boolean", True),
+        ("false", "boolean", False),
+        ("0", "boolean", False),
+        ("banana", "boolean", False),
+        (0, "boolean", False),
+        (2, "boolean", True),
+        ([], "boolean", False),
+        ([1], "boolean", True),
+        ("[1, 2, 3]", "list", [1, 2, 3]),
+        ('[{"a": 1}]', "list", [{"a": 1}]),
+        ("plain", "list", ["plain"]),
+        (5, "list", [5]),
+        ({"a": 1}, "list", [("a", 1)]),
+        (None, "list", [None]),
+        ('{"a": {"b": [1]}}', "dictionary", {"a": {"b": [1]}}),
+        ("plain", "dictionary", {"value": "plain"}),
+        (["x", "y"], "dictionary", {0: "x", 1: "y"}),
+        (5, "dictionary", {"value": 5}),
+        (None, "dictionary", {"value": None}),
+    ],
+)
 def test_universal_type_converter(value, type_name, expected):
     out = run_block(UniversalTypeConverterBlock(), {"value": value, "type": type_name})
     assert out == [("value", expected)]
@@ -301,8 +332,9 @@ def test_universal_type_converter_reports_unserialisable_value():
 
 # --- time blocks --------------------------------------------------------------------------
 
+
 def _now_utc():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def test_current_time_default_format_parses():
@@ -310,8 +342,9 @@ def test_current_time_default_format_parses():
     assert name == "time"
     parsed = datetime.strptime(value, "%H:%M:%S").time()
     now = _now_utc()
-    delta = abs((now.hour * 3600 + now.minute * 60 + now.second)
-                - (parsed.hour * 3600 + parsed.minute * 60 + parsed.second))
+    delta = abs(
+        (now.hour * 3600 + now.minute * 60 + now.second) - (parsed.hour * 3600 + parsed.minute * 60 + parsed.second)
+    )
     assert min(delta, 86400 - delta) <= 5
 
 
@@ -343,18 +376,23 @@ def test_current_time_rejects_unknown_timezone():
 
 def test_user_timezone_used_only_when_asked():
     fmt = {"discriminator": "iso8601", "timezone": "UTC", "use_user_timezone": True}
-    [(_, value)] = run_block(GetCurrentDateAndTimeBlock(), {"trigger": "go", "format_type": fmt},
-                             user_timezone="Asia/Tokyo")
+    [(_, value)] = run_block(
+        GetCurrentDateAndTimeBlock(), {"trigger": "go", "format_type": fmt}, user_timezone="Asia/Tokyo"
+    )
     assert value.endswith("+09:00")
-    [(_, value)] = run_block(GetCurrentDateAndTimeBlock(), {"trigger": "go", "format_type": fmt},
-                             execution_context={"user_timezone": "Asia/Kolkata"})
+    [(_, value)] = run_block(
+        GetCurrentDateAndTimeBlock(),
+        {"trigger": "go", "format_type": fmt},
+        execution_context={"user_timezone": "Asia/Kolkata"},
+    )
     assert value.endswith("+05:30")
     # No user timezone known: the configured one.
     [(_, value)] = run_block(GetCurrentDateAndTimeBlock(), {"trigger": "go", "format_type": fmt})
     assert value.endswith("+00:00")
     fmt["use_user_timezone"] = False
-    [(_, value)] = run_block(GetCurrentDateAndTimeBlock(), {"trigger": "go", "format_type": fmt},
-                             user_timezone="Asia/Tokyo")
+    [(_, value)] = run_block(
+        GetCurrentDateAndTimeBlock(), {"trigger": "go", "format_type": fmt}, user_timezone="Asia/Tokyo"
+    )
     assert value.endswith("+00:00")
 
 
@@ -366,9 +404,10 @@ def test_current_date_offset_and_formats():
     # AutoGPT subtracts the offset.
     [(_, value)] = run_block(GetCurrentDateBlock(), {"trigger": "go", "offset": "7"})
     assert abs(datetime.strptime(value, "%Y-%m-%d").date() - (today - timedelta(days=7))) <= timedelta(days=1)
-    [(_, value)] = run_block(GetCurrentDateBlock(), {"trigger": "go", "offset": -2,
-                                                     "format_type": {"discriminator": "strftime",
-                                                                     "format": "%m/%d/%Y"}})
+    [(_, value)] = run_block(
+        GetCurrentDateBlock(),
+        {"trigger": "go", "offset": -2, "format_type": {"discriminator": "strftime", "format": "%m/%d/%Y"}},
+    )
     assert abs(datetime.strptime(value, "%m/%d/%Y").date() - (today + timedelta(days=2))) <= timedelta(days=1)
     [(_, value)] = run_block(GetCurrentDateBlock(), {"trigger": "go", "format_type": {"discriminator": "iso8601"}})
     assert abs(date.fromisoformat(value) - today) <= timedelta(days=1) and len(value) == 10
@@ -383,7 +422,7 @@ def test_current_date_unreadable_offset_is_zero():
 def test_current_date_and_time_formats():
     [(name, value)] = run_block(GetCurrentDateAndTimeBlock(), {"trigger": "go"})
     assert name == "date_time"
-    parsed = datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
+    parsed = datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     assert abs(_now_utc() - parsed) < timedelta(seconds=10)
     fmt = {"discriminator": "iso8601", "timezone": "America/St_Johns", "include_microseconds": True}
     [(_, value)] = run_block(GetCurrentDateAndTimeBlock(), {"trigger": "go", "format_type": fmt})
@@ -401,8 +440,10 @@ def test_time_blocks_require_trigger():
 
 def test_countdown_repeat_and_default_message():
     assert run_block(CountdownTimerBlock(), {}) == [("output_message", "timer finished")]
-    assert run_block(CountdownTimerBlock(), {"input_message": {"k": 1}, "repeat": 3, "seconds": "0"}) == [
-        ("output_message", {"k": 1})] * 3
+    assert (
+        run_block(CountdownTimerBlock(), {"input_message": {"k": 1}, "repeat": 3, "seconds": "0"})
+        == [("output_message", {"k": 1})] * 3
+    )
     assert run_block(CountdownTimerBlock(), {"repeat": 0}) == []
 
 

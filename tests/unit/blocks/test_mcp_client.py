@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -104,8 +105,9 @@ def test_a_slow_tool_times_out_and_the_session_stays_usable(mcp_server: McpServe
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_connection_refused_names_the_url_without_credentials(transport: str) -> None:
     port = closed_port()
-    server = McpServerConfig(url=f"http://user:s3cret@127.0.0.1:{port}/mcp?token=t0ken", transportType=transport,
-                             timeout=5)
+    server = McpServerConfig(
+        url=f"http://user:s3cret@127.0.0.1:{port}/mcp?token=t0ken", transportType=transport, timeout=5
+    )
     with allowed_egress(f"http://127.0.0.1:{port}"), pytest.raises(McpError) as caught:
         asyncio.run(list_tools(server))
     message = str(caught.value)
@@ -128,8 +130,10 @@ def test_connect_timeout_against_a_silent_server(transport: str) -> None:
 
 def test_stdio_and_disabled_servers_are_refused(mcp_server: McpServerHandle) -> None:
     stdio = McpServerConfig(command="npx", args=["some-mcp-server"])
-    with pytest.raises(McpStdioRefused, match="stdio MCP servers cannot run in AWS Lambda: run the server over "
-                                              "streamable HTTP or SSE and give its url"):
+    with pytest.raises(
+        McpStdioRefused,
+        match="stdio MCP servers cannot run in AWS Lambda: run the server over streamable HTTP or SSE and give its url",
+    ):
         asyncio.run(list_tools(stdio))
     with pytest.raises(McpStdioRefused):
         McpToolbox([config(mcp_server, "sse"), stdio])

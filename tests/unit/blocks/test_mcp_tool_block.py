@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -48,8 +49,15 @@ def test_list_then_call(mcp_server: McpServerHandle, transport: str, url_attr: s
     listed = run({"server_url": url, "transport": transport})
     tools = {tool["name"]: tool["description"] for tool in listed["tools"]}
     assert tools["word_count"] == "Count the words (whitespace-separated) of a text."
-    called = run({"server_url": url, "transport": transport, "tool_name": "word_count",
-                  "tool_arguments": {"text": "three little words"}, "headers": {"X-Test": "1"}})
+    called = run(
+        {
+            "server_url": url,
+            "transport": transport,
+            "tool_name": "word_count",
+            "tool_arguments": {"text": "three little words"},
+            "headers": {"X-Test": "1"},
+        }
+    )
     assert called == {"result": "3"}
 
 
@@ -57,19 +65,23 @@ def test_errors_go_to_the_error_pin(mcp_server: McpServerHandle) -> None:
     url = mcp_server.streamable_http_url
     assert run({"server_url": "ignored", "transport": "stdio", "tool_name": "add"}) == {
         "error": "stdio MCP servers cannot run in AWS Lambda: run the server over streamable HTTP or SSE and "
-                 "give its url"}
+        "give its url"
+    }
     unknown = run({"server_url": url, "tool_name": "nope"})["error"]
     assert unknown.startswith(f"unknown tool 'nope' on the MCP server at {url}; its tools are: add, word_count")
     assert run({"server_url": url, "tool_name": "fail", "tool_arguments": {"message": "boom"}}) == {
-        "error": "Error executing tool fail: boom"}
+        "error": "Error executing tool fail: boom"
+    }
     timed_out = run({"server_url": url, "tool_name": "slow", "tool_arguments": {"seconds": 5}, "timeout": 0.5})
     assert timed_out == {"error": f"timed out after 0.5s calling tool 'slow' of the MCP server at {url}"}
 
 
 def test_bad_inputs_are_refused_before_running() -> None:
-    for inputs in ({"server_url": "http://127.0.0.1:1/mcp", "timeout": 901},
-                   {"server_url": "http://127.0.0.1:1/mcp", "transport": "websocket"},
-                   {"server_url": ""}):
+    for inputs in (
+        {"server_url": "http://127.0.0.1:1/mcp", "timeout": 901},
+        {"server_url": "http://127.0.0.1:1/mcp", "transport": "websocket"},
+        {"server_url": ""},
+    ):
         with pytest.raises(BlockInputError):
             run_block(BLOCK, inputs)
 
@@ -79,8 +91,14 @@ def test_server_starts_and_stops_repeatedly_without_leaks() -> None:
     for _ in range(3):
         handle = start_mcp_server()
         with allowed_egress(handle.base_url):
-            assert run({"server_url": handle.sse_url, "tool_name": "add", "transport": "sse",
-                        "tool_arguments": {"a": 1, "b": 1}}) == {"result": "2"}
+            assert run(
+                {
+                    "server_url": handle.sse_url,
+                    "tool_name": "add",
+                    "transport": "sse",
+                    "tool_arguments": {"a": 1, "b": 1},
+                }
+            ) == {"result": "2"}
         port = handle.port
         handle.stop()
         assert not handle.running
@@ -115,8 +133,14 @@ def test_server_stops_with_an_open_sse_stream() -> None:
 def test_a_lazy_server_starts_on_its_first_connection() -> None:
     handle = start_mcp_server(lazy=True)  # returns at once: the port listens, nothing is built yet
     with allowed_egress(handle.base_url):
-        assert run({"server_url": handle.streamable_http_url, "tool_name": "echo",
-                    "tool_arguments": {"text": "woken"}, "timeout": 30}) == {"result": "woken"}
+        assert run(
+            {
+                "server_url": handle.streamable_http_url,
+                "tool_name": "echo",
+                "tool_arguments": {"text": "woken"},
+                "timeout": 30,
+            }
+        ) == {"result": "woken"}
     handle.stop()
     idle = start_mcp_server(lazy=True)  # never used: stops at once
     idle.stop()

@@ -6,8 +6,9 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -33,14 +34,15 @@ from tests.conftest import allowed_egress
 def test_ids_and_pins_match_autogpt() -> None:
     expected = {
         "3060088f-6ed9-4928-9ba7-9c92823a7ccd": ("MatchTextPatternBlock", {"positive", "negative"}),
-        "3146e4fe-2cdd-4f29-bd12-0c9d5bb4deb0": ("ExtractTextInformationBlock",
-                                                 {"positive", "negative", "matched_results", "matched_count"}),
+        "3146e4fe-2cdd-4f29-bd12-0c9d5bb4deb0": (
+            "ExtractTextInformationBlock",
+            {"positive", "negative", "matched_results", "matched_count"},
+        ),
         "db7d8f02-2f44-4c55-ab7a-eae0941f0c30": ("FillTextTemplateBlock", {"output"}),
         "e30a4d42-7b7d-4e6a-b36e-1f9b8e3b7d85": ("CombineTextsBlock", {"output"}),
         "d5ea33c8-a575-477a-b42f-2fe3be5055ec": ("TextSplitBlock", {"texts"}),
         "7e7c87ab-3469-4bcc-9abe-67705091b713": ("TextReplaceBlock", {"output"}),
-        "6595ae1f-b924-42cb-9a41-551a0611c4b4": ("SendWebRequestBlock",
-                                                 {"response", "client_error", "server_error"}),
+        "6595ae1f-b924-42cb-9a41-551a0611c4b4": ("SendWebRequestBlock", {"response", "client_error", "server_error"}),
         "286380af-9529-4b55-8be0-1d7c854abdb5": ("XMLParserBlock", {"parsed_xml"}),
     }
     blocks = all_blocks()
@@ -67,40 +69,56 @@ def test_match_text_pattern_paths() -> None:
 def test_extract_text_information_paths() -> None:
     block = ExtractTextInformationBlock()
     assert run_block(block, {"text": "id=42; id=7", "pattern": r"id=(\d+)", "group": 1, "find_all": True}) == [
-        ("positive", "42"), ("positive", "7"), ("matched_results", ["42", "7"]), ("matched_count", 2)]
+        ("positive", "42"),
+        ("positive", "7"),
+        ("matched_results", ["42", "7"]),
+        ("matched_count", 2),
+    ]
     assert run_block(block, {"text": "nothing here", "pattern": r"\d+"}) == [
-        ("negative", "nothing here"), ("matched_results", []), ("matched_count", 0)]
+        ("negative", "nothing here"),
+        ("matched_results", []),
+        ("matched_count", 0),
+    ]
     # A bad pattern is "no match", as in AutoGPT.
     assert run_block(block, {"text": "abc", "pattern": "("}) == [
-        ("negative", "abc"), ("matched_results", []), ("matched_count", 0)]
+        ("negative", "abc"),
+        ("matched_results", []),
+        ("matched_count", 0),
+    ]
 
 
 def test_fill_text_template_renders_and_keeps_html_by_default() -> None:
     block = FillTextTemplateBlock()
-    assert run_block(block, {"values": {"n": 3.14159, "tag": "<b>"}, "format": "{{ n | format('%.2f') }} {{ tag }}"}) \
-        == [("output", "3.14 <b>")]
-    assert run_block(block, {"values": {"tag": "<b>"}, "format": "{{ tag }}", "escape_html": True}) \
-        == [("output", "&lt;b&gt;")]
+    assert run_block(
+        block, {"values": {"n": 3.14159, "tag": "<b>"}, "format": "{{ n | format('%.2f') }} {{ tag }}"}
+    ) == [("output", "3.14 <b>")]
+    assert run_block(block, {"values": {"tag": "<b>"}, "format": "{{ tag }}", "escape_html": True}) == [
+        ("output", "&lt;b&gt;")
+    ]
     assert run_block(block, {"values": {}, "format": "[{{ missing }}]"}) == [("output", "[]")]
 
 
 def test_fill_text_template_with_dynamic_value_pins() -> None:
-    merged = merge_execution_input({"values_#_name": "Ada", "values_#_lang": "Python",
-                                    "format": "{{ name }} writes {{ lang }}"})
+    merged = merge_execution_input(
+        {"values_#_name": "Ada", "values_#_lang": "Python", "format": "{{ name }} writes {{ lang }}"}
+    )
     assert merged["values"] == {"name": "Ada", "lang": "Python"}
     assert run_block(FillTextTemplateBlock(), merged) == [("output", "Ada writes Python")]
 
 
-@pytest.mark.parametrize("template", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ ().__class__.__base__.__subclasses__() }}",
-    "{{ x.__init__.__globals__ }}",
-    "{{ self.__init__.__globals__ }}",
-    "{{ 9 ** 99999 }}",
-    "{{ 'a' * 10000000 }}",
-    "{{ range(100000000) | list | length }}",
-    "{% for %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ().__class__.__base__.__subclasses__() }}",
+        "{{ x.__init__.__globals__ }}",
+        "{{ self.__init__.__globals__ }}",
+        "{{ 9 ** 99999 }}",
+        "{{ 'a' * 10000000 }}",
+        "{{ range(100000000) | list | length }}",
+        "{% for %}",
+    ],
+)
 def test_fill_text_template_sandbox_fails_safely(template: str) -> None:
     [(name, message)] = run_block(FillTextTemplateBlock(), {"values": {"x": 1}, "format": template})
     assert name == "error"
@@ -148,8 +166,13 @@ class _Handler(BaseHTTPRequestHandler):
         received = self.rfile.read(size).decode() if size else ""
         path = self.path
         if path == "/echo":
-            payload = {"method": self.command, "body": received, "host": self.headers.get("Host"),
-                       "content_type": self.headers.get("Content-Type"), "x": self.headers.get("X-Test")}
+            payload = {
+                "method": self.command,
+                "body": received,
+                "host": self.headers.get("Host"),
+                "content_type": self.headers.get("Content-Type"),
+                "x": self.headers.get("X-Test"),
+            }
             self._send(200, json.dumps(payload).encode(), "application/json")
         elif path == "/text":
             self._send(200, "héllo".encode(), "text/plain; charset=utf-8")
@@ -292,20 +315,23 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", forbidden)
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://169.254.169.254/", "link-local or cloud metadata"),
-    ("http://169.254.169.254/latest/meta-data/iam/security-credentials/", "link-local or cloud metadata"),
-    ("http://169.254.170.2/v2/credentials", "link-local or cloud metadata"),
-    ("http://[fd00:ec2::254]/latest/", "link-local or cloud metadata"),
-    ("http://[::ffff:169.254.169.254]/", "link-local or cloud metadata"),
-    ("http://[fe80::1]/", "link-local or cloud metadata"),
-    ("http://metadata.google.internal/computeMetadata/v1/", "cloud metadata endpoints"),
-    ("http://METADATA.google.internal./", "cloud metadata endpoints"),
-    ("file:///etc/passwd", "only http and https"),
-    ("ftp://example.com/x", "only http and https"),
-    ("gopher://127.0.0.1:6379/_INFO", "only http and https"),
-    ("example.com/no-scheme", "only http and https"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://169.254.169.254/", "link-local or cloud metadata"),
+        ("http://169.254.169.254/latest/meta-data/iam/security-credentials/", "link-local or cloud metadata"),
+        ("http://169.254.170.2/v2/credentials", "link-local or cloud metadata"),
+        ("http://[fd00:ec2::254]/latest/", "link-local or cloud metadata"),
+        ("http://[::ffff:169.254.169.254]/", "link-local or cloud metadata"),
+        ("http://[fe80::1]/", "link-local or cloud metadata"),
+        ("http://metadata.google.internal/computeMetadata/v1/", "cloud metadata endpoints"),
+        ("http://METADATA.google.internal./", "cloud metadata endpoints"),
+        ("file:///etc/passwd", "only http and https"),
+        ("ftp://example.com/x", "only http and https"),
+        ("gopher://127.0.0.1:6379/_INFO", "only http and https"),
+        ("example.com/no-scheme", "only http and https"),
+    ],
+)
 def test_refused_without_network(url: str, reason: str, no_network: None) -> None:
     [(name, message)] = _request(url=url, method="GET")
     assert name == "error" and reason in message
@@ -314,8 +340,10 @@ def test_refused_without_network(url: str, reason: str, no_network: None) -> Non
 def test_host_name_resolving_to_metadata_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_getaddrinfo(host: str, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
         assert host == "rebind.example"
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
-                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port))]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("169.254.169.254", port)),
+        ]
 
     def forbidden(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("connected")
@@ -376,12 +404,16 @@ def test_xml_shapes_like_gravitasml() -> None:
     assert _xml("<tag1><tag2>content</tag2></tag1>") == [("parsed_xml", {"tag1": {"tag2": "content"}})]
     assert _xml("<tag><a>value</a><b>value</b></tag>") == [("parsed_xml", {"tag": {"a": "value", "b": "value"}})]
     assert _xml("<tag><a>1</a><a>2</a></tag>") == [("parsed_xml", {"tag": [{"a": "1"}, {"a": "2"}]})]
-    assert _xml("<Root>\n  <Item>  spaced text  </Item>\n</Root>") == [("parsed_xml", {"root": {"item": "spaced text"}})]
+    assert _xml("<Root>\n  <Item>  spaced text  </Item>\n</Root>") == [
+        ("parsed_xml", {"root": {"item": "spaced text"}})
+    ]
     assert _xml('<r xmlns:x="urn:x"><x:a k="v">1 &amp; 2</x:a><empty/></r>') == [
-        ("parsed_xml", {"r": {"a": "1 & 2", "empty": ""}})]
+        ("parsed_xml", {"r": {"a": "1 & 2", "empty": ""}})
+    ]
     nested = "<tag><a><t>pass</t><t>fail</t></a><b>value</b><c><t><n>1</n></t></c></tag>"
-    assert _xml(nested) == [("parsed_xml", {"tag": {"a": [{"t": "pass"}, {"t": "fail"}], "b": "value",
-                                                    "c": {"t": {"n": "1"}}}})]
+    assert _xml(nested) == [
+        ("parsed_xml", {"tag": {"a": [{"t": "pass"}, {"t": "fail"}], "b": "value", "c": {"t": {"n": "1"}}}})
+    ]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "<a><b></a>", "<a>1</a><b>2</b>", "not xml", "<a>"])
@@ -391,12 +423,13 @@ def test_xml_syntax_errors(text: str) -> None:
 
 
 def test_xml_bombs_and_external_entities_fail_safely() -> None:
-    billion_laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                      '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-                      '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
-                      '<lolz>&lol3;</lolz>')
-    external = ('<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-                '<foo>&xxe;</foo>')
+    billion_laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        "<lolz>&lol3;</lolz>"
+    )
+    external = '<?xml version="1.0"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><foo>&xxe;</foo>'
     external_dtd = '<?xml version="1.0"?><!DOCTYPE foo SYSTEM "http://169.254.169.254/x.dtd"><foo/>'
     for text in (billion_laughs, external, external_dtd):
         [(name, message)] = _xml(text)

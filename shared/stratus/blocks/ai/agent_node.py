@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import Field
 
@@ -40,24 +41,40 @@ class AgentResult:
 
 
 def _handoff_tool(target: str) -> dict[str, Any]:
-    return {"type": "function", "function": {
-        "name": handoff_tool_name(target),
-        "description": f"Hand the task over to the agent node {target!r}; it continues from here.",
-        "parameters": {"type": "object", "properties": {}}}}
+    return {
+        "type": "function",
+        "function": {
+            "name": handoff_tool_name(target),
+            "description": f"Hand the task over to the agent node {target!r}; it continues from here.",
+            "parameters": {"type": "object", "properties": {}},
+        },
+    }
 
 
 def _assistant_message(message: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {"role": "assistant", "content": message.content or ""}
     if message.tool_calls:
-        entry["tool_calls"] = [{"id": call.id, "type": "function",
-                                "function": {"name": call.function.name, "arguments": call.function.arguments}}
-                               for call in message.tool_calls]
+        entry["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.function.name, "arguments": call.function.arguments},
+            }
+            for call in message.tool_calls
+        ]
     return entry
 
 
-async def run_agent(model: ModelConfig, toolbox: Any, system_prompt: str, user_prompt: str,
-                    handoff_targets: list[str], max_iterations: int, output_enabled: bool = True,
-                    record_usage: Callable[[int, int], Any] | None = None) -> AgentResult:
+async def run_agent(
+    model: ModelConfig,
+    toolbox: Any,
+    system_prompt: str,
+    user_prompt: str,
+    handoff_targets: list[str],
+    max_iterations: int,
+    output_enabled: bool = True,
+    record_usage: Callable[[int, int], Any] | None = None,
+) -> AgentResult:
     """The tool loop. `toolbox`: an entered stratus.mcp.client.McpToolbox, or None."""
     from stratus.blocks.ai.model_client import openai_client
 
@@ -67,14 +84,18 @@ async def run_agent(model: ModelConfig, toolbox: Any, system_prompt: str, user_p
     messages.append({"role": "user", "content": user_prompt})
     result = AgentResult(output="", handoff=None)
     last_text = ""
-    client = openai_client(base_url=model.base_url, api_key=model.api_key or "none",
-                           max_retries=MODEL_RETRIES, timeout=model.timeout or DEFAULT_TIMEOUT_SECONDS)
+    client = openai_client(
+        base_url=model.base_url,
+        api_key=model.api_key or "none",
+        max_retries=MODEL_RETRIES,
+        timeout=model.timeout or DEFAULT_TIMEOUT_SECONDS,
+    )
     async with client:
         for _ in range(max_iterations):
             try:
                 completion = await client.chat.completions.create(
-                    model=model.model, messages=messages, **({"tools": tools} if tools else {}),
-                    **model.parameters())
+                    model=model.model, messages=messages, **({"tools": tools} if tools else {}), **model.parameters()
+                )
             except Exception as exc:
                 refused = refusal(exc)
                 if refused is not None:
@@ -107,8 +128,9 @@ async def run_agent(model: ModelConfig, toolbox: Any, system_prompt: str, user_p
     return result
 
 
-async def _call_tool(toolbox: Any, handoffs: dict[str, str], chosen: str | None,
-                     call: Any) -> tuple[str, dict[str, Any] | None]:
+async def _call_tool(
+    toolbox: Any, handoffs: dict[str, str], chosen: str | None, call: Any
+) -> tuple[str, dict[str, Any] | None]:
     """(the tool message content, the tool_results entry or None for a transfer)."""
     name = call.function.name
     if name in handoffs:
@@ -154,8 +176,10 @@ def resolve_mcp_servers(user_id: str, names: list[str]) -> dict[str, McpServerCo
 
 class MagAgentNodeBlock(Block):
     id = MAG_AGENT_BLOCK_ID
-    description = ("An agent node of an MCP agent graph (MAG): calls its model with the node's prompts, the "
-                   "tools of its MCP servers and its handoff tools until the model stops calling tools.")
+    description = (
+        "An agent node of an MCP agent graph (MAG): calls its model with the node's prompts, the "
+        "tools of its MCP servers and its handoff tools until the model stops calling tools."
+    )
     categories = {BlockCategory.AGENT}
     group = "ai"
     runs_inline = False
@@ -167,8 +191,9 @@ class MagAgentNodeBlock(Block):
         system_prompt: str = Field(default="", description="The system prompt, placeholders rendered.")
         user_prompt: str = Field(default="", description="The user prompt, placeholders rendered.")
         mcp_servers: list[str] = Field(default_factory=list, description="Names of the user's MCP servers.")
-        handoff_targets: list[str] = Field(default_factory=list,
-                                           description="Nodes offered as transfer_to_<node> tools.")
+        handoff_targets: list[str] = Field(
+            default_factory=list, description="Nodes offered as transfer_to_<node> tools."
+        )
         max_iterations: int = Field(default=50, ge=1, le=200, description="The most model replies.")
         output_enabled: bool = Field(default=True, description="Output the last reply (else the tool results).")
 
@@ -192,9 +217,16 @@ class MagAgentNodeBlock(Block):
                 from stratus.mcp.client import McpToolbox
 
                 toolbox = await stack.enter_async_context(McpToolbox(servers))
-            result = await run_agent(model, toolbox, input_data.system_prompt, input_data.user_prompt,
-                                     input_data.handoff_targets, input_data.max_iterations,
-                                     input_data.output_enabled, kwargs.get("record_usage"))
+            result = await run_agent(
+                model,
+                toolbox,
+                input_data.system_prompt,
+                input_data.user_prompt,
+                input_data.handoff_targets,
+                input_data.max_iterations,
+                input_data.output_enabled,
+                kwargs.get("record_usage"),
+            )
         yield "output", result.output
         if result.handoff:
             yield "handoff", result.handoff

@@ -29,13 +29,13 @@ import ast
 import json
 import os
 import re
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import Field
 
 from stratus.blocks.core.text import render_template
-from stratus.net.egress import refusal
 from stratus.blocks.sdk import (
     Block,
     BlockCategory,
@@ -45,6 +45,7 @@ from stratus.blocks.sdk import (
     BlockSchema,
     BlockSchemaOutput,
 )
+from stratus.net.egress import refusal
 
 DEFAULT_LLM_MODEL = "gpt-4o"
 DEFAULT_TIMEOUT_SECONDS = 120.0
@@ -69,10 +70,17 @@ MODEL_TOKEN_COSTS: dict[str, int] = {
 # Each model's most output tokens per call: the max_tokens of a call that sets none (as AutoGPT
 # uses the model's max_output_tokens), and so the bound a reservation counts on.
 MODEL_MAX_OUTPUT_TOKENS: dict[str, int] = {
-    "gpt-4o-mini": 16_384, "gpt-4o": 16_384, "gpt-4-turbo": 4_096,
-    "gpt-4.1-mini-2025-04-14": 32_768, "gpt-4.1-2025-04-14": 32_768,
-    "gpt-5-nano-2025-08-07": 128_000, "gpt-5-mini-2025-08-07": 128_000, "gpt-5-2025-08-07": 128_000,
-    "o3-mini": 100_000, "o3-2025-04-16": 100_000, "o1": 100_000,
+    "gpt-4o-mini": 16_384,
+    "gpt-4o": 16_384,
+    "gpt-4-turbo": 4_096,
+    "gpt-4.1-mini-2025-04-14": 32_768,
+    "gpt-4.1-2025-04-14": 32_768,
+    "gpt-5-nano-2025-08-07": 128_000,
+    "gpt-5-mini-2025-08-07": 128_000,
+    "gpt-5-2025-08-07": 128_000,
+    "o3-mini": 100_000,
+    "o3-2025-04-16": 100_000,
+    "o1": 100_000,
 }
 DEFAULT_MAX_OUTPUT_TOKENS = 4_096
 SUMMARY_MAX_TOKENS = 2_048  # per summary call: keeps a summarizer's reservation proportionate
@@ -83,8 +91,11 @@ _COMPLAINT_BYTES = 512  # a retry's complaint message, without the problem's key
 _COMPLETION_TOKENS_MODELS = ("o1", "o3", "o4", "gpt-5")
 PLATFORM_KEY_FILTER: dict[str, Any] = {"id": None}  # effective credentials without an id
 LLM_COSTS: list[BlockCost] = [
-    BlockCost(cost_amount=amount, cost_filter={"model": model, "credentials": PLATFORM_KEY_FILTER},
-              cost_type=BlockCostType.TOKEN)
+    BlockCost(
+        cost_amount=amount,
+        cost_filter={"model": model, "credentials": PLATFORM_KEY_FILTER},
+        cost_type=BlockCostType.TOKEN,
+    )
     for model, amount in MODEL_TOKEN_COSTS.items()
 ]
 
@@ -102,7 +113,9 @@ class LLMError(RuntimeError):
 
 
 def max_output_tokens(model: str, max_tokens: int | None) -> int:
-    return max_tokens if max_tokens and max_tokens > 0 else MODEL_MAX_OUTPUT_TOKENS.get(model, DEFAULT_MAX_OUTPUT_TOKENS)
+    return (
+        max_tokens if max_tokens and max_tokens > 0 else MODEL_MAX_OUTPUT_TOKENS.get(model, DEFAULT_MAX_OUTPUT_TOKENS)
+    )
 
 
 def prompt_token_bound(texts: list[Any]) -> int:
@@ -125,38 +138,57 @@ def calls_token_limit(prompt: int, output: int, attempts: int, resends_replies: 
 
 # --- schema helpers --------------------------------------------------------------------
 def _model_field(description: str, advanced: bool = False) -> Any:
-    return Field(default=DEFAULT_LLM_MODEL, title="LLM Model", description=description,
-                 json_schema_extra={"advanced": advanced, "llm_model": True})
+    return Field(
+        default=DEFAULT_LLM_MODEL,
+        title="LLM Model",
+        description=description,
+        json_schema_extra={"advanced": advanced, "llm_model": True},
+    )
 
 
 def _credentials_field() -> Any:
     return Field(
         default_factory=dict,
         description="API key for the LLM provider: {id, provider, type, title} of a stored credential.",
-        json_schema_extra={"credentials_provider": ["openai"], "credentials_types": ["api_key"],
-                           "discriminator": "model"},
+        json_schema_extra={
+            "credentials_provider": ["openai"],
+            "credentials_types": ["api_key"],
+            "discriminator": "model",
+        },
     )
 
 
 def _max_tokens_field() -> Any:
-    return Field(default=None, description="The maximum number of tokens to generate in the chat completion.",
-                 json_schema_extra={"advanced": True})
+    return Field(
+        default=None,
+        description="The maximum number of tokens to generate in the chat completion.",
+        json_schema_extra={"advanced": True},
+    )
 
 
 def _ollama_host_field() -> Any:
-    return Field(default="localhost:11434", description="Ollama host for local models (ignored: use a model config).",
-                 json_schema_extra={"advanced": True})
+    return Field(
+        default="localhost:11434",
+        description="Ollama host for local models (ignored: use a model config).",
+        json_schema_extra={"advanced": True},
+    )
 
 
 def _prompt_values_field() -> Any:
-    return Field(default_factory=dict, json_schema_extra={"advanced": False},
-                 description="Values used to fill in the prompt. The values can be used in the prompt by "
-                             "putting them in a double curly braces, e.g. {{variable_name}}.")
+    return Field(
+        default_factory=dict,
+        json_schema_extra={"advanced": False},
+        description="Values used to fill in the prompt. The values can be used in the prompt by "
+        "putting them in a double curly braces, e.g. {{variable_name}}.",
+    )
 
 
 def _retry_field() -> Any:
-    return Field(default=3, title="Retry Count",
-                 description="Number of times to retry the LLM call if the response does not match the expected format.")
+    return Field(
+        default=3,
+        title="Retry Count",
+        description="Number of times to retry the LLM call if the response does not match the expected format.",
+    )
 
 
 # --- the model call --------------------------------------------------------------------
@@ -179,15 +211,21 @@ class _LLM:
     def client(self) -> Any:
         if self._client is None:
             if not self.api_key:
-                raise LLMError("No API key for the LLM provider: set the block's credentials "
-                               "(or OPENAI_API_KEY for local runs).")
+                raise LLMError(
+                    "No API key for the LLM provider: set the block's credentials (or OPENAI_API_KEY for local runs)."
+                )
             from stratus.blocks.ai.model_client import openai_client
 
-            self._client = openai_client(api_key=self.api_key, base_url=self.base_url, max_retries=0,
-                                         timeout=self.timeout, default_headers=self.headers or None)
+            self._client = openai_client(
+                api_key=self.api_key,
+                base_url=self.base_url,
+                max_retries=0,
+                timeout=self.timeout,
+                default_headers=self.headers or None,
+            )
         return self._client
 
-    async def __aenter__(self) -> "_LLM":
+    async def __aenter__(self) -> _LLM:
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
@@ -198,8 +236,9 @@ class _LLM:
             await self._client.close()
             self._client = None
 
-    async def complete(self, model: str, messages: list[dict[str, Any]], max_tokens: int | None,
-                       json_mode: bool = False) -> str:
+    async def complete(
+        self, model: str, messages: list[dict[str, Any]], max_tokens: int | None, json_mode: bool = False
+    ) -> str:
         params: dict[str, Any] = {"model": model, "messages": messages}
         prompt_bound = 0
         if self.token_limit is not None:
@@ -209,7 +248,9 @@ class _LLM:
                 raise LLMError(f"The run's prepaid token limit ({self.token_limit}) is used up.")
             max_tokens = min(max_output_tokens(model, max_tokens), room)
         if max_tokens:
-            params["max_completion_tokens" if model.startswith(_COMPLETION_TOKENS_MODELS) else "max_tokens"] = max_tokens
+            params["max_completion_tokens" if model.startswith(_COMPLETION_TOKENS_MODELS) else "max_tokens"] = (
+                max_tokens
+            )
         if json_mode:
             params["response_format"] = {"type": "json_object"}
         self.calls += 1
@@ -224,8 +265,11 @@ class _LLM:
         if usage is not None and self.record_usage is not None:
             self.record_usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
         # Unreported usage counts as the call's whole bound, so the limit still holds.
-        self.tokens_used += (int(usage.prompt_tokens or 0) + int(usage.completion_tokens or 0)) if usage is not None \
+        self.tokens_used += (
+            (int(usage.prompt_tokens or 0) + int(usage.completion_tokens or 0))
+            if usage is not None
             else prompt_bound + (max_tokens or 0)
+        )
         if not completion.choices:
             raise ValueError("The model returned no choices")
         return completion.choices[0].message.content or ""
@@ -257,7 +301,7 @@ def parse_json_reply(text: str) -> Any:
     for opener, closer in (("{", "}"), ("[", "]")):
         start, end = stripped.find(opener), stripped.rfind(closer)
         if 0 <= start < end:
-            candidates.append(stripped[start:end + 1])
+            candidates.append(stripped[start : end + 1])
     for candidate in candidates:
         try:
             return json.loads(candidate)
@@ -269,14 +313,19 @@ def parse_json_reply(text: str) -> Any:
 def _format_instructions(expected_format: dict[str, str], list_result: bool, force_json: bool) -> str:
     spec = json.dumps(expected_format, indent=2)
     if list_result:
-        shape = ('a JSON object {"results": [...]} whose "results" is a JSON array of objects'
-                 if force_json else "a JSON array of objects")
+        shape = (
+            'a JSON object {"results": [...]} whose "results" is a JSON array of objects'
+            if force_json
+            else "a JSON array of objects"
+        )
         head = f"Reply with {shape}, each object with exactly these keys (the values describe each key):"
     else:
         head = "Reply with a JSON object with exactly these keys (the values describe each key):"
-    return (f"{head}\n{spec}\n"
-            "Use an empty string for a value you cannot provide. Add no other keys. "
-            "Reply with the JSON only, no prose and no code fences.")
+    return (
+        f"{head}\n{spec}\n"
+        "Use an empty string for a value you cannot provide. Add no other keys. "
+        "Reply with the JSON only, no prose and no code fences."
+    )
 
 
 def _check_keys(expected: dict[str, str]) -> Callable[[Any], str | None]:
@@ -317,8 +366,7 @@ async def generate(
     last_error = "the model was not called (retry < 1)"
     for attempt in range(max(1, retry)):
         try:
-            reply = await llm.complete(model, messages, max_tokens,
-                                       json_mode=structured and force_json_output)
+            reply = await llm.complete(model, messages, max_tokens, json_mode=structured and force_json_output)
         except LLMError:
             raise
         except Exception as exc:  # openai errors, empty replies
@@ -337,9 +385,15 @@ async def generate(
             return value
         last_error = f"Invalid response after {attempt + 1} attempt(s): {problem}"
         messages.append({"role": "assistant", "content": reply})
-        messages.append({"role": "user", "content": (
-            f"{RETRY_COMPLAINT_PREFIX} did not match the expected format: {problem}. "
-            "Reply again with only the JSON in the expected format.")})
+        messages.append(
+            {
+                "role": "user",
+                "content": (
+                    f"{RETRY_COMPLAINT_PREFIX} did not match the expected format: {problem}. "
+                    "Reply again with only the JSON in the expected format."
+                ),
+            }
+        )
     raise LLMError(last_error)
 
 
@@ -351,7 +405,7 @@ def _parse_structured(reply: str) -> Any:
         start, end = reply.find("["), reply.rfind("]")
         if 0 <= start < end:
             try:
-                return ast.literal_eval(reply[start:end + 1])
+                return ast.literal_eval(reply[start : end + 1])
             except (ValueError, SyntaxError, MemoryError, RecursionError):
                 pass
         raise
@@ -374,8 +428,13 @@ class _LLMBlock(Block):
             texts, max_tokens, attempts, complaint = self._call_shape(inputs)
         except ValueError:  # invalid input or template: the run fails before any call
             return 0
-        return calls_token_limit(prompt_token_bound(texts), max_output_tokens(inputs.model, max_tokens), attempts,
-                                 complaint is not None, complaint or 0)
+        return calls_token_limit(
+            prompt_token_bound(texts),
+            max_output_tokens(inputs.model, max_tokens),
+            attempts,
+            complaint is not None,
+            complaint or 0,
+        )
 
     def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
         """(first call's message contents, max_tokens, attempts, complaint bytes or None when a
@@ -386,34 +445,51 @@ class _LLMBlock(Block):
 # --- blocks ------------------------------------------------------------------------------
 class AIStructuredResponseGeneratorBlock(_LLMBlock):
     id = "ed55ac19-356e-4243-a6cb-bc599e9b716f"
-    description = ("A block that generates structured JSON responses using a Large Language Model (LLM), "
-                   "with schema validation and format enforcement.")
+    description = (
+        "A block that generates structured JSON responses using a Large Language Model (LLM), "
+        "with schema validation and format enforcement."
+    )
 
     class Input(BlockSchema):
         prompt: str = Field(description="The prompt to send to the language model.")
         expected_format: dict[str, str] = Field(
             description="Expected format of the response: the keys are the expected fields of the response, "
-                        "the values describe each field.")
-        list_result: bool = Field(default=False, title="List Result",
-                                  description="Whether the response should be a list of objects in the expected format.")
+            "the values describe each field."
+        )
+        list_result: bool = Field(
+            default=False,
+            title="List Result",
+            description="Whether the response should be a list of objects in the expected format.",
+        )
         model: str = _model_field("The language model to use for answering the prompt.")
-        force_json_output: bool = Field(default=False, title="Restrict LLM to pure JSON output",
-                                        description="Ask the endpoint for JSON-only output (response_format json_object).")
+        force_json_output: bool = Field(
+            default=False,
+            title="Restrict LLM to pure JSON output",
+            description="Ask the endpoint for JSON-only output (response_format json_object).",
+        )
         credentials: dict[str, Any] = _credentials_field()
-        sys_prompt: str = Field(default="", title="System Prompt",
-                                description="The system prompt to provide additional context to the model.")
+        sys_prompt: str = Field(
+            default="",
+            title="System Prompt",
+            description="The system prompt to provide additional context to the model.",
+        )
         conversation_history: list[dict] | None = Field(
-            default_factory=list, description="The conversation history to provide context for the prompt.")
+            default_factory=list, description="The conversation history to provide context for the prompt."
+        )
         retry: int = _retry_field()
         prompt_values: dict[str, Any] = _prompt_values_field()
         max_tokens: int | None = _max_tokens_field()
-        compress_prompt_to_fit: bool = Field(default=True, json_schema_extra={"advanced": True},
-                                             description="Accepted for compatibility; prompts are not compressed.")
+        compress_prompt_to_fit: bool = Field(
+            default=True,
+            json_schema_extra={"advanced": True},
+            description="Accepted for compatibility; prompts are not compressed.",
+        )
         ollama_host: str = _ollama_host_field()
 
     class Output(BlockSchemaOutput):
         response: dict[str, Any] | list[dict[str, Any]] = Field(
-            description="The response object generated by the language model.")
+            description="The response object generated by the language model."
+        )
         prompt: list = Field(description="The prompt sent to the language model.")
 
     input_schema, output_schema = Input, Output
@@ -437,9 +513,16 @@ class AIStructuredResponseGeneratorBlock(_LLMBlock):
         async with _LLM(kwargs) as llm:
             try:
                 value = await _generate_with_prompt(
-                    llm, messages, user_message, model=input_data.model, retry=input_data.retry,
-                    max_tokens=input_data.max_tokens, expected_format=expected, list_result=input_data.list_result,
-                    force_json_output=input_data.force_json_output)
+                    llm,
+                    messages,
+                    user_message,
+                    model=input_data.model,
+                    retry=input_data.retry,
+                    max_tokens=input_data.max_tokens,
+                    expected_format=expected,
+                    list_result=input_data.list_result,
+                    force_json_output=input_data.force_json_output,
+                )
             except LLMError as exc:
                 yield "error", str(exc)
                 return
@@ -456,8 +539,9 @@ class AIStructuredResponseGeneratorBlock(_LLMBlock):
         return texts, inputs.max_tokens, inputs.retry, complaint
 
 
-async def _generate_with_prompt(llm: _LLM, messages: list[dict[str, Any]], user_message: dict[str, Any] | None,
-                                **options: Any) -> Any:
+async def _generate_with_prompt(
+    llm: _LLM, messages: list[dict[str, Any]], user_message: dict[str, Any] | None, **options: Any
+) -> Any:
     """`generate`, with the format instructions placed before the final user message."""
     expected = options.pop("expected_format", None)
     list_result = options.pop("list_result", False)
@@ -485,16 +569,22 @@ async def _generate_with_prompt(llm: _LLM, messages: list[dict[str, Any]], user_
 
 class AITextGeneratorBlock(_LLMBlock):
     id = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
-    description = ("A block that produces text responses using a Large Language Model (LLM) based on "
-                   "customizable prompts and system instructions.")
+    description = (
+        "A block that produces text responses using a Large Language Model (LLM) based on "
+        "customizable prompts and system instructions."
+    )
 
     class Input(BlockSchema):
-        prompt: str = Field(description="The prompt to send to the language model. Use {{key}} to fill in values "
-                                        "from Prompt Values.")
+        prompt: str = Field(
+            description="The prompt to send to the language model. Use {{key}} to fill in values from Prompt Values."
+        )
         model: str = _model_field("The language model to use for answering the prompt.")
         credentials: dict[str, Any] = _credentials_field()
-        sys_prompt: str = Field(default="", title="System Prompt",
-                                description="The system prompt to provide additional context to the model.")
+        sys_prompt: str = Field(
+            default="",
+            title="System Prompt",
+            description="The system prompt to provide additional context to the model.",
+        )
         retry: int = _retry_field()
         prompt_values: dict[str, Any] = _prompt_values_field()
         ollama_host: str = _ollama_host_field()
@@ -525,8 +615,13 @@ class AITextGeneratorBlock(_LLMBlock):
             return
         async with _LLM(kwargs) as llm:
             try:
-                text = await generate(llm, model=input_data.model, messages=messages, retry=input_data.retry,
-                                      max_tokens=input_data.max_tokens)
+                text = await generate(
+                    llm,
+                    model=input_data.model,
+                    messages=messages,
+                    retry=input_data.retry,
+                    max_tokens=input_data.max_tokens,
+                )
             except LLMError as exc:
                 yield "error", str(exc)
                 return
@@ -547,22 +642,34 @@ class SummaryStyle(str, Enum):
 
 class AITextSummarizerBlock(_LLMBlock):
     id = "a0a69be1-4528-491c-a85a-a4ab6873e3f0"
-    description = ("A block that summarizes long texts using a Large Language Model (LLM), with configurable "
-                   "focus topics and summary styles.")
+    description = (
+        "A block that summarizes long texts using a Large Language Model (LLM), with configurable "
+        "focus topics and summary styles."
+    )
     categories = {BlockCategory.AI, BlockCategory.TEXT}
 
     class Input(BlockSchema):
         text: str = Field(description="The text to summarize.")
         model: str = _model_field("The language model to use for summarizing the text.")
-        focus: str = Field(default="general information", title="Focus",
-                           description="The topic to focus on in the summary")
-        style: SummaryStyle = Field(default=SummaryStyle.CONCISE, title="Summary Style",
-                                    description="The style of the summary to generate.")
+        focus: str = Field(
+            default="general information", title="Focus", description="The topic to focus on in the summary"
+        )
+        style: SummaryStyle = Field(
+            default=SummaryStyle.CONCISE, title="Summary Style", description="The style of the summary to generate."
+        )
         credentials: dict[str, Any] = _credentials_field()
-        max_tokens: int = Field(default=4096, ge=1, title="Max Tokens",
-                                description="The maximum number of tokens (words) per chunk of text.")
-        chunk_overlap: int = Field(default=100, ge=0, title="Chunk Overlap",
-                                   description="The number of overlapping tokens between chunks to maintain context.")
+        max_tokens: int = Field(
+            default=4096,
+            ge=1,
+            title="Max Tokens",
+            description="The maximum number of tokens (words) per chunk of text.",
+        )
+        chunk_overlap: int = Field(
+            default=100,
+            ge=0,
+            title="Chunk Overlap",
+            description="The number of overlapping tokens between chunks to maintain context.",
+        )
         ollama_host: str = _ollama_host_field()
 
     class Output(BlockSchemaOutput):
@@ -581,7 +688,7 @@ class AITextSummarizerBlock(_LLMBlock):
         step = max(1, size - min(overlap, size - 1))
         chunks = []
         for start in range(0, len(words), step):
-            chunks.append(" ".join(words[start:start + size]))
+            chunks.append(" ".join(words[start : start + size]))
             if start + size >= len(words) or len(chunks) >= _MAX_SUMMARY_CHUNKS:
                 break
         return chunks
@@ -595,8 +702,14 @@ class AITextSummarizerBlock(_LLMBlock):
             nonlocal last_prompt
             messages: list[dict[str, Any]] = []
             value = await _generate_with_prompt(
-                llm, messages, {"role": "user", "content": prompt}, model=input_data.model, retry=3,
-                max_tokens=SUMMARY_MAX_TOKENS, expected_format={key: description})
+                llm,
+                messages,
+                {"role": "user", "content": prompt},
+                model=input_data.model,
+                retry=3,
+                max_tokens=SUMMARY_MAX_TOKENS,
+                expected_format={key: description},
+            )
             last_prompt = messages
             if not isinstance(value[key], str):
                 raise LLMError(f"Expected a string {key}, got {type(value[key]).__name__}")
@@ -608,17 +721,23 @@ class AITextSummarizerBlock(_LLMBlock):
                 for _depth in range(_MAX_SUMMARY_DEPTH):
                     summaries = []
                     for chunk in self.split_text(text, input_data.max_tokens, input_data.chunk_overlap):
-                        summaries.append(await ask(
-                            f"Summarize the following text in a {style} form. Focus the summary on `{focus}` if "
-                            f"present, otherwise give a general summary:\n\n```{chunk}```",
-                            "summary", "The summary of the given text."))
+                        summaries.append(
+                            await ask(
+                                f"Summarize the following text in a {style} form. Focus the summary on `{focus}` if "
+                                f"present, otherwise give a general summary:\n\n```{chunk}```",
+                                "summary",
+                                "The summary of the given text.",
+                            )
+                        )
                     text = "\n\n".join(summaries)
                     if len(text.split()) <= input_data.max_tokens:
                         break
                 final = await ask(
                     f"Give a final summary of these section summaries in a {style} form, focusing on `{focus}` if "
                     f"present:\n\n```{text}```\n\nRespond with the final_summary in the format specified.",
-                    "final_summary", "The final summary of all provided summaries.")
+                    "final_summary",
+                    "The final summary of all provided summaries.",
+                )
             except LLMError as exc:
                 yield "error", str(exc)
                 return
@@ -652,12 +771,15 @@ class AITextSummarizerBlock(_LLMBlock):
 
 class AIConversationBlock(_LLMBlock):
     id = "32a87eab-381e-4dd4-bdb8-4c47151be35a"
-    description = ("A block that facilitates multi-turn conversations with a Large Language Model (LLM), "
-                   "maintaining context across message exchanges.")
+    description = (
+        "A block that facilitates multi-turn conversations with a Large Language Model (LLM), "
+        "maintaining context across message exchanges."
+    )
 
     class Input(BlockSchema):
-        prompt: str = Field(default="", description="The prompt to send to the language model.",
-                            json_schema_extra={"advanced": False})
+        prompt: str = Field(
+            default="", description="The prompt to send to the language model.", json_schema_extra={"advanced": False}
+        )
         messages: list[Any] = Field(description="List of messages in the conversation.")
         model: str = _model_field("The language model to use for the conversation.")
         credentials: dict[str, Any] = _credentials_field()
@@ -678,13 +800,16 @@ class AIConversationBlock(_LLMBlock):
         if input_data.prompt and input_data.prompt.strip():
             messages.append({"role": "user", "content": input_data.prompt})
         elif not has_messages:
-            yield "error", ("Cannot call LLM with no messages and no prompt. "
-                            "Provide at least one message or a non-empty prompt.")
+            yield (
+                "error",
+                ("Cannot call LLM with no messages and no prompt. Provide at least one message or a non-empty prompt."),
+            )
             return
         async with _LLM(kwargs) as llm:
             try:
-                text = await generate(llm, model=input_data.model, messages=messages, retry=3,
-                                      max_tokens=input_data.max_tokens)
+                text = await generate(
+                    llm, model=input_data.model, messages=messages, retry=3, max_tokens=input_data.max_tokens
+                )
             except LLMError as exc:
                 yield "error", str(exc)
                 return
@@ -698,24 +823,34 @@ class AIConversationBlock(_LLMBlock):
 
 class AIListGeneratorBlock(_LLMBlock):
     id = "9c0b0450-d199-458b-a731-072189dd6593"
-    description = ("A block that creates lists of items based on prompts using a Large Language Model (LLM), "
-                   "with optional source data for context.")
+    description = (
+        "A block that creates lists of items based on prompts using a Large Language Model (LLM), "
+        "with optional source data for context."
+    )
     categories = {BlockCategory.AI, BlockCategory.TEXT}
 
-    SYSTEM_PROMPT = ("You generate lists. Reply with a JSON object whose 'list' field is a JSON array of "
-                     "strings, for example {\"list\": [\"first\", \"second\"]}. The array holds only strings.")
+    SYSTEM_PROMPT = (
+        "You generate lists. Reply with a JSON object whose 'list' field is a JSON array of "
+        'strings, for example {"list": ["first", "second"]}. The array holds only strings.'
+    )
 
     class Input(BlockSchema):
-        focus: str | None = Field(default=None, description="The focus of the list to generate.",
-                                  json_schema_extra={"advanced": False})
-        source_data: str | None = Field(default=None, description="The data to generate the list from.",
-                                        json_schema_extra={"advanced": False})
+        focus: str | None = Field(
+            default=None, description="The focus of the list to generate.", json_schema_extra={"advanced": False}
+        )
+        source_data: str | None = Field(
+            default=None, description="The data to generate the list from.", json_schema_extra={"advanced": False}
+        )
         model: str = _model_field("The language model to use for generating the list.", advanced=True)
         credentials: dict[str, Any] = _credentials_field()
-        max_retries: int = Field(default=3, ge=1, le=5,
-                                 description="Maximum number of retries for generating a valid list.")
-        force_json_output: bool = Field(default=False, title="Restrict LLM to pure JSON output",
-                                        description="Ask the endpoint for JSON-only output (response_format json_object).")
+        max_retries: int = Field(
+            default=3, ge=1, le=5, description="Maximum number of retries for generating a valid list."
+        )
+        force_json_output: bool = Field(
+            default=False,
+            title="Restrict LLM to pure JSON output",
+            description="Ask the endpoint for JSON-only output (response_format json_object).",
+        )
         max_tokens: int | None = _max_tokens_field()
         ollama_host: str = _ollama_host_field()
 
@@ -726,21 +861,30 @@ class AIListGeneratorBlock(_LLMBlock):
 
     input_schema, output_schema = Input, Output
     test_input = {"focus": "planets", "model": "gpt-4o-mini"}
-    test_output = [("generated_list", ["planets 1", "planets 2", "planets 3"]), ("prompt", list),
-                   ("list_item", "planets 1"), ("list_item", "planets 2"), ("list_item", "planets 3")]
+    test_output = [
+        ("generated_list", ["planets 1", "planets 2", "planets 3"]),
+        ("prompt", list),
+        ("list_item", "planets 1"),
+        ("list_item", "planets 2"),
+        ("list_item", "planets 3"),
+    ]
 
     @staticmethod
     def build_prompt(focus: str | None, source_data: str | None) -> str:
         if focus:
             prompt = f"Generate a list with the following focus:\n<focus>{focus}</focus>"
         elif source_data:
-            prompt = ("Extract the main items of the source data as a list (for a news page: the stories, "
-                      "not the links in the footer).")
+            prompt = (
+                "Extract the main items of the source data as a list (for a news page: the stories, "
+                "not the links in the footer)."
+            )
         else:
             prompt = "Generate a random list."
         if source_data:
-            prompt += (f"\n\nGenerate the list from this source data:\n<source_data>{source_data}</source_data>"
-                       "\n\nDo not invent data that is not in the source data.")
+            prompt += (
+                f"\n\nGenerate the list from this source data:\n<source_data>{source_data}</source_data>"
+                "\n\nDo not invent data that is not in the source data."
+            )
         else:
             prompt += "\n\nInvent the data to generate the list from."
         return prompt
@@ -757,15 +901,25 @@ class AIListGeneratorBlock(_LLMBlock):
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self.SYSTEM_PROMPT},
-            {"role": "system", "content": _format_instructions(
-                {"list": "A JSON array containing the generated string values"}, False, False)},
+            {
+                "role": "system",
+                "content": _format_instructions(
+                    {"list": "A JSON array containing the generated string values"}, False, False
+                ),
+            },
             {"role": "user", "content": self.build_prompt(input_data.focus, input_data.source_data)},
         ]
         async with _LLM(kwargs) as llm:
             try:
-                items = await generate(llm, model=input_data.model, messages=messages, retry=input_data.max_retries,
-                                       max_tokens=input_data.max_tokens, extract=self._extract,
-                                       force_json_output=input_data.force_json_output)
+                items = await generate(
+                    llm,
+                    model=input_data.model,
+                    messages=messages,
+                    retry=input_data.max_retries,
+                    max_tokens=input_data.max_tokens,
+                    extract=self._extract,
+                    force_json_output=input_data.force_json_output,
+                )
             except LLMError as exc:
                 yield "error", str(exc)
                 return
@@ -775,7 +929,9 @@ class AIListGeneratorBlock(_LLMBlock):
             yield "list_item", item
 
     def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
-        texts = [self.SYSTEM_PROMPT, _format_instructions({"list": "A JSON array containing the generated string values"},
-                                                          False, False),
-                 self.build_prompt(inputs.focus, inputs.source_data)]
+        texts = [
+            self.SYSTEM_PROMPT,
+            _format_instructions({"list": "A JSON array containing the generated string values"}, False, False),
+            self.build_prompt(inputs.focus, inputs.source_data),
+        ]
         return texts, inputs.max_tokens, inputs.max_retries, _COMPLAINT_BYTES

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 
-
 def openai_client(**kwargs: Any) -> Any:
     """`openai.AsyncOpenAI(**kwargs)` over the egress-guarded HTTP client."""
     import httpx2
@@ -18,4 +17,3 @@ def openai_client(**kwargs: Any) -> Any:
     from stratus.net.egress import guarded_client
 
     return openai.AsyncOpenAI(**kwargs, http_client=guarded_client(httpx2, client_class=openai.DefaultAsyncHttpxClient))
-

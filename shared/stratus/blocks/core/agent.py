@@ -8,7 +8,7 @@ child's outputs onto this node. Nothing runs, and nothing is billed, while it wa
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import Field
 
@@ -31,11 +31,11 @@ class AgentExecutorBlock(Block):
         user_id: str = Field(default="", description="User ID")
         graph_id: str = Field(description="Graph ID")
         graph_version: int = Field(description="Graph Version")
-        agent_name: Optional[str] = Field(default=None, description="Name to display in the Builder UI")
+        agent_name: str | None = Field(default=None, description="Name to display in the Builder UI")
         inputs: dict[str, Any] = Field(default_factory=dict, description="Input data for the graph")
         input_schema: dict[str, Any] = Field(default_factory=dict, description="Input schema for the graph")
         output_schema: dict[str, Any] = Field(default_factory=dict, description="Output schema for the graph")
-        nodes_input_masks: Optional[dict[str, Any]] = Field(default=None, json_schema_extra={"hidden": True})
+        nodes_input_masks: dict[str, Any] | None = Field(default=None, json_schema_extra={"hidden": True})
 
     class Output(BlockSchemaOutput):
         pass  # one pin per output of the child graph (its output_schema)

@@ -17,8 +17,10 @@ logger = logging.getLogger(__name__)
 
 class StoreValueBlock(Block):
     id = "1ff065e9-88e8-4358-9d82-8dc91f622ba9"
-    description = ("A basic block that stores and forwards a value throughout workflows, allowing it "
-                   "to be reused without changes across multiple blocks.")
+    description = (
+        "A basic block that stores and forwards a value throughout workflows, allowing it "
+        "to be reused without changes across multiple blocks."
+    )
     categories = {BlockCategory.BASIC}
     static_output = True
 
@@ -48,8 +50,9 @@ class StoreValueBlock(Block):
 
 class PrintToConsoleBlock(Block):
     id = "f3b1c1b2-4c4f-4f0d-8d2f-4c4f0d8d2f4c"
-    description = ("A debugging block that outputs text to the console for monitoring and "
-                   "troubleshooting workflow execution.")
+    description = (
+        "A debugging block that outputs text to the console for monitoring and troubleshooting workflow execution."
+    )
     categories = {BlockCategory.BASIC}
 
     class Input(BlockSchema):
@@ -72,8 +75,10 @@ class PrintToConsoleBlock(Block):
 
 class NoteBlock(Block):
     id = "cc10ff7b-7753-4ff2-9af6-9399b1a7eddc"
-    description = ("A visual annotation block that displays a sticky note in the workflow editor "
-                   "for documentation and organization purposes.")
+    description = (
+        "A visual annotation block that displays a sticky note in the workflow editor "
+        "for documentation and organization purposes."
+    )
     categories = {BlockCategory.BASIC}
     block_type = BlockType.NOTE
 

@@ -19,8 +19,7 @@ _JSON_TYPES = (dict, list, str, int, float, bool, type(None))
 # --- dictionaries --------------------------------------------------------------------
 class CreateDictionaryBlock(Block):
     id = "b924ddf4-de4f-4b56-9a85-358930dcbc91"
-    description = ("Creates a dictionary from the given key-value pairs. Use it when every value "
-                   "is known up front.")
+    description = "Creates a dictionary from the given key-value pairs. Use it when every value is known up front."
     categories = {BlockCategory.DATA}
 
     class Input(BlockSchema):
@@ -49,12 +48,14 @@ class AddToDictionaryBlock(Block):
     categories = {BlockCategory.BASIC}
 
     class Input(BlockSchema):
-        dictionary: dict[Any, Any] = Field(default_factory=dict,
-                                           description="The dictionary to add to; empty if not given")
+        dictionary: dict[Any, Any] = Field(
+            default_factory=dict, description="The dictionary to add to; empty if not given"
+        )
         key: str = Field(default="", description="Key of the new entry")
         value: Any = Field(default=None, description="Value of the new entry")
-        entries: dict[Any, Any] = Field(default_factory=dict,
-                                        description="Several entries at once (batch form of key/value)")
+        entries: dict[Any, Any] = Field(
+            default_factory=dict, description="Several entries at once (batch form of key/value)"
+        )
 
     class Output(BlockSchemaOutput):
         updated_dictionary: dict = Field(description="The dictionary with the new entries")
@@ -63,14 +64,15 @@ class AddToDictionaryBlock(Block):
     test_input = [
         {"dictionary": {"existing_key": "existing_value"}, "key": "new_key", "value": "new_value"},
         {"key": "first_key", "value": "first_value"},
-        {"dictionary": {"existing_key": "existing_value"},
-         "entries": {"new_key": "new_value", "first_key": "first_value"}},
+        {
+            "dictionary": {"existing_key": "existing_value"},
+            "entries": {"new_key": "new_value", "first_key": "first_value"},
+        },
     ]
     test_output = [
         ("updated_dictionary", {"existing_key": "existing_value", "new_key": "new_value"}),
         ("updated_dictionary", {"first_key": "first_value"}),
-        ("updated_dictionary", {"existing_key": "existing_value", "new_key": "new_value",
-                                "first_key": "first_value"}),
+        ("updated_dictionary", {"existing_key": "existing_value", "new_key": "new_value", "first_key": "first_value"}),
     ]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
@@ -84,8 +86,10 @@ class AddToDictionaryBlock(Block):
 
 class FindInDictionaryBlock(Block):
     id = "0e50422c-6dee-4145-83d6-3a5a392f65de"
-    description = ("Looks up a value by key or index in a dictionary, list or object; on a list of "
-                   "dictionaries it collects the key from every element.")
+    description = (
+        "Looks up a value by key or index in a dictionary, list or object; on a list of "
+        "dictionaries it collects the key from every element."
+    )
     categories = {BlockCategory.BASIC}
 
     class Input(BlockSchema):
@@ -242,16 +246,16 @@ def _estimate_tokens(value: Any) -> int:
 
 class CreateListBlock(Block):
     id = "a912d5c7-6e00-4542-b2a9-8034136930e4"
-    description = ("Creates a list from the given values. Use it when every value is known up "
-                   "front; it can also emit the list in chunks by size or token budget.")
+    description = (
+        "Creates a list from the given values. Use it when every value is known up "
+        "front; it can also emit the list in chunks by size or token budget."
+    )
     categories = {BlockCategory.DATA}
 
     class Input(BlockSchema):
         values: List[Any] = Field(description="Values to put in the list")
-        max_size: int | None = Field(default=None,
-                                     description="Emit the list in chunks of at most this many items")
-        max_tokens: int | None = Field(default=None,
-                                       description="Emit the list in chunks within this token budget")
+        max_size: int | None = Field(default=None, description="Emit the list in chunks of at most this many items")
+        max_tokens: int | None = Field(default=None, description="Emit the list in chunks within this token budget")
 
     class Output(BlockSchemaOutput):
         list: List[Any] = Field(description="The list (or one chunk of it)")
@@ -297,18 +301,17 @@ class AddToListBlock(Block):
         list: List[Any] = Field(default_factory=list, description="The list to add to; empty if not given")
         entry: Any = Field(default=None, description="The entry to add (any type)")
         # `list` is the pin above by now, hence the lambda.
-        entries: List[Any] = Field(default_factory=lambda: [],
-                                   description="Several entries at once (batch form of entry)")
-        position: int | None = Field(default=None,
-                                     description="Where to insert; appended at the end when not given")
+        entries: List[Any] = Field(
+            default_factory=lambda: [], description="Several entries at once (batch form of entry)"
+        )
+        position: int | None = Field(default=None, description="Where to insert; appended at the end when not given")
 
     class Output(BlockSchemaOutput):
         updated_list: List[Any] = Field(description="The list with the new entries")
 
     input_schema, output_schema = Input, Output
     test_input = [
-        {"list": [1, "string", {"existing_key": "existing_value"}], "entry": {"new_key": "new_value"},
-         "position": 1},
+        {"list": [1, "string", {"existing_key": "existing_value"}], "entry": {"new_key": "new_value"}, "position": 1},
         {"entry": "first_entry"},
         {"list": ["a", "b", "c"], "entry": "d"},
         {"entry": "e", "entries": ["f", "g"], "list": ["a", "b"], "position": 1},

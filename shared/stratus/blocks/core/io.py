@@ -6,9 +6,10 @@ from plain BlockSchema, so they have no `error` pin (as in AutoGPT).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time
 from functools import lru_cache
-from typing import Any, Callable, Optional
+from typing import Any
 
 from pydantic import Field
 
@@ -45,17 +46,21 @@ def render_template(template: str, values: dict[str, Any], autoescape: bool = Fa
 
 def _string_format(fmt: str) -> Callable[[dict[str, Any]], None]:
     """Mark the string branch of an Optional[str] schema with `format`, where AutoGPT puts it."""
+
     def extra(schema: dict[str, Any]) -> None:
         for branch in schema.get("anyOf", [schema]):
             if branch.get("type") == "string":
                 branch["format"] = fmt
+
     return extra
 
 
 class AgentInputBlock(Block):
     id = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
-    description = ("A block that accepts and processes user input values within a workflow, "
-                   "supporting various input types and validation.")
+    description = (
+        "A block that accepts and processes user input values within a workflow, "
+        "supporting various input types and validation."
+    )
     categories = {BlockCategory.INPUT, BlockCategory.BASIC}
     block_type = BlockType.INPUT
     static_output = True
@@ -63,8 +68,8 @@ class AgentInputBlock(Block):
     class Input(BlockSchema):
         name: str = Field(description="The name of the input.")
         value: Any = Field(default=None, description="The value to be passed as input.")
-        title: Optional[str] = Field(default=None, description="The title of the input.")
-        description: Optional[str] = Field(default=None, description="The description of the input.")
+        title: str | None = Field(default=None, description="The title of the input.")
+        description: str | None = Field(default=None, description="The description of the input.")
         advanced: bool = Field(
             default=False,
             description="Whether to show the input in the advanced section, if the field is not required.",
@@ -92,8 +97,10 @@ class AgentShortTextInputBlock(AgentInputBlock):
     description = "Block for short text input (single-line)."
 
     class Input(AgentInputBlock.Input):
-        value: Optional[str] = Field(
-            default=None, title="Default Value", description="Short text input.",
+        value: str | None = Field(
+            default=None,
+            title="Default Value",
+            description="Short text input.",
             json_schema_extra=_string_format("short-text"),
         )
 
@@ -113,8 +120,10 @@ class AgentLongTextInputBlock(AgentInputBlock):
     description = "Block for long text input (multi-line)."
 
     class Input(AgentInputBlock.Input):
-        value: Optional[str] = Field(
-            default=None, title="Default Value", description="Long text input (potentially multi-line).",
+        value: str | None = Field(
+            default=None,
+            title="Default Value",
+            description="Long text input (potentially multi-line).",
             json_schema_extra=_string_format("long-text"),
         )
 
@@ -134,7 +143,7 @@ class AgentNumberInputBlock(AgentInputBlock):
     description = "Block for number input."
 
     class Input(AgentInputBlock.Input):
-        value: Optional[int] = Field(default=None, title="Default Value", description="Number input.")
+        value: int | None = Field(default=None, title="Default Value", description="Number input.")
 
     class Output(AgentInputBlock.Output):
         result: int = Field(description="Number result.")
@@ -152,7 +161,7 @@ class AgentDateInputBlock(AgentInputBlock):
     description = "Block for date input."
 
     class Input(AgentInputBlock.Input):
-        value: Optional[date] = Field(default=None, title="Default Value", description="Date input (YYYY-MM-DD).")
+        value: date | None = Field(default=None, title="Default Value", description="Date input (YYYY-MM-DD).")
 
     class Output(AgentInputBlock.Output):
         result: date = Field(description="Date result.")
@@ -170,7 +179,7 @@ class AgentTimeInputBlock(AgentInputBlock):
     description = "Block for time input."
 
     class Input(AgentInputBlock.Input):
-        value: Optional[time] = Field(default=None, title="Default Value", description="Time input (HH:MM:SS).")
+        value: time | None = Field(default=None, title="Default Value", description="Time input (HH:MM:SS).")
 
     class Output(AgentInputBlock.Output):
         result: time = Field(description="Time result.")
@@ -185,8 +194,10 @@ class AgentTimeInputBlock(AgentInputBlock):
 
 class AgentOutputBlock(Block):
     id = "363ae599-353e-4804-937e-b2ee3cef3da4"
-    description = ("A block that records and formats workflow results for display to users, "
-                   "with optional Jinja2 template formatting support.")
+    description = (
+        "A block that records and formats workflow results for display to users, "
+        "with optional Jinja2 template formatting support."
+    )
     categories = {BlockCategory.OUTPUT, BlockCategory.BASIC}
     block_type = BlockType.OUTPUT
     static_output = True
@@ -194,8 +205,8 @@ class AgentOutputBlock(Block):
     class Input(BlockSchema):
         value: Any = Field(default=None, description="The value to be recorded as output.")
         name: str = Field(description="The name of the output.")
-        title: Optional[str] = Field(default=None, description="The title of the output.")
-        description: Optional[str] = Field(default=None, description="The description of the output.")
+        title: str | None = Field(default=None, description="The title of the output.")
+        description: str | None = Field(default=None, description="The description of the output.")
         format: str = Field(
             default="",
             description="The format string to be used to format the recorded_value. Use Jinja2 syntax.",
@@ -203,7 +214,7 @@ class AgentOutputBlock(Block):
         escape_html: bool = Field(
             default=False,
             description="Whether to escape special characters in the inserted values to be HTML-safe. "
-                        "Enable for HTML output, disable for plain text.",
+            "Enable for HTML output, disable for plain text.",
         )
         advanced: bool = Field(default=False, description="Whether to treat the output as advanced.")
         secret: bool = Field(default=False, description="Whether the output should be treated as a secret.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import operator as ops
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import Field
 
@@ -130,10 +131,8 @@ class ConditionBlock(Block):
         value1: Any = Field(description="The first value to compare")
         operator: ComparisonOperator = Field(description="The comparison operator")
         value2: Any = Field(description="The second value to compare")
-        yes_value: Any = Field(default=None,
-                               description="Output when the condition is true (value1 if not given)")
-        no_value: Any = Field(default=None,
-                              description="Output when the condition is false (value2 if not given)")
+        yes_value: Any = Field(default=None, description="Output when the condition is true (value1 if not given)")
+        no_value: Any = Field(default=None, description="Output when the condition is false (value2 if not given)")
 
     class Output(BlockSchemaOutput):
         result: bool = Field(description="The result of the comparison")
@@ -141,8 +140,7 @@ class ConditionBlock(Block):
         no_output: Any = Field(description="no_value, when the condition is false")
 
     input_schema, output_schema = Input, Output
-    test_input = {"value1": 10, "operator": ">", "value2": 5, "yes_value": "Greater",
-                  "no_value": "Not greater"}
+    test_input = {"value1": 10, "operator": ">", "value2": 5, "yes_value": "Greater", "no_value": "Not greater"}
     test_output = [("result", True), ("yes_output", "Greater")]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
@@ -225,9 +223,12 @@ class IfInputMatchesBlock(Block):
         {"input": 10, "value": "None", "yes_value": "Yes", "no_value": "No"},
     ]
     test_output = [
-        ("result", True), ("yes_output", "Greater"),
-        ("result", False), ("no_output", "Not greater"),
-        ("result", False), ("no_output", "No"),
+        ("result", True),
+        ("yes_output", "Greater"),
+        ("result", False),
+        ("no_output", "Not greater"),
+        ("result", False),
+        ("no_output", "No"),
     ]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
@@ -255,8 +256,9 @@ class StepThroughItemsBlock(Block):
 
     class Input(BlockSchema):
         items: list = Field(default_factory=list, description="The list of items to iterate over")
-        items_object: dict = Field(default_factory=dict,
-                                   description="The dictionary to iterate over (values, with keys)")
+        items_object: dict = Field(
+            default_factory=dict, description="The dictionary to iterate over (values, with keys)"
+        )
         items_str: str = Field(default="", description="A JSON list or object to iterate over")
 
     class Output(BlockSchemaOutput):
@@ -266,10 +268,14 @@ class StepThroughItemsBlock(Block):
     input_schema, output_schema = Input, Output
     test_input = {"items": [1, 2, 3, {"key1": "value1", "key2": "value2"}]}
     test_output = [
-        ("item", 1), ("key", 0),
-        ("item", 2), ("key", 1),
-        ("item", 3), ("key", 2),
-        ("item", {"key1": "value1", "key2": "value2"}), ("key", 3),
+        ("item", 1),
+        ("key", 0),
+        ("item", 2),
+        ("key", 1),
+        ("item", 3),
+        ("key", 2),
+        ("item", {"key1": "value1", "key2": "value2"}),
+        ("key", 3),
     ]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
@@ -296,4 +302,3 @@ def _parse_items(text: str) -> list | dict:
     if not isinstance(items, (list, dict)):
         raise ValueError("items_str must be a JSON list or object")
     return items
-

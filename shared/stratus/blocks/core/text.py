@@ -53,8 +53,11 @@ def _check_power(base: Any, exponent: Any) -> None:
 
 def _check_repeat(left: Any, right: Any) -> None:
     for sequence, count in ((left, right), (right, left)):
-        if isinstance(sequence, (str, list, tuple)) and isinstance(count, int) \
-                and len(sequence) * count > MAX_SEQUENCE_REPEAT:
+        if (
+            isinstance(sequence, (str, list, tuple))
+            and isinstance(count, int)
+            and len(sequence) * count > MAX_SEQUENCE_REPEAT
+        ):
             raise OverflowError(f"Sequence repeat too large (max {MAX_SEQUENCE_REPEAT} items)")
 
 
@@ -100,8 +103,9 @@ def render_template(template: str, values: dict[str, Any] | None, autoescape: bo
 # --- blocks ----------------------------------------------------------------------------
 class MatchTextPatternBlock(Block):
     id = "3060088f-6ed9-4928-9ba7-9c92823a7ccd"
-    description = ("Matches text against a regex pattern and forwards data to positive or "
-                   "negative output based on the match.")
+    description = (
+        "Matches text against a regex pattern and forwards data to positive or negative output based on the match."
+    )
     categories = {BlockCategory.TEXT}
 
     class Input(BlockSchema):
@@ -161,19 +165,29 @@ class ExtractTextInformationBlock(Block):
         {"text": "Hello, World!", "pattern": "Hello, (.+)", "group": 0},
         {"text": "Hello, World!", "pattern": "Hello, (.+)", "group": 2},
         {"text": "Hello, World!", "pattern": "hello,", "case_sensitive": False},
-        {"text": "Hello, World!! Hello, Earth!!", "pattern": "Hello, (\\S+)", "group": 1,
-         "find_all": False},
-        {"text": "Hello, World!! Hello, Earth!!", "pattern": "Hello, (\\S+)", "group": 1,
-         "find_all": True},
+        {"text": "Hello, World!! Hello, Earth!!", "pattern": "Hello, (\\S+)", "group": 1, "find_all": False},
+        {"text": "Hello, World!! Hello, Earth!!", "pattern": "Hello, (\\S+)", "group": 1, "find_all": True},
     ]
     test_output = [
-        ("positive", "World!"), ("matched_results", ["World!"]), ("matched_count", 1),
-        ("positive", "Hello, World!"), ("matched_results", ["Hello, World!"]), ("matched_count", 1),
-        ("negative", "Hello, World!"), ("matched_results", []), ("matched_count", 0),
-        ("positive", "Hello,"), ("matched_results", ["Hello,"]), ("matched_count", 1),
-        ("positive", "World!!"), ("matched_results", ["World!!"]), ("matched_count", 1),
-        ("positive", "World!!"), ("positive", "Earth!!"),
-        ("matched_results", ["World!!", "Earth!!"]), ("matched_count", 2),
+        ("positive", "World!"),
+        ("matched_results", ["World!"]),
+        ("matched_count", 1),
+        ("positive", "Hello, World!"),
+        ("matched_results", ["Hello, World!"]),
+        ("matched_count", 1),
+        ("negative", "Hello, World!"),
+        ("matched_results", []),
+        ("matched_count", 0),
+        ("positive", "Hello,"),
+        ("matched_results", ["Hello,"]),
+        ("matched_count", 1),
+        ("positive", "World!!"),
+        ("matched_results", ["World!!"]),
+        ("matched_count", 1),
+        ("positive", "World!!"),
+        ("positive", "Earth!!"),
+        ("matched_results", ["World!!", "Earth!!"]),
+        ("matched_count", 2),
     ]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
@@ -207,22 +221,22 @@ class FillTextTemplateBlock(Block):
     class Input(BlockSchema):
         values: dict[str, Any] = Field(
             description="Values (dict) to be used in format. These values can be used by putting "
-                        "them in double curly braces in the format template. e.g. {{value_name}}.")
+            "them in double curly braces in the format template. e.g. {{value_name}}."
+        )
         format: str = Field(description="Template to format the text using `values`. Use Jinja2 syntax.")
         escape_html: bool = Field(
             default=False,
             description="Whether to escape special characters in the inserted values to be "
-                        "HTML-safe. Enable for HTML output, disable for plain text.")
+            "HTML-safe. Enable for HTML output, disable for plain text.",
+        )
 
     class Output(BlockSchemaOutput):
         output: str = Field(description="Formatted text")
 
     input_schema, output_schema = Input, Output
     test_input = [
-        {"values": {"name": "Alice", "hello": "Hello", "world": "World!"},
-         "format": "{{hello}}, {{ world }} {{name}}"},
-        {"values": {"list": ["Hello", " World!"]},
-         "format": "{% for item in list %}{{ item }}{% endfor %}"},
+        {"values": {"name": "Alice", "hello": "Hello", "world": "World!"}, "format": "{{hello}}, {{ world }} {{name}}"},
+        {"values": {"list": ["Hello", " World!"]}, "format": "{% for item in list %}{{ item }}{% endfor %}"},
         {"values": {}, "format": "{% set name = 'Alice' %}Hello, World! {{ name }}"},
     ]
     test_output = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any, Literal, Union
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -13,14 +13,44 @@ from stratus.blocks.sdk import Block, BlockCategory, BlockOutput, BlockSchema, B
 
 # AutoGPT's fixed timezone choices (one per offset); graphs store one of these names.
 TimezoneLiteral = Literal[
-    "UTC", "Pacific/Honolulu", "America/Anchorage", "America/Los_Angeles", "America/Denver",
-    "America/Chicago", "America/New_York", "America/Caracas", "America/Sao_Paulo",
-    "America/St_Johns", "Atlantic/South_Georgia", "Atlantic/Azores", "Europe/London",
-    "Europe/Paris", "Europe/Athens", "Europe/Moscow", "Asia/Tehran", "Asia/Dubai", "Asia/Kabul",
-    "Asia/Karachi", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Dhaka", "Asia/Yangon", "Asia/Bangkok",
-    "Asia/Shanghai", "Australia/Eucla", "Asia/Tokyo", "Australia/Adelaide", "Australia/Sydney",
-    "Australia/Lord_Howe", "Pacific/Noumea", "Pacific/Auckland", "Pacific/Chatham",
-    "Pacific/Tongatapu", "Pacific/Kiritimati", "Etc/GMT-12", "Etc/GMT+12",
+    "UTC",
+    "Pacific/Honolulu",
+    "America/Anchorage",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Caracas",
+    "America/Sao_Paulo",
+    "America/St_Johns",
+    "Atlantic/South_Georgia",
+    "Atlantic/Azores",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Athens",
+    "Europe/Moscow",
+    "Asia/Tehran",
+    "Asia/Dubai",
+    "Asia/Kabul",
+    "Asia/Karachi",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Dhaka",
+    "Asia/Yangon",
+    "Asia/Bangkok",
+    "Asia/Shanghai",
+    "Australia/Eucla",
+    "Asia/Tokyo",
+    "Australia/Adelaide",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Pacific/Noumea",
+    "Pacific/Auckland",
+    "Pacific/Chatham",
+    "Pacific/Tongatapu",
+    "Pacific/Kiritimati",
+    "Etc/GMT-12",
+    "Etc/GMT+12",
 ]
 
 
@@ -86,7 +116,7 @@ class GetCurrentTimeBlock(Block):
 
     class Input(BlockSchema):
         trigger: str = Field(description="Trigger any data to output the current time")
-        format_type: Union[TimeStrftimeFormat, TimeISO8601Format] = Field(
+        format_type: TimeStrftimeFormat | TimeISO8601Format = Field(
             default=TimeStrftimeFormat(discriminator="strftime"),
             discriminator="discriminator",
             description="Format type for time output (strftime with custom format or ISO 8601)",
@@ -120,10 +150,8 @@ class GetCurrentDateBlock(Block):
 
     class Input(BlockSchema):
         trigger: str = Field(description="Trigger any data to output the current date")
-        offset: Union[int, str] = Field(
-            default=0, title="Days Offset", description="Offset in days from the current date"
-        )
-        format_type: Union[DateStrftimeFormat, DateISO8601Format] = Field(
+        offset: int | str = Field(default=0, title="Days Offset", description="Offset in days from the current date")
+        format_type: DateStrftimeFormat | DateISO8601Format = Field(
             default=DateStrftimeFormat(discriminator="strftime"),
             discriminator="discriminator",
             description="Format type for date output (strftime with custom format or ISO 8601)",
@@ -160,7 +188,7 @@ class GetCurrentDateAndTimeBlock(Block):
 
     class Input(BlockSchema):
         trigger: str = Field(description="Trigger any data to output the current date and time")
-        format_type: Union[StrftimeFormat, ISO8601Format] = Field(
+        format_type: StrftimeFormat | ISO8601Format = Field(
             default=StrftimeFormat(discriminator="strftime"),
             discriminator="discriminator",
             description="Format type for date and time output (strftime with custom format or ISO 8601/RFC 3339)",
@@ -195,10 +223,10 @@ class CountdownTimerBlock(Block):
 
     class Input(BlockSchema):
         input_message: Any = Field(default="timer finished", description="Message to output after the timer finishes")
-        seconds: Union[int, str] = Field(default=0, description="Duration in seconds")
-        minutes: Union[int, str] = Field(default=0, description="Duration in minutes")
-        hours: Union[int, str] = Field(default=0, description="Duration in hours")
-        days: Union[int, str] = Field(default=0, description="Duration in days")
+        seconds: int | str = Field(default=0, description="Duration in seconds")
+        minutes: int | str = Field(default=0, description="Duration in minutes")
+        hours: int | str = Field(default=0, description="Duration in hours")
+        days: int | str = Field(default=0, description="Duration in days")
         repeat: int = Field(default=1, description="Number of times to repeat the timer")
 
     class Output(BlockSchemaOutput):
@@ -217,8 +245,12 @@ class CountdownTimerBlock(Block):
 
     async def run(self, input_data: Any, **kwargs: Any) -> BlockOutput:
         try:
-            total = (int(input_data.seconds) + int(input_data.minutes) * 60
-                     + int(input_data.hours) * 3600 + int(input_data.days) * 86400)
+            total = (
+                int(input_data.seconds)
+                + int(input_data.minutes) * 60
+                + int(input_data.hours) * 3600
+                + int(input_data.days) * 86400
+            )
         except ValueError as exc:
             yield "error", f"Invalid duration: {exc}"
             return

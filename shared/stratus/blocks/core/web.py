@@ -101,8 +101,9 @@ async def fetch(method: str, url_text: str, headers: dict[str, str], body: Any, 
         for hop in range(MAX_REDIRECTS + 1):
             try:
                 url_parts(url)  # the scheme first: the client would take file:///x for a relative path
-                response = await client.send(client.build_request(method, url, headers=headers, **body_arguments),
-                                             stream=True)
+                response = await client.send(
+                    client.build_request(method, url, headers=headers, **body_arguments), stream=True
+                )
             except EgressRefused as exc:
                 raise RequestRefused(str(exc)) from None
             except httpx.ConnectError as exc:
@@ -121,13 +122,18 @@ async def fetch(method: str, url_text: str, headers: dict[str, str], body: Any, 
                     method = new_method
                     if (next_url.scheme, next_url.host, next_url.port) != (url.scheme, url.host, url.port):
                         # Credentials are for the origin the user named, not wherever it points.
-                        headers = {k: v for k, v in headers.items()
-                                   if k.lower() not in ("authorization", "cookie", "host")}
+                        headers = {
+                            k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie", "host")
+                        }
                     url = next_url
                     continue
                 content = await _read_capped(response)
-                return _Reply(response.status_code, response.headers.get("content-type", ""),
-                              response.charset_encoding or "utf-8", content)
+                return _Reply(
+                    response.status_code,
+                    response.headers.get("content-type", ""),
+                    response.charset_encoding or "utf-8",
+                    content,
+                )
             finally:
                 await response.aclose()
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
@@ -156,12 +162,12 @@ class SendWebRequestBlock(Block):
     categories = {BlockCategory.OUTPUT}
 
     class Input(BlockSchema):
-        url: str = Field(description="The URL to send the request to",
-                         json_schema_extra={"placeholder": "https://api.example.com"})
+        url: str = Field(
+            description="The URL to send the request to", json_schema_extra={"placeholder": "https://api.example.com"}
+        )
         method: HttpMethod = Field(default=HttpMethod.POST, description="The HTTP method to use for the request")
         headers: dict[str, str] = Field(default_factory=dict, description="The headers to include in the request")
-        json_format: bool = Field(default=True, title="JSON format",
-                                  description="If true, send the body as JSON")
+        json_format: bool = Field(default=True, title="JSON format", description="If true, send the body as JSON")
         body: Any = Field(default=None, description="Form/JSON body payload")
 
     class Output(BlockSchemaOutput):
@@ -176,8 +182,11 @@ class SendWebRequestBlock(Block):
         {"url": "file:///etc/passwd", "method": "GET"},
     ]
     test_output = [
-        ("error", "Refused host 169.254.169.254: a link-local or cloud metadata address; outbound requests go "
-                  "to public addresses only (an operator can allow it in EGRESS_ALLOW_LIST)"),
+        (
+            "error",
+            "Refused host 169.254.169.254: a link-local or cloud metadata address; outbound requests go "
+            "to public addresses only (an operator can allow it in EGRESS_ALLOW_LIST)",
+        ),
         ("error", "Refused URL scheme 'file': only http and https are allowed"),
     ]
 
@@ -186,13 +195,15 @@ class SendWebRequestBlock(Block):
 
         try:
             reply = await asyncio.wait_for(
-                fetch(input_data.method.value, input_data.url, input_data.headers,
-                      input_data.body, input_data.json_format),
-                TOTAL_TIMEOUT)
+                fetch(
+                    input_data.method.value, input_data.url, input_data.headers, input_data.body, input_data.json_format
+                ),
+                TOTAL_TIMEOUT,
+            )
         except (RequestRefused, EgressRefused) as exc:
             yield "error", str(exc)
             return
-        except (asyncio.TimeoutError, httpx.TimeoutException):
+        except (TimeoutError, httpx.TimeoutException):
             yield "error", f"Request to {input_data.url} timed out"
             return
         except (httpx.HTTPError, httpx.InvalidURL, UnicodeEncodeError) as exc:
