@@ -68,13 +68,14 @@ def build_index(listings: int) -> None:
     import boto3
     from botocore.config import Config
 
-    from stratus.db.dynamo import serialize
-    from stratus.db.store_keys import ALL_SCOPE, card_sk, category_scope, count_key, word_pk
-    from stratus.db.store_table import store_table
+    from stratus.db.agents_table.lists import count_key
+    from stratus.db.agents_table.public_index import ALL_SCOPE, card_item, card_sk, category_scope, word_list
+    from stratus.db.agents_table.table import agents_table
+    from stratus.db.dynamo import BATCH_WRITE_LIMIT, key_of, serialize
     from stratus.store.index import card
-    from stratus.store.writes import BATCH_WRITE_LIMIT
+    from stratus.store.text import fold
 
-    table = store_table()
+    table = agents_table()
     # The bench's own writer skips botocore's parameter validation (it dominates at this volume).
     writer = boto3.client("dynamodb", config=Config(parameter_validation=False))
 
@@ -114,9 +115,10 @@ def build_index(listings: int) -> None:
         }
         sk = card_sk(base_ms + number, listing_id)
         scopes = [ALL_SCOPE] + [writing] * (number % 4 == 0)
-        items += [card(scope, sk, listing, public, profile) for scope in scopes]
-        items += [{"PK": word_pk(word), "SK": sk, "listing_id": listing_id} for word in words]
-        for pk in scopes + [word_pk(w) for w in words]:
+        shown = card(listing, public, profile)
+        items += [card_item(scope, sk, shown, fold(public["name"])) for scope in scopes]
+        items += [{**key_of(word_list(word), sk), "listing_id": listing_id} for word in words]
+        for pk in scopes + [word_list(w) for w in words]:
             counts[pk] = counts.get(pk, 0) + 1
         if len(items) >= 5000:
             batch_write(table, puts=items)

@@ -10,9 +10,9 @@ import pytest
 
 from localcloud.provision import create_schedule_groups
 from stratus.aws import client
+from stratus.db.agents_table.table import agents_table
 from stratus.db.executions_table import executions_table, meta_key
 from stratus.db.graphs_table import graphs_table
-from stratus.db.store_table import store_table
 from stratus.executions import launcher
 from stratus.payload_limits import MAX_DEPTH, MAX_KEY_LENGTH, MAX_REQUEST_BYTES
 from tests.functional.test_executions_api import put_execution
@@ -258,7 +258,7 @@ def test_graph_create_and_update_check_every_node(api, alice, node_field, value,
 
 # --- presets ------------------------------------------------------------------------------
 def presets_stored() -> int:
-    return sum(1 for i in _scan(store_table().name) if i["SK"]["S"].startswith("PRESET#"))
+    return sum(1 for i in _scan(agents_table().name) if i["SK"]["S"].startswith("PRESET#"))
 
 
 def test_presets_check_inputs_on_create_update_and_execute(api, alice):
@@ -338,14 +338,14 @@ def test_schedules_check_inputs_before_storing(api, alice, stack, monkeypatch):
         422,
         "inputs.x",
     )
-    assert not any(i["SK"]["S"].startswith("SCHEDULE#") for i in _scan(store_table().name))
+    assert not any(i["SK"]["S"].startswith("SCHEDULE#") for i in _scan(agents_table().name))
     assert client("scheduler").list_schedules(GroupName="ScheduleGroup")["Schedules"] == []
 
 
 def test_a_scheduled_run_of_an_old_bad_schedule_stores_no_execution(api, alice, stack, monkeypatch):
-    from stratus.db.schedule_keys import schedule_key
+    from stratus.db.agents_table.schedules import schedule_key
 
-    store_table().put(
+    agents_table().put(
         {
             **schedule_key("alice", "s-old"),
             "id": "s-old",
@@ -365,7 +365,7 @@ def test_a_scheduled_run_of_an_old_bad_schedule_stores_no_execution(api, alice, 
     )
     assert not result.errored, result.payload
     assert meta_count() == 0
-    assert "nesting deeper than 32 levels" in store_table().get(schedule_key("alice", "s-old"))["last_error"]
+    assert "nesting deeper than 32 levels" in agents_table().get(schedule_key("alice", "s-old"))["last_error"]
 
 
 # --- MAG run ------------------------------------------------------------------------------

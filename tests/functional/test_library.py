@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from stratus.db.agents_table.approvals import approval_key
+from stratus.db.agents_table.table import agents_table
 from stratus.db.executions_table import executions_table, meta_key
-from stratus.db.store_table import approved_key, store_table
 from stratus.executions import launcher
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -427,7 +428,7 @@ def test_presets_only_for_readable_graphs(users, store):
     assert status == 200
     status, execution = api.request("POST", f"/api/library/presets/{preset['id']}/execute", user="alice")
     assert status == 200 and execution["user_id"] == "alice"
-    assert store_table().get(approved_key(bobs["id"], 1))["runs"] == 1
+    assert agents_table().get(approval_key(bobs["id"], 1))["runs"] == 1
     review(api, listing, approve=False)  # unapproved: the preset no longer runs
     assert api.request("POST", f"/api/library/presets/{preset['id']}/execute", user="alice")[0] == 404
 

@@ -16,9 +16,10 @@ import pytest
 from localcloud.provision import create_schedule_groups
 from localcloud.scheduler import LocalScheduler
 from stratus.aws import client
+from stratus.db.agents_table.approvals import approval_key
+from stratus.db.agents_table.schedules import schedule_key
+from stratus.db.agents_table.table import agents_table
 from stratus.db.executions_table import executions_table, meta_key
-from stratus.db.schedule_keys import schedule_key
-from stratus.db.store_table import approved_key, store_table
 from stratus.executions import launcher
 from stratus.library import cron
 
@@ -102,7 +103,7 @@ def test_create_returns_autogpt_shape_and_makes_item_and_scheduler_schedule(api,
     assert next_run.utcoffset() == timedelta(hours=9) and (next_run.hour, next_run.minute) == (8, 30)
     assert timedelta(0) < next_run - datetime.now(UTC) <= timedelta(days=1)
 
-    item = store_table().get(schedule_key("alice", created["id"]), consistent=True)
+    item = agents_table().get(schedule_key("alice", created["id"]), consistent=True)
     assert item["graph_id"] == graph_id and item["schedule_expression"] == "cron(30 8 * * ? *)"
     aws = aws_schedule(created["id"])
     assert aws["ScheduleExpression"] == "cron(30 8 * * ? *)" and aws["ScheduleExpressionTimezone"] == "Asia/Tokyo"
@@ -194,7 +195,7 @@ def test_another_users_graph_and_schedules_are_not_found(api, started):
 
 def test_an_approved_store_version_can_be_scheduled_by_anyone(api, started):
     graph_id = upload(api)
-    store_table().put(approved_key(graph_id, 1))
+    agents_table().put(approval_key(graph_id, 1))
     assert schedule(api, graph_id, user="bob")[0] == 404  # no version: only the owner's active graph
     status, created = schedule(api, graph_id, user="bob", graph_version=1)
     assert status == 200 and created["user_id"] == "bob" and created["graph_version"] == 1
@@ -204,7 +205,7 @@ def test_delete_removes_item_and_scheduler_schedule(api, started):
     graph_id = upload(api)
     created = schedule(api, graph_id)[1]
     assert api.request("DELETE", f"/api/schedules/{created['id']}", user="alice") == (200, {"id": created["id"]})
-    assert store_table().get(schedule_key("alice", created["id"]), consistent=True) is None
+    assert agents_table().get(schedule_key("alice", created["id"]), consistent=True) is None
     assert aws_schedule(created["id"]) is None
     assert api.request("DELETE", f"/api/schedules/{created['id']}", user="alice")[0] == 404
     assert api.request("GET", f"/api/graphs/{graph_id}/schedules", user="alice") == (200, [])
@@ -231,7 +232,7 @@ def test_scheduler_failure_rolls_the_item_back(api, started, monkeypatch):
 
     monkeypatch.setattr(scheduler, "create_schedule", fail)
     assert schedule(api, graph_id)[0] == 500
-    items, _ = store_table().query("PK = :pk", {":pk": "USER#alice#SCHEDULES"}, consistent=True)
+    items, _ = agents_table().query("PK = :pk", {":pk": "USER#alice#SCHEDULES"}, consistent=True)
     assert items == []
 
 
@@ -255,14 +256,14 @@ def test_scheduled_run_starts_the_execution_once_per_scheduled_time(api, started
     # The retry finds the same execution; re-asking Step Functions to start a QUEUED one is
     # safe (same name and input), so only the set of started executions matters.
     assert again["graph_exec_id"] == summary["graph_exec_id"] and set(started) == {summary["graph_exec_id"]}
-    item = store_table().get(schedule_key("alice", created["id"]), consistent=True)
+    item = agents_table().get(schedule_key("alice", created["id"]), consistent=True)
     assert item["run_count"] == 1 and item["last_execution_id"] == summary["graph_exec_id"]
     assert item["last_scheduled_time"] == "2026-05-01T23:30:00Z"
 
     later = api.runner.invoke("ScheduledRunFunction", run_event(created, "2026-05-02T23:30:00Z")).payload
     assert later["status"] == "started" and later["graph_exec_id"] != summary["graph_exec_id"]
     assert set(started) == {summary["graph_exec_id"], later["graph_exec_id"]}
-    item = store_table().get(schedule_key("alice", created["id"]), consistent=True)
+    item = agents_table().get(schedule_key("alice", created["id"]), consistent=True)
     assert item["run_count"] == 2 and item["last_scheduled_time"] == "2026-05-02T23:30:00Z"
 
 
@@ -279,7 +280,7 @@ def test_scheduled_run_of_a_deleted_schedule_or_graph_does_not_fail_the_invocati
     result = api.runner.invoke("ScheduledRunFunction", kept_event)
     assert not result.errored and result.payload["status"] == "failed", result.payload
     assert "not found" in result.payload["error"]
-    item = store_table().get(schedule_key("alice", kept["id"]), consistent=True)
+    item = agents_table().get(schedule_key("alice", kept["id"]), consistent=True)
     assert "not found" in item["last_error"] and started == []
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from localcloud.apigw import http_event
-from stratus.db.store_keys import ALL_SCOPE, word_pk
-from stratus.db.store_table import approved_key, store_table
+from stratus.db.agents_table.approvals import approval_key
+from stratus.db.agents_table.public_index import ALL_SCOPE, word_list
+from stratus.db.agents_table.table import agents_table
 from stratus.executions import launcher
 from stratus.store import cache
 from stratus.store.text import terms
@@ -412,7 +413,7 @@ def test_nothing_unapproved_leaks_and_approval_opens_read_and_run(store):
         api.request("POST", f"/api/graphs/{graph['id']}/execute/1", user="bob", json_body={"inputs": {"a": 1, "b": 2}})
     )
     assert execution["graph_id"] == graph["id"]
-    assert store_table().get(approved_key(graph["id"], 1))["runs"] == 1
+    assert agents_table().get(approval_key(graph["id"], 1))["runs"] == 1
     cache.invalidate()
     detail = ok(api.request("GET", "/api/store/agents/alice/sauce"))
     assert detail["runs"] == 1 and agents(api)["agents"][0]["runs"] == 1
@@ -420,7 +421,7 @@ def test_nothing_unapproved_leaks_and_approval_opens_read_and_run(store):
     # Unpublishing closes it again; nothing stays in listings, search or creators.
     review(api, version_id, approve=False, comments="withdrawn")
     hidden()
-    assert store_table().get(approved_key(graph["id"], 1)) is None
+    assert agents_table().get(approval_key(graph["id"], 1)) is None
 
 
 # --- public listings and search --------------------------------------------------------------------
@@ -525,7 +526,7 @@ def test_search_is_word_based_case_accent_insensitive_stemmed_and_intersecting(s
     )
     review(api, cafe_version["store_listing_version_id"], approve=False)
     assert slugs(api, "search_query=coffee") == []
-    postings, _ = store_table().query("PK = :pk", {":pk": word_pk(terms("coffee")[0])})
+    postings, _ = agents_table().query("PK = :pk", {":pk": word_list(terms("coffee")[0])})
     assert [p["SK"] for p in postings] == ["COUNT"] and postings[0]["n"] == 0
 
 
@@ -652,13 +653,14 @@ def test_reviews_one_per_user_per_version_editable_and_consistent(store):
     ok(api.request("POST", path, user="root", json_body={"store_listing_version_id": version_id, "score": 5}))
     cache.invalidate()
     assert ok(api.request("GET", "/api/store/agents/alice/calc"))["rating"] == 4.5  # (4 + 5) / 2: edit, not add
-    from stratus.db.store_keys import listing_key, profile_key
+    from stratus.db.agents_table.listings import listing_key
+    from stratus.db.agents_table.profiles import profile_key
 
-    listing = store_table().get(listing_key("alice", "calc"))
+    listing = agents_table().get(listing_key("alice", "calc"))
     assert (listing["rating_sum"], listing["rating_count"]) == (9, 2)
-    owner = store_table().get(profile_key("alice"))
+    owner = agents_table().get(profile_key("alice"))
     assert (owner["rating_sum"], owner["rating_count"]) == (9, 2)
-    cards, _ = store_table().query("PK = :pk", {":pk": ALL_SCOPE})
+    cards, _ = agents_table().query("PK = :pk", {":pk": ALL_SCOPE})
     assert [c["rating"] for c in cards if c.get("slug") == "calc"] == [4.5]
 
 
@@ -848,7 +850,8 @@ def test_publish_review_search_read_and_run_for_two_users_and_an_admin(store):
 def test_concurrent_reviews_keep_every_aggregate_exact(store):
     from concurrent.futures import ThreadPoolExecutor
 
-    from stratus.db.store_keys import listing_key, profile_key
+    from stratus.db.agents_table.listings import listing_key
+    from stratus.db.agents_table.profiles import profile_key
     from stratus.store.models import StoreReviewCreate
     from stratus.store.reviews import create_review
 
@@ -868,12 +871,12 @@ def test_concurrent_reviews_keep_every_aggregate_exact(store):
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(rate, scores))
     total, count = sum(scores.values()), len(scores)
-    listing = store_table().get(listing_key("alice", "calc"))
+    listing = agents_table().get(listing_key("alice", "calc"))
     assert (listing["rating_sum"], listing["rating_count"]) == (total, count)
-    owner = store_table().get(profile_key("alice"))
+    owner = agents_table().get(profile_key("alice"))
     assert (owner["rating_sum"], owner["rating_count"]) == (total, count)
     for scope in listing["scopes"]:
-        card = store_table().get({"PK": scope, "SK": listing["card_sk"]})
+        card = agents_table().get({"PK": scope, "SK": listing["card_sk"]})
         assert card["rating"] == round(total / count, 3) and card["rating_count"] == count
 
 
@@ -894,22 +897,23 @@ def test_concurrent_username_claims_have_one_winner(store):
 
 
 def test_runs_copies_sync_exactly_then_sparsely_and_never_go_back(store):
-    from stratus.db.store_keys import listing_key, runs_sort
-    from stratus.store.runs import _forward, should_sync
+    from stratus.db.agents_table.listings import listing_key
+    from stratus.db.agents_table.public_index import forward_card_runs
+    from stratus.store.runs import should_sync
 
     assert all(should_sync(n) for n in (1, 999, 1000)) and not should_sync(1001)
     assert should_sync(1230) and not should_sync(1234) and should_sync(123_000) and not should_sync(123_400)
     profile(store, "alice")
     publish(store, "alice", "calc")
-    listing = store_table().get(listing_key("alice", "calc"))
+    listing = agents_table().get(listing_key("alice", "calc"))
     key = {"PK": ALL_SCOPE, "SK": listing["card_sk"]}
-    _forward(key, "runs", 7, runs_sort(7, listing["listing_id"]))
-    _forward(key, "runs", 5, runs_sort(5, listing["listing_id"]))  # a late, older sync loses
-    assert store_table().get(key)["runs"] == 7
+    forward_card_runs(listing, 7)
+    forward_card_runs(listing, 5)  # a late, older sync loses
+    assert agents_table().get(key)["runs"] == 7
 
 
 def test_the_library_reads_a_listing_version(store):
-    from stratus.store.submissions import store_listing_version
+    from stratus.store.listing_versions import store_listing_version
 
     profile(store, "alice", name="Alice A")
     graph = create_graph(store, "alice")

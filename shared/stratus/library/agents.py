@@ -1,6 +1,6 @@
 """A user's library: an entry for every graph they create (or fork) and every store agent they add.
 
-AutoGPT's LibraryAgent in shape. Entries live in the StoreTable (`stratus.db.library_keys`); the
+AutoGPT's LibraryAgent in shape. Entries live in the agents table (`stratus.db.agents_table.library`); the
 graph each one shows is read from the GraphsTable when the entry is shown:
 - own graphs follow their active version (AutoGPT moves the entry to every version saved);
 - store agents stay on the version that was added.
@@ -14,21 +14,19 @@ import json
 import math
 from collections.abc import Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from stratus.clock import now_iso
+from stratus.db.agents_table import library
+from stratus.db.agents_table.library import created_agent_id, store_agent_id
 from stratus.db.dynamo import ConditionFailed
 from stratus.db.graphs_table import active_key, graphs_table, version_key
-from stratus.db.library_keys import AGENT_PREFIX, agent_key, created_agent_id, library_pk, store_agent_id
-from stratus.db.store_table import store_table
 from stratus.errors import NotFound, Unprocessable
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, GraphModel
-
-if TYPE_CHECKING:
-    from stratus.store.submissions import StoreListingVersionInfo
+from stratus.store.listing_versions import store_listing_version
 
 MAX_PAGE_SIZE = 100
 MAX_GRAPH_NAME = 500  # Graph.name's limit
@@ -130,7 +128,6 @@ def _new_entry(
 ) -> dict[str, Any]:
     now = now_iso()
     return {
-        **agent_key(user_id, library_agent_id),
         "id": library_agent_id,
         "user_id": user_id,
         "graph_id": graph_id,
@@ -146,46 +143,11 @@ def _new_entry(
     }
 
 
-def _put_or_existing(entry: dict[str, Any]) -> dict[str, Any]:
-    """Put the entry unless it exists (its id is its uniqueness key); a soft-deleted one comes back."""
-    table = store_table()
-    try:
-        table.put(entry, condition="attribute_not_exists(PK)")
-        return entry
-    except ConditionFailed:
-        pass
-    key = {"PK": entry["PK"], "SK": entry["SK"]}
-    existing = table.get(key, consistent=True)
-    if existing and existing.get("is_deleted"):
-        existing = table.update(
-            key,
-            "SET is_deleted = :no, updated_at = :now",
-            values={":no": False, ":now": now_iso()},
-            condition="attribute_exists(PK)",
-        )
-    return existing or entry
-
-
 def _entry(user_id: str, library_agent_id: str) -> dict[str, Any]:
-    entry = store_table().get(agent_key(user_id, library_agent_id), consistent=True)
+    entry = library.get_entry(user_id, library_agent_id)
     if not entry or entry.get("is_deleted"):
         raise NotFound(f"Library agent #{library_agent_id} not found")
     return entry
-
-
-def _entries(user_id: str) -> list[dict[str, Any]]:
-    """The user's whole library: one Query of their partition (a page per MB)."""
-    found, start_key = [], None
-    while True:
-        items, start_key = store_table().query(
-            "PK = :pk AND begins_with(SK, :agent)",
-            {":pk": library_pk(user_id), ":agent": AGENT_PREFIX},
-            start_key=start_key,
-            consistent=True,
-        )
-        found.extend(items)
-        if not start_key:
-            return found
 
 
 # --- the graphs entries show ---------------------------------------------------------------
@@ -216,14 +178,14 @@ def _graphs_for(user_id: str, entries: Iterable[dict[str, Any]]) -> dict[str, Gr
     models: dict[str, GraphModel] = {}
     for entry in entries:
         key = _graph_key(entry)
-        item = items.get((key["PK"], key["SK"]))
-        if item is None:
-            store_table().delete(agent_key(user_id, entry["id"]))
+        shown = items.get((key["PK"], key["SK"]))
+        if shown is None:
+            library.remove_entry(user_id, entry["id"])
             continue
-        own = item["user_id"] == user_id
+        own = shown["user_id"] == user_id
         if entry["is_created_by_user"] and not own:
             continue  # never show another user's active (unreviewed) version
-        models[entry["id"]] = _model_from_item(item, own)
+        models[entry["id"]] = _model_from_item(shown, own)
     return models
 
 
@@ -259,7 +221,7 @@ def _shape(entry: dict[str, Any], graph: GraphModel, with_credentials: bool = Fa
 # --- operations ----------------------------------------------------------------------------
 def add_created_graph(user_id: str, graph: GraphModel) -> LibraryAgent:
     """The entry of a graph the user just created (POST /api/graphs, a fork). Idempotent."""
-    entry = _put_or_existing(
+    entry = library.add_entry(
         _new_entry(user_id, created_agent_id(user_id, graph.id), graph.id, graph.version, created_by_user=True)
     )
     return _shape(entry, graph, with_credentials=True)
@@ -268,7 +230,7 @@ def add_created_graph(user_id: str, graph: GraphModel) -> LibraryAgent:
 def add_store_agent(user_id: str, store_listing_version_id: str) -> LibraryAgent:
     """Add an approved store agent; adding it again returns the same entry."""
     not_found = NotFound(f"Store listing version {store_listing_version_id} not found or not approved")
-    version = store_agent_version(store_listing_version_id)
+    version = store_listing_version(store_listing_version_id)
     if version is None:
         raise not_found
     try:  # readable by this user: their own graph, or approved in the store (the shared marker)
@@ -276,7 +238,7 @@ def add_store_agent(user_id: str, store_listing_version_id: str) -> LibraryAgent
     except NotFound:
         raise not_found from None
     if graph.user_id == user_id:  # their own graph: it is already in their library
-        _put_or_existing(
+        library.add_entry(
             _new_entry(user_id, created_agent_id(user_id, graph.id), graph.id, graph.version, created_by_user=True)
         )
         return get_agent(user_id, created_agent_id(user_id, graph.id))
@@ -290,7 +252,7 @@ def add_store_agent(user_id: str, store_listing_version_id: str) -> LibraryAgent
         "creator_name": version.creator_name,
         "creator_image_url": version.creator_image_url,
     }
-    entry = _put_or_existing(
+    entry = library.add_entry(
         _new_entry(
             user_id,
             store_agent_id(user_id, graph.id, graph.version),
@@ -317,7 +279,7 @@ def list_agents(
     partition, then filtered, searched, sorted and paged in memory (no index needed)."""
     entries = [
         e
-        for e in _entries(user_id)
+        for e in library.entries_of(user_id)
         if not e.get("is_deleted")
         and (include_archived or not e.get("is_archived"))
         and (not favorites_only or e.get("is_favorite"))
@@ -361,14 +323,8 @@ def update_agent(user_id: str, library_agent_id: str, changes: LibraryAgentUpdat
     fields = changes.model_dump(exclude_none=True)
     if not fields:
         raise Unprocessable("Nothing to update: send is_favorite, is_archived or auto_update_version.")
-    assignments = ", ".join(f"{name} = :{name}" for name in fields)
     try:
-        store_table().update(
-            agent_key(user_id, library_agent_id),
-            f"SET {assignments}, updated_at = :now",
-            values={**{f":{k}": v for k, v in fields.items()}, ":now": now_iso(), ":no": False},
-            condition="attribute_exists(PK) AND is_deleted = :no",
-        )
+        library.update_entry(user_id, library_agent_id, fields, now_iso())
     except ConditionFailed:
         raise NotFound(f"Library agent #{library_agent_id} not found") from None
     return get_agent(user_id, library_agent_id)
@@ -377,12 +333,7 @@ def update_agent(user_id: str, library_agent_id: str, changes: LibraryAgentUpdat
 def delete_agent(user_id: str, library_agent_id: str) -> None:
     """Soft delete (AutoGPT's default): hidden everywhere, revived if the store agent is added again."""
     try:
-        store_table().update(
-            agent_key(user_id, library_agent_id),
-            "SET is_deleted = :yes, updated_at = :now",
-            values={":yes": True, ":no": False, ":now": now_iso()},
-            condition="attribute_exists(PK) AND is_deleted = :no",
-        )
+        library.soft_delete_entry(user_id, library_agent_id, now_iso())
     except ConditionFailed:
         raise NotFound(f"Library agent #{library_agent_id} not found") from None
 
@@ -396,11 +347,3 @@ def fork_agent(user_id: str, library_agent_id: str) -> LibraryAgent:
     copy.forked_from_id, copy.forked_from_version = source.id, source.version
     copy.name = f"{source.name[: MAX_GRAPH_NAME - len(' (copy)')]} (copy)"
     return add_created_graph(user_id, graphs.create_graph(user_id, CreateGraph(graph=copy)))
-
-
-# --- the store listing version ------------------------------------------------------------------
-def store_agent_version(store_listing_version_id: str) -> StoreListingVersionInfo | None:
-    """The graph version a store listing version publishes (and its status), None when unknown."""
-    from stratus.store.submissions import store_listing_version  # lazy: GraphsFunction never needs the store
-
-    return store_listing_version(store_listing_version_id)

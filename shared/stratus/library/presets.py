@@ -1,6 +1,6 @@
 """Presets: a saved graph version with inputs (and credentials), runnable by id with overrides.
 
-AutoGPT's LibraryAgentPreset in shape; items in the StoreTable (`stratus.db.library_keys`).
+AutoGPT's LibraryAgentPreset in shape; items in the agents table (`stratus.db.agents_table.presets`).
 Deleting is soft, as in AutoGPT.
 """
 
@@ -13,9 +13,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.clock import now_iso
+from stratus.db.agents_table import presets
 from stratus.db.dynamo import ConditionFailed
-from stratus.db.library_keys import PRESET_PREFIX, preset_key, presets_pk
-from stratus.db.store_table import store_table
 from stratus.errors import NotFound, Unprocessable
 from stratus.executions import launcher
 from stratus.executions.models import GraphExecution
@@ -87,7 +86,7 @@ def _from_item(item: dict[str, Any]) -> LibraryAgentPreset:
 
 
 def _item(user_id: str, preset_id: str) -> dict[str, Any]:
-    item = store_table().get(preset_key(user_id, preset_id), consistent=True)
+    item = presets.get_preset(user_id, preset_id)
     if not item or item.get("is_deleted"):
         raise NotFound(f"Preset #{preset_id} not found")
     return item
@@ -99,7 +98,6 @@ def create_preset(user_id: str, request: PresetCreate) -> LibraryAgentPreset:
     _check_size(request.inputs, request.credentials)
     preset_id, now = str(uuid.uuid4()), now_iso()
     item = {
-        **preset_key(user_id, preset_id),
         "id": preset_id,
         "user_id": user_id,
         **request.model_dump(),
@@ -107,7 +105,7 @@ def create_preset(user_id: str, request: PresetCreate) -> LibraryAgentPreset:
         "created_at": now,
         "updated_at": now,
     }
-    store_table().put(item, condition="attribute_not_exists(PK)")
+    presets.add_preset(item)
     return _from_item(item)
 
 
@@ -120,17 +118,11 @@ def list_presets(
 ) -> LibraryAgentPresetResponse:
     """Newest first. A user's presets are few: one Query of their partition, paged in memory
     (the total is part of AutoGPT's pagination anyway)."""
-    found, start_key = [], None
-    while True:
-        items, start_key = store_table().query(
-            "PK = :pk AND begins_with(SK, :preset)",
-            {":pk": presets_pk(user_id), ":preset": PRESET_PREFIX},
-            start_key=start_key,
-            consistent=True,
-        )
-        found.extend(i for i in items if not i.get("is_deleted") and (graph_id is None or i["graph_id"] == graph_id))
-        if not start_key:
-            break
+    found = [
+        i
+        for i in presets.presets_of(user_id)
+        if not i.get("is_deleted") and (graph_id is None or i["graph_id"] == graph_id)
+    ]
     found.sort(key=lambda i: (i["created_at"], i["id"]), reverse=True)
     first = (page - 1) * page_size
     return LibraryAgentPresetResponse(
@@ -146,16 +138,8 @@ def update_preset(user_id: str, preset_id: str, changes: PresetUpdate) -> Librar
     if "inputs" in fields or "credentials" in fields:
         current = _item(user_id, preset_id)
         _check_size(fields.get("inputs", current["inputs"]), fields.get("credentials", current["credentials"]))
-    # Attribute names go through placeholders: `name` is a DynamoDB reserved word.
-    assignments = ", ".join(f"#{k} = :{k}" for k in fields)
     try:
-        item = store_table().update(
-            preset_key(user_id, preset_id),
-            f"SET {assignments}, updated_at = :now",
-            names={f"#{k}": k for k in fields},
-            values={**{f":{k}": v for k, v in fields.items()}, ":now": now_iso(), ":no": False},
-            condition="attribute_exists(PK) AND is_deleted = :no",
-        )
+        item = presets.update_preset(user_id, preset_id, fields, now_iso())
     except ConditionFailed:
         raise NotFound(f"Preset #{preset_id} not found") from None
     return _from_item(item)
@@ -163,12 +147,7 @@ def update_preset(user_id: str, preset_id: str, changes: PresetUpdate) -> Librar
 
 def delete_preset(user_id: str, preset_id: str) -> None:
     try:
-        store_table().update(
-            preset_key(user_id, preset_id),
-            "SET is_deleted = :yes, updated_at = :now",
-            values={":yes": True, ":no": False, ":now": now_iso()},
-            condition="attribute_exists(PK) AND is_deleted = :no",
-        )
+        presets.soft_delete_preset(user_id, preset_id, now_iso())
     except ConditionFailed:
         raise NotFound(f"Preset #{preset_id} not found") from None
 

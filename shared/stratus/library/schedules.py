@@ -1,6 +1,6 @@
 """Schedules: run a graph on a cron in a time zone, backed by EventBridge Scheduler.
 
-Each schedule is a StoreTable item (keys in `stratus.db.schedule_keys`) plus an EventBridge
+Each schedule is an agents-table item (`stratus.db.agents_table.schedules`) plus an EventBridge
 Scheduler schedule named by the schedule id whose target is the ScheduledRunFunction. The item
 is written first and removed again when the scheduler refuses, so a schedule that fires
 always finds its item. The target's input carries ids only, plus the scheduled time
@@ -21,15 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.aws import client
 from stratus.clock import now_iso, utc_now
-from stratus.db.dynamo import ConditionFailed
-from stratus.db.schedule_keys import (
-    BY_GRAPH_INDEX,
-    graph_index_keys,
-    graph_schedules_pk,
-    schedule_key,
-    schedules_pk,
-)
-from stratus.db.store_table import store_table
+from stratus.db.agents_table import schedules
 from stratus.errors import NotFound, StratusError, Unprocessable
 from stratus.library import cron
 from stratus.observability import logger
@@ -204,8 +196,6 @@ def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationReques
 
     schedule_id, created_at = str(uuid.uuid4()), now_iso()
     item = {
-        **schedule_key(user_id, schedule_id),
-        **graph_index_keys(user_id, graph_id, created_at, schedule_id),
         "id": schedule_id,
         "name": request.name,
         "cron": expression,
@@ -219,12 +209,11 @@ def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationReques
         "created_at": created_at,
         "run_count": 0,
     }
-    table = store_table()
-    table.put(item, condition="attribute_not_exists(PK)")
+    schedules.add_schedule(item)
     try:
         _create_scheduler_schedule(schedule_id, user_id, aws_expression, zone_name)
     except Exception:
-        table.delete(schedule_key(user_id, schedule_id))  # nothing half-made is left behind
+        schedules.remove_schedule(user_id, schedule_id)  # nothing half-made is left behind
         raise
     logger.info(
         "Schedule created",
@@ -233,35 +222,19 @@ def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationReques
     return _info(item)
 
 
-def _query_all(key_condition: str, values: dict[str, Any], index: str | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    start_key = None
-    while True:
-        items, start_key = store_table().query(
-            key_condition, values, index=index, start_key=start_key, consistent=index is None
-        )
-        found.extend(items)
-        if not start_key:
-            return found
-
-
 def list_schedules(user_id: str, graph_id: str | None = None) -> list[GraphExecutionJobInfo]:
     """The caller's schedules (of one graph when given), oldest first."""
-    if graph_id is None:
-        items = _query_all("PK = :pk", {":pk": schedules_pk(user_id)})
-    else:
-        items = _query_all("GSI1PK = :pk", {":pk": graph_schedules_pk(user_id, graph_id)}, index=BY_GRAPH_INDEX)
+    items = schedules.schedules_of(user_id) if graph_id is None else schedules.schedules_of_graph(user_id, graph_id)
     return [_info(item) for item in sorted(items, key=lambda i: (i["created_at"], i["id"]))]
 
 
 def delete_schedule(user_id: str, schedule_id: str) -> dict[str, str]:
-    key = schedule_key(user_id, schedule_id)
-    if store_table().get(key, consistent=True) is None:
+    if schedules.get_schedule(user_id, schedule_id) is None:
         raise NotFound(f"Schedule #{schedule_id} not found")
     # The scheduler's schedule goes first: if removing the item then fails, a retried DELETE
     # finishes the job; the other order could leave a schedule firing with no item.
     _delete_scheduler_schedule(schedule_id)
-    store_table().delete(key)
+    schedules.remove_schedule(user_id, schedule_id)
     return {"id": schedule_id}
 
 
@@ -286,26 +259,8 @@ def _record_run(
     user_id: str, schedule_id: str, scheduled_time: str, graph_exec_id: str | None, error: Any = None
 ) -> None:
     """last run on the item, once per scheduled time (a retried invocation changes nothing)."""
-    values: dict[str, Any] = {":t": scheduled_time, ":now": now_iso(), ":one": 1}
-    sets, removes = ["last_scheduled_time = :t", "last_run_at = :now"], ""
-    if graph_exec_id:
-        sets.append("last_execution_id = :e")
-        values[":e"] = graph_exec_id
-        removes = " REMOVE last_error"
-    else:
-        sets.append("last_error = :err")
-        values[":err"] = error
-    update = f"SET {', '.join(sets)} ADD run_count :one{removes}"
-    try:
-        store_table().update(
-            schedule_key(user_id, schedule_id),
-            update,
-            values=values,
-            condition="attribute_exists(PK) AND (attribute_not_exists(last_scheduled_time) "
-            "OR last_scheduled_time < :t)",
-        )
-    except ConditionFailed:
-        pass  # this run (or a later one) is already recorded, or the schedule was deleted
+    fields = {"last_execution_id": graph_exec_id, "last_error": None} if graph_exec_id else {"last_error": error}
+    schedules.record_run(user_id, schedule_id, scheduled_time, fields, now_iso())
 
 
 def run_scheduled(event: dict[str, Any]) -> dict[str, Any]:
@@ -317,7 +272,7 @@ def run_scheduled(event: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("A scheduled run needs schedule_id and user_id in its input.")
     scheduled_time = _scheduled_time(event)
     summary: dict[str, Any] = {"schedule_id": schedule_id, "scheduled_time": scheduled_time}
-    item = store_table().get(schedule_key(user_id, schedule_id), consistent=True)
+    item = schedules.get_schedule(user_id, schedule_id)
     if item is None:  # deleted while this run was on its way
         return {**summary, "status": "skipped", "reason": "schedule not found"}
     try:

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from stratus.db.store_table import approved_key, store_table
+from stratus.db.agents_table import approvals
+from stratus.observability import logger
+from stratus.store.runs import listing_ran
 
 
 def is_approved(graph_id: str, version: int) -> bool:
     """An approved graph version is readable and runnable by every user."""
-    return store_table().get(approved_key(graph_id, version), consistent=True) is not None
+    return approvals.is_approved(graph_id, version)
 
 
 def record_run(graph_id: str, version: int) -> None:
     """Count one execution of an approved version (the marker's `runs`), then its listing's."""
-    from stratus.db.dynamo import ConditionFailed
-
-    try:
-        marker = store_table().update(
-            approved_key(graph_id, version), "ADD runs :one", values={":one": 1}, condition="attribute_exists(PK)"
-        )
-    except ConditionFailed:
+    marker = approvals.add_run(graph_id, version)
+    if marker is None:
         return  # not (or no longer) approved: nothing to count
     if marker.get("owner_id") and marker.get("slug"):
-        from stratus.observability import logger
-        from stratus.store.runs import listing_ran
-
         try:
             listing_ran(marker["owner_id"], marker["slug"])
         except Exception:  # noqa: BLE001 - a counter must never fail the execution that was started

@@ -10,30 +10,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from stratus.db.store_keys import ALL_LISTINGS, BY_STATUS, LISTINGS_PK, listing_key, status_pk, version_key
-from stratus.db.store_table import store_table
+from stratus.db.agents_table import listings as listing_items
+from stratus.db.agents_table.lists import status_list
 from stratus.store.models import StoreListingsWithVersionsAdminViewResponse, StoreListingWithVersionsAdminView
-from stratus.store.search import Sort, fingerprint, sorted_page
-from stratus.store.submissions import pagination, to_submission
+from stratus.store.search import fingerprint, sorted_page
+from stratus.store.views import pagination, to_submission
 
 
 def admin_listings(
     status: str | None, page: int, page_size: int, cursor: str | None
 ) -> StoreListingsWithVersionsAdminViewResponse:
-    table = store_table()
     query_id = fingerprint("admin-listings", status, page_size)
     if status:
-        result = sorted_page(table, status_pk(status), "", Sort(BY_STATUS, False), page, page_size, cursor, query_id)
+        result = sorted_page(
+            status_list(status), "", listing_items.NEWEST_SUBMISSIONS, page, page_size, cursor, query_id
+        )
         owners = list(dict.fromkeys((v["owner_id"], v["slug"]) for v in result.items))
-        listings = table.batch_get([listing_key(owner, slug) for owner, slug in owners])
+        listings = listing_items.get_listings(owners)
         order = {pair: position for position, pair in enumerate(owners)}
         listings.sort(key=lambda item: order[(item["owner_id"], item["slug"])])
     else:
-        result = sorted_page(table, LISTINGS_PK, "", Sort(ALL_LISTINGS, False), page, page_size, cursor, query_id)
+        result = sorted_page(
+            listing_items.LISTINGS_LIST, "", listing_items.NEWEST_LISTINGS, page, page_size, cursor, query_id
+        )
         listings = result.items
-    keys = [version_key(item["owner_id"], item["slug"], int(n)) for item in listings for n in item.get("versions", [])]
     versions: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for version in table.batch_get(keys):
+    for version in listing_items.versions_of(listings):
         versions.setdefault((version["owner_id"], version["slug"]), []).append(version)
     views = []
     for listing in listings:

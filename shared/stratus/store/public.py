@@ -13,25 +13,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from stratus.db.store_keys import (
+from stratus.db.agents_table import listings, profiles, public_index
+from stratus.db.agents_table.public_index import (
     ALL_SCOPE,
+    BY_NAME,
+    BY_NEWEST,
+    BY_NUM_AGENTS,
+    BY_RATING,
+    BY_RUNS,
     CARD_PREFIX,
     CREATOR_PREFIX,
-    CREATORS_PK,
+    CREATORS_LIST,
     FEATURED_SCOPE,
-    NAME_INDEX,
-    NUM_AGENTS_INDEX,
-    RATING_INDEX,
-    RUNS_INDEX,
     category_scope,
-    creator_key,
     creator_scope,
-    creator_word_pk,
-    listing_key,
-    profile_key,
-    word_pk,
+    creator_word_list,
+    word_list,
 )
-from stratus.db.store_table import store_table
 from stratus.errors import NotFound
 from stratus.store import cache
 from stratus.store.index import average
@@ -44,22 +42,12 @@ from stratus.store.models import (
     StoreAgentsResponse,
 )
 from stratus.store.profiles import user_id_for
-from stratus.store.search import Page, Sort, fingerprint, intersect_page, sorted_page
-from stratus.store.submissions import pagination
+from stratus.store.search import Page, fingerprint, intersect_page, sorted_page
 from stratus.store.text import fold, query_terms, slugify
+from stratus.store.views import pagination
 
-AGENT_SORTS = {
-    "updated_at": Sort(None, True),
-    "rating": Sort(RATING_INDEX, False),
-    "runs": Sort(RUNS_INDEX, False),
-    "name": Sort(NAME_INDEX, True),
-}
-CREATOR_SORTS = {
-    None: Sort(None, True),
-    "agent_rating": Sort(RATING_INDEX, False),
-    "agent_runs": Sort(RUNS_INDEX, False),
-    "num_agents": Sort(NUM_AGENTS_INDEX, False),
-}
+AGENT_SORTS = {"updated_at": BY_NEWEST, "rating": BY_RATING, "runs": BY_RUNS, "name": BY_NAME}
+CREATOR_SORTS = {None: BY_NEWEST, "agent_rating": BY_RATING, "agent_runs": BY_RUNS, "num_agents": BY_NUM_AGENTS}
 
 
 def _agent(card: dict[str, Any]) -> StoreAgent:
@@ -106,7 +94,6 @@ def _list_agents(
     page_size: int,
     cursor: str | None,
 ) -> dict[str, Any]:
-    table = store_table()
     filters: list[str] = []
     if creator:
         owner = user_id_for(slugify(creator))
@@ -119,17 +106,15 @@ def _list_agents(
         filters.append(category_scope(fold(category)))
     if featured:
         filters.append(FEATURED_SCOPE)
-    words = [word_pk(t) for t in query_terms(search_query or "")]
+    words = [word_list(t) for t in query_terms(search_query or "")]
     query_id = fingerprint("agents", featured, creator, category, words, sorted_by, page_size)
     result: Page
     if not words and len(filters) <= 1:
         sort = AGENT_SORTS[sorted_by or "updated_at"]
-        result = sorted_page(
-            table, filters[0] if filters else ALL_SCOPE, CARD_PREFIX, sort, page, page_size, cursor, query_id
-        )
+        result = sorted_page(filters[0] if filters else ALL_SCOPE, CARD_PREFIX, sort, page, page_size, cursor, query_id)
     else:  # search (sorted_by is ignored, as in AutoGPT) or combined filters: newest approval first
         result = intersect_page(
-            table, words + filters, set(filters), ALL_SCOPE, CARD_PREFIX, page, page_size, cursor, query_id
+            words + filters, set(filters), ALL_SCOPE, CARD_PREFIX, page, page_size, cursor, query_id
         )
     response = StoreAgentsResponse(
         agents=[_agent(c) for c in result.items],
@@ -149,9 +134,7 @@ def _get_agent(username: str, agent_name: str) -> dict[str, Any]:
     owner = user_id_for(slugify(username))
     if owner is None:
         raise not_found
-    items = {i["SK"]: i for i in store_table().batch_get([listing_key(owner, slugify(agent_name)), profile_key(owner)])}
-    listing = next((i for sk, i in items.items() if sk != "PROFILE"), None)
-    profile = items.get("PROFILE")
+    listing, profile = listings.listing_with_profile(owner, slugify(agent_name))
     if not listing or not profile or not listing.get("public"):
         raise not_found
     public = listing["public"]
@@ -213,15 +196,12 @@ def list_creators(
 def _list_creators(
     featured: bool, search_query: str | None, sorted_by: str | None, page: int, page_size: int, cursor: str | None
 ) -> dict[str, Any]:
-    table = store_table()
-    words = [creator_word_pk(t) for t in query_terms(search_query or "")]
+    words = [creator_word_list(t) for t in query_terms(search_query or "")]
     query_id = fingerprint("creators", featured, words, sorted_by, page_size)
     if words:
-        result = intersect_page(table, words, set(), CREATORS_PK, CREATOR_PREFIX, page, page_size, cursor, query_id)
+        result = intersect_page(words, set(), CREATORS_LIST, CREATOR_PREFIX, page, page_size, cursor, query_id)
     else:
-        result = sorted_page(
-            table, CREATORS_PK, CREATOR_PREFIX, CREATOR_SORTS[sorted_by], page, page_size, cursor, query_id
-        )
+        result = sorted_page(CREATORS_LIST, CREATOR_PREFIX, CREATOR_SORTS[sorted_by], page, page_size, cursor, query_id)
     items = [i for i in result.items if i.get("is_featured")] if featured else result.items
     response = CreatorsResponse(
         creators=[_creator(i) for i in items],
@@ -237,9 +217,8 @@ def get_creator(username: str) -> dict[str, Any]:
 
 def _get_creator(username: str) -> dict[str, Any]:
     """The creators-list item (one GetItem) or, for a creator with no public agent, the profile."""
-    table = store_table()
     name = slugify(username)
-    item = table.get(creator_key(name))
+    item = public_index.get_creator(name)
     if item:
         return CreatorDetails(
             name=item.get("name", ""),
@@ -252,7 +231,7 @@ def _get_creator(username: str) -> dict[str, Any]:
             top_categories=item.get("top_categories", []),
         ).model_dump(mode="json")
     owner = user_id_for(name)
-    profile = table.get(profile_key(owner)) if owner else None
+    profile = profiles.get_profile(owner, consistent=False) if owner else None
     if not profile:
         raise NotFound(f"Creator {username} not found.")
     return CreatorDetails(

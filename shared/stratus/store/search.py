@@ -1,6 +1,7 @@
 """Reading the public index: one sorted list, or the intersection of several lists.
 
-A list is a partition whose items are keyed by card SK (a scope, a word's postings).
+A list is a partition whose items are keyed by card SK (a scope, a word's postings), see
+stratus.db.agents_table.lists.
 - One list with a sort order: a Query on the scope (base table or its GSI), Limit page+1.
 - Several lists (words and filters): walk the rarest list (smallest COUNT) page by page and
   test each candidate's SK in the other lists with BatchGetItem; the cards of the matches
@@ -18,18 +19,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.db.dynamo import Table
-from stratus.db.store_keys import COUNT_SK
+from stratus.db.agents_table import lists
+from stratus.db.agents_table.lists import Sort
 from stratus.errors import Unprocessable
 
 MAX_WALK = 1000
 MAX_CANDIDATES_PER_QUERY = 400
-
-
-@dataclass(frozen=True)
-class Sort:
-    index: str | None  # None: the base table's SK
-    forward: bool
 
 
 @dataclass
@@ -79,77 +74,49 @@ def _walk_limit(page: int, page_size: int) -> int:
     return skip
 
 
-def count(table: Table, list_pk: str) -> int:
-    item = table.get({"PK": list_pk, "SK": COUNT_SK})
-    return int(item["n"]) if item else 0
-
-
-def _key_of(item: dict[str, Any], sort: Sort) -> dict[str, Any]:
-    key = {"PK": item["PK"], "SK": item["SK"]}
-    if sort.index:
-        key[f"{sort.index}PK"] = item[f"{sort.index}PK"]
-        key[f"{sort.index}SK"] = item[f"{sort.index}SK"]
-    return key
-
-
 def sorted_page(
-    table: Table, list_pk: str, prefix: str, sort: Sort, page: int, page_size: int, cursor: str | None, query_id: str
+    list_id: str, prefix: str, sort: Sort, page: int, page_size: int, cursor: str | None, query_id: str
 ) -> Page:
     """One page of one list in a sort order: a Query (Limit page+1) and the list's COUNT."""
-    if sort.index:
-        condition, values = f"{sort.index}PK = :pk", {":pk": list_pk}
-    else:
-        condition, values = "PK = :pk AND begins_with(SK, :prefix)", {":pk": list_pk, ":prefix": prefix}
-
-    def query(start: dict | None, limit: int) -> tuple[list[dict[str, Any]], dict | None]:
-        return table.query(condition, values, index=sort.index, forward=sort.forward, start_key=start, limit=limit)
-
     start: dict | None = None
     if cursor:
         start, page = decode_cursor(cursor, query_id)
     elif page > 1:
         skip = _walk_limit(page, page_size)
         while skip > 0:
-            skipped, more = query(start, skip)
+            skipped, more = lists.read(list_id, prefix, sort, skip, start)
             if not skipped:
                 break
             skip -= len(skipped)
-            start = _key_of(skipped[-1], sort)
+            start = lists.resume_key(skipped[-1], sort)
             if not more:
                 break
-    items, _ = query(start, page_size + 1)
+    items, _ = lists.read(list_id, prefix, sort, page_size + 1, start)
     next_cursor = None
     if len(items) > page_size:
         items = items[:page_size]
-        next_cursor = encode_cursor(query_id, _key_of(items[-1], sort), page + 1)
-    return Page(items=items, next_cursor=next_cursor, total_items=count(table, list_pk), current_page=page)
-
-
-def _present(table: Table, keys: list[dict[str, str]]) -> set[tuple[str, str]]:
-    return {(i["PK"], i["SK"]) for i in table.batch_get(keys)}
+        next_cursor = encode_cursor(query_id, lists.resume_key(items[-1], sort), page + 1)
+    return Page(items=items, next_cursor=next_cursor, total_items=lists.count(list_id), current_page=page)
 
 
 def intersect_page(
-    table: Table,
-    lists: list[str],
+    list_ids: list[str],
     card_lists: set[str],
-    card_pk: str,
+    card_list: str,
     prefix: str,
     page: int,
     page_size: int,
     cursor: str | None,
     query_id: str,
 ) -> Page:
-    """Items in every list, in card-SK order; the cards come from `card_pk` (or a card list)."""
+    """Items in every list, in card-SK order; the cards come from `card_list` (or a card list)."""
     counts: dict[str, int] = {}
-    if len(lists) > 1:
-        counts = {pk: 0 for pk in lists}
-        for item in table.batch_get([{"PK": pk, "SK": COUNT_SK} for pk in lists]):
-            counts[item["PK"]] = int(item.get("n", 0))
+    if len(list_ids) > 1:
         # Counts only choose where to start (they are kept outside transactions): an empty list
         # still costs one Query rather than trusting a count that may lag.
-    rarest = min(lists, key=lambda pk: (counts.get(pk, 0), pk not in card_lists))
-    others = [pk for pk in lists if pk != rarest]
+        counts = lists.counts(list_ids)
+    rarest = min(list_ids, key=lambda pk: (counts.get(pk, 0), pk not in card_lists))
+    others = [pk for pk in list_ids if pk != rarest]
 
     after: str | None = None
     if cursor:
@@ -159,14 +126,11 @@ def intersect_page(
     matched: list[dict[str, Any]] = []
     examined, batch = 0, min(wanted, MAX_CANDIDATES_PER_QUERY)
     while len(matched) < wanted:
-        start = {"PK": rarest, "SK": after} if after else None
-        candidates, more = table.query(
-            "PK = :pk AND begins_with(SK, :prefix)", {":pk": rarest, ":prefix": prefix}, start_key=start, limit=batch
-        )
+        candidates, more = lists.read_after(rarest, prefix, after, batch)
         if not candidates:
             break
         examined += len(candidates)
-        present = _present(table, [{"PK": pk, "SK": c["SK"]} for c in candidates for pk in others]) if others else set()
+        present = lists.members(others, [c["SK"] for c in candidates])
         for candidate in candidates:
             if all((pk, candidate["SK"]) in present for pk in others):
                 matched.append(candidate)
@@ -183,16 +147,14 @@ def intersect_page(
     if rarest in card_lists:
         cards = window
     else:
-        found = (
-            {i["SK"]: i for i in table.batch_get([{"PK": card_pk, "SK": m["SK"]} for m in window])} if window else {}
-        )
+        found = lists.items_at(card_list, [m["SK"] for m in window])
         cards = [found[m["SK"]] for m in window if m["SK"] in found]  # a posting without its card shows nothing
     next_cursor = encode_cursor(query_id, {"SK": window[-1]["SK"]}, page + 1) if has_more and window else None
     seen = skip + len(window)
     if not has_more:
         total = seen
-    elif len(lists) == 1:
-        total = count(table, rarest)
+    elif len(list_ids) == 1:
+        total = lists.count(rarest)
     else:  # estimated from the rarest list's size and the share of its items that matched
         total = max(seen + 1, round(counts[rarest] * len(matched) / max(examined, 1)))
     return Page(items=cards, next_cursor=next_cursor, total_items=total, current_page=page)
