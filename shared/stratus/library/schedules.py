@@ -85,6 +85,7 @@ def _zone_names() -> frozenset[str]:
 def resolve_timezone(user_id: str, requested: str | None) -> str:
     """The requested IANA zone, else the user's saved zone, else UTC (AutoGPT's rule)."""
     if requested is None:
+        # Lazy (cold start): the users service is only needed when the request names no zone.
         from stratus.users.models import DEFAULT_TIMEZONE
         from stratus.users.service import get_user
 
@@ -265,7 +266,7 @@ def _record_run(
 
 def run_scheduled(event: dict[str, Any]) -> dict[str, Any]:
     """ScheduledRunFunction: start the schedule's graph execution for this scheduled time."""
-    from stratus.executions.launcher import start_execution
+    from stratus.executions.launcher import start_execution  # lazy (cold start): only the scheduled run starts one
 
     schedule_id, user_id = event.get("schedule_id"), event.get("user_id")
     if not isinstance(schedule_id, str) or not isinstance(user_id, str) or not schedule_id or not user_id:
