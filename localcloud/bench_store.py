@@ -1,7 +1,7 @@
 """Store search figures for `make bench`: items read per page at 1,000 vs 100,000 approved listings.
 
 The index is written straight into moto (in-process, `mock_aws`) with BatchWriteItem, using
-the store's own key builders and card shape (stratus.store.index), so the reads measured are
+the repository's key builders (stratus.db.agents_table) and card shape (stratus.store.index), so the reads measured are
 the real public read path (`stratus.store.public`). Listings carry words with fixed shares
 (`alpha` in 10%, `beta` in 50%, independent), so both sizes hold the same mix. Building the
 100,000-listing index takes the longest part (about a minute or two on a laptop; the whole
