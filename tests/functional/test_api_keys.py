@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stratus.db.users_table import users_table
+from stratus.db import users_table
 
 
 def _create(api, user: str, permissions=("IDENTITY",), name="ci key"):
@@ -27,8 +27,7 @@ def test_key_is_shown_once_and_only_a_salted_hash_is_stored(api):
     status, listed = api.request("GET", "/api/api-keys", user="alice")
     assert status == 200 and [k["id"] for k in listed] == [key["id"]]
     assert "plain_text_key" not in listed[0] and "hash" not in listed[0]
-    items, _ = users_table().query("GSI1PK = :pk", {":pk": "USER#alice#APIKEYS"}, index="ByUser")
-    stored = items[0]
+    stored = users_table.api_keys_of("alice")[0]
     assert plain not in str(stored)
     assert stored["hash"] and stored["salt"]
 

@@ -5,6 +5,7 @@ stored (no META item, no graph version, no preset or schedule, no credit charged
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -12,7 +13,6 @@ from localcloud.provision import create_schedule_groups
 from stratus.aws import client
 from stratus.db.agents_table.table import agents_table
 from stratus.db.executions_table import executions_table, meta_key
-from stratus.db.graphs_table import graphs_table
 from stratus.executions import launcher
 from stratus.payload_limits import MAX_DEPTH, MAX_KEY_LENGTH, MAX_REQUEST_BYTES
 from tests.functional.test_executions_api import put_execution
@@ -229,7 +229,7 @@ def test_block_execute_checks_its_input(api, alice, data, fragment):
 
 # --- graphs -------------------------------------------------------------------------------
 def graph_versions() -> int:
-    return sum(1 for i in _scan(graphs_table().name) if i["SK"]["S"].startswith("V#"))
+    return sum(1 for i in _scan(os.environ["GRAPHS_TABLE"]) if i["SK"]["S"].startswith("V#"))
 
 
 @pytest.mark.parametrize(

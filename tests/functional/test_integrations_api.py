@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from stratus.db.users_table import users_table
+from stratus.config import get_settings
+from stratus.db.dynamo import Table
 from stratus.errors import NotFound, Unprocessable
 from stratus.integrations import model_configs
 from stratus.integrations.credentials import resolve_api_key
@@ -27,7 +28,8 @@ def _create(api, user="alice", provider="openai", **fields):
 
 
 def _stored_items(user: str) -> list[dict]:
-    items, _ = users_table().query("PK = :pk", {":pk": f"USER#{user}"}, consistent=True)
+    # The raw partition: what is at rest, whatever the repository shows.
+    items, _ = Table(get_settings().users_table).query("PK = :pk", {":pk": f"USER#{user}"}, consistent=True)
     return items
 
 

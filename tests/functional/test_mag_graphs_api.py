@@ -308,9 +308,9 @@ def test_mcp_servers_are_sealed_at_rest(api):
     secret_url = "https://mcp.example.com/mcp?token=sk-mcp-0123456789abcdef"
     servers = {"remote": {"url": secret_url}, "local": {"command": "uvx", "env": {"API_KEY": "sk-env-secret"}}}
     assert api.request("PUT", "/api/mag/mcp", user="alice", json_body={"mcpServers": servers})[0] == 200
-    from stratus.db.graphs_table import graphs_table, mag_servers_key
+    from stratus.db import graphs_table
 
-    item = graphs_table().get(mag_servers_key("alice"), consistent=True)
+    item = graphs_table.get_mcp_servers_item("alice")
     stored = json.dumps(item, default=str)
     assert "sk-mcp-0123456789abcdef" not in stored and "sk-env-secret" not in stored
     assert item["names"] == ["local", "remote"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 import pytest
 
 from localcloud.apigw import websocket_event
 from stratus.aws import client
-from stratus.db.connections_table import connections_table
+from stratus.db.dynamo import Table
 from stratus.db.executions_table import executions_table, meta_key, node_key, static_key
 from stratus.realtime import connections, notifier, subscriptions
 from tests.conftest import token
@@ -117,7 +118,10 @@ def test_subscribe_and_unsubscribe_are_acknowledged_with_the_channel(api, manage
     ]
     assert subscriptions.subscribers("alice|graph_exec#e1") == []
     assert subscriptions.subscribers("alice|graph#g1|executions") == ["c1"]
-    stored = connections_table().get({"PK": "SUB#alice|graph#g1|executions", "SK": "CONN#c1"})
+    raw = Table(
+        os.environ.get("CONNECTIONS_TABLE", "ConnectionsTable")
+    )  # the stored layout, as docs/data-model.md shows it
+    stored = raw.get({"PK": "SUB#alice|graph#g1|executions", "SK": "CONN#c1"})
     assert stored["GSI1PK"] == "CONN#c1" and stored["GSI1SK"] == "SUB#alice|graph#g1|executions"
     assert stored["expires_at"] == connections.get("c1")["expires_at"]
 

@@ -289,13 +289,13 @@ def _release_unrun_reservations(meta: dict[str, Any], execs: list[Any]) -> None:
     invocation that failed before the handler). A started one settles itself; the RUN# claim
     item decides between the two, so a run that started is never refunded."""
     from stratus.db.executions_table import executions_table, run_claim_key
-    from stratus.db.users_table import transaction_key, users_table
+    from stratus.db.users_table import transactions_by_keys
 
     user_id = meta["user_id"]
-    keys = [transaction_key(user_id, key) for e in execs for key in (e.node_exec_id, f"{e.node_exec_id}#settle")]
-    found = {i["transaction_key"]: i for i in users_table().batch_get(keys, consistent=True)} if keys else {}
+    keys = [key for e in execs for key in (e.node_exec_id, f"{e.node_exec_id}#settle")]
+    found = {tx.transaction_key: tx for tx in transactions_by_keys(user_id, keys)}
     for key, tx in found.items():
-        if "token_limit" not in (tx.get("metadata") or {}) or f"{key}#settle" in found:
+        if "token_limit" not in (tx.metadata or {}) or f"{key}#settle" in found:
             continue
         try:
             executions_table().put(
@@ -307,25 +307,25 @@ def _release_unrun_reservations(meta: dict[str, Any], execs: list[Any]) -> None:
         credits.record(
             user_id,
             credits.TransactionType.REFUND,
-            -int(tx["amount"]),
+            -tx.amount,
             f"{key}#settle",
             description="Unused reservation (the node never ran)",
-            metadata={**(tx.get("metadata") or {}), "reserved": -int(tx["amount"]), "tokens": 0},
+            metadata={**(tx.metadata or {}), "reserved": -tx.amount, "tokens": 0},
         )
 
 
 def _cost(user_id: str, execs: list[Any]) -> int:
-    from stratus.db.users_table import transaction_key, users_table
+    from stratus.db.users_table import transactions_by_keys
 
     # Each node's charge before its run (a TOKEN reservation too), its settlement (a refund is
     # positive) and its SECOND charge after it.
     keys = [
-        transaction_key(user_id, key)
+        key
         for e in execs
         if e.status in (S.COMPLETED, S.FAILED, S.RUNNING)
         for key in (e.node_exec_id, f"{e.node_exec_id}#settle", f"{e.node_exec_id}#usage")
     ]
-    return sum(-int(i["amount"]) for i in users_table().batch_get(keys, consistent=True))
+    return sum(-tx.amount for tx in transactions_by_keys(user_id, keys))
 
 
 def _seconds_between(start: str, end: str) -> float:

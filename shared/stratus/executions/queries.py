@@ -33,7 +33,7 @@ from stratus.db.executions_table import (
     meta_key,
     share_key,
 )
-from stratus.db.graphs_table import graphs_table, version_key
+from stratus.db.graphs_table import get_version_item
 from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.executions.models import (
     FINAL_STATUSES,
@@ -547,7 +547,7 @@ def unshare_execution(user_id: str, graph_exec_id: str, graph_id: str | None = N
 
 
 def _graph_title(graph_id: str, version: int) -> tuple[str, str | None]:
-    item = graphs_table().get(version_key(graph_id, version))
+    item = get_version_item(graph_id, version, consistent=False)
     return (item.get("name") or "", item.get("description")) if item else ("", None)
 
 

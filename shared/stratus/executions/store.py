@@ -20,7 +20,7 @@ from stratus.db.executions_table import (
     node_key,
     static_key,
 )
-from stratus.db.graphs_table import graphs_table, version_key
+from stratus.db.graphs_table import get_version_item
 from stratus.engine.scheduler import EngineState
 from stratus.errors import NotFound
 from stratus.executions import values
@@ -33,7 +33,7 @@ TRANSACTION_LIMIT = 100
 @lru_cache(maxsize=32)
 def version_item(graph_id: str, version: int) -> dict[str, Any]:
     """A stored graph version's item (immutable, so cached per container)."""
-    item = graphs_table().get(version_key(graph_id, version), consistent=True)
+    item = get_version_item(graph_id, version)
     if not item:
         raise NotFound(f"Graph {graph_id} version {version} not found.")
     return item

@@ -125,6 +125,7 @@ def coerce_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, Any]:
         except BlockInputError as error:
             message = error.errors.get("value") or next(iter(error.errors.values()), "invalid")
             raise Unprocessable(f"inputs.{name}: {message}") from None
-        value = checked.value  # date and time inputs stay JSON strings, as sent
+        # Every INPUT block's schema has a `value` pin (BlockSchema itself declares none).
+        value = vars(checked)["value"]  # date and time inputs stay JSON strings, as sent
         coerced[name] = value.isoformat() if hasattr(value, "isoformat") else value
     return coerced

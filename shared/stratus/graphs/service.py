@@ -13,18 +13,8 @@ from typing import Any
 from stratus.blocks.core.agent import AGENT_EXECUTOR_BLOCK_ID
 from stratus.blocks.registry import get_block
 from stratus.clock import now_iso
-from stratus.db.dynamo import ConditionFailed, TransactionCancelled
-from stratus.db.graphs_table import (
-    ACTIVE_SK,
-    BY_OWNER_INDEX,
-    VERSION_PREFIX,
-    active_key,
-    graph_pk,
-    graphs_table,
-    mag_name_key,
-    owner_pk,
-    version_key,
-)
+from stratus.db import graphs_table
+from stratus.db.dynamo import TRANSACTION_LIMIT, ConditionFailed, TransactionCancelled
 from stratus.errors import BadRequest, Conflict, NotFound, Unprocessable
 from stratus.graphs import schemas
 from stratus.graphs.models import (
@@ -45,7 +35,6 @@ from stratus.graphs.validation import GraphTooLarge, GraphValidationError, check
 MAX_BODY_BYTES = 380_000
 # An upload and its bundled sub-graphs are written in one transaction (two items a graph):
 # DynamoDB takes at most 100 items and 4 MB in one TransactWriteItems.
-MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4_000_000
 _META_FIELDS = (
     "id",
@@ -198,7 +187,8 @@ def _encode_body(graph: Graph) -> str:
 
 
 def _version_item(graph: Graph, user_id: str, created_at: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The version item; `extra` holds a MAG graph's kind, mag_config and mag_subgraphs."""
+    """The version's attributes (graphs_table adds the keys); `extra` holds a MAG graph's kind,
+    mag_config and mag_subgraphs."""
     body = _encode_body(graph)
     if extra:
         size = len(body.encode()) + len(json.dumps(extra, separators=(",", ":")).encode())
@@ -208,7 +198,6 @@ def _version_item(graph: Graph, user_id: str, created_at: str, extra: dict[str, 
             )
     return {
         **(extra or {}),
-        **version_key(graph.id, graph.version),
         "id": graph.id,
         "version": graph.version,
         "user_id": user_id,
@@ -221,16 +210,6 @@ def _version_item(graph: Graph, user_id: str, created_at: str, extra: dict[str, 
         "created_at": created_at,
         "updated_at": now_iso(),
         "body": body,
-    }
-
-
-def _active_item(version_item: dict[str, Any], latest_version: int) -> dict[str, Any]:
-    return {
-        **version_item,
-        "SK": ACTIVE_SK,
-        "latest_version": latest_version,
-        "GSI1PK": owner_pk(version_item["user_id"]),
-        "GSI1SK": version_item["id"],
     }
 
 
@@ -316,12 +295,12 @@ def create_graph(
     user_id: str,
     request: CreateGraph,
     extra: dict[str, Any] | None = None,
-    extra_ops: list[dict[str, Any]] | None = None,
+    mag_name: str | None = None,
     keep_id: bool = False,
 ) -> GraphModel:
-    """Version 1 of a new graph. For stratus.mag: `extra` (a MAG graph's attributes), `extra_ops`
-    (more writes in the same transaction, after the two graph items) and `keep_id` (the caller
-    chose the graph id, so its own items can name it).
+    """Version 1 of a new graph. For stratus.mag: `extra` (a MAG graph's attributes), `mag_name`
+    (its name, claimed in the same transaction: graphs_table.MagNameTaken when the user has it)
+    and `keep_id` (the caller chose the graph id).
 
     An AutoGPT graph's bundled `sub_graphs` are created too, in the same transaction, after
     the same validation (nothing is written if any is invalid); the response lists them."""
@@ -338,29 +317,22 @@ def create_graph(
     for each in [graph, *graph.sub_graphs]:
         _force_static_links(each)
         items.append(_version_item(each, user_id, created_at, extra if each is graph else None))
-    table = graphs_table()
-    operations = [
-        op
-        for item in items
-        for op in (
-            table.put_op(item, condition="attribute_not_exists(PK)"),
-            table.put_op(_active_item(item, 1), condition="attribute_not_exists(PK)"),
-        )
-    ]
-    operations += extra_ops or []
-    size = 2 * sum(len(json.dumps(item, separators=(",", ":"), default=str).encode()) for item in items)
-    if len(operations) > MAX_TRANSACTION_ITEMS or size > MAX_TRANSACTION_BYTES:
+    writes = graphs_table.WRITES_PER_GRAPH * len(items) + (mag_name is not None)
+    size = graphs_table.WRITES_PER_GRAPH * sum(
+        len(json.dumps(item, separators=(",", ":"), default=str).encode()) for item in items
+    )
+    if writes > TRANSACTION_LIMIT or size > MAX_TRANSACTION_BYTES:
         raise GraphTooLarge(
             f"The graph and its {len(graph.sub_graphs)} sub-graph(s) are {size // 1024} KB in "
-            f"{len(operations)} writes; one upload must fit in one DynamoDB transaction "
-            f"({MAX_TRANSACTION_ITEMS} writes, 4 MB)."
+            f"{writes} writes; one upload must fit in one DynamoDB transaction "
+            f"({TRANSACTION_LIMIT} writes, 4 MB)."
         )
-    table.transact(operations)
+    graphs_table.create_graphs(items, mag_name)
     return to_model(graph, items[0], sub_graphs=[to_model(sub, item) for sub, item in zip(graph.sub_graphs, items[1:])])
 
 
 def _active(graph_id: str, user_id: str) -> dict[str, Any]:
-    item = graphs_table().get(active_key(graph_id), consistent=True)
+    item = graphs_table.get_active(graph_id)
     if not item or item["user_id"] != user_id:
         raise _not_found(graph_id)
     return item
@@ -370,13 +342,10 @@ def get_graph(user_id: str, graph_id: str, version: int | None = None, for_expor
     """The owner's graph (active or a version), or a version approved in the store (anyone).
     An export (`for_export`) bundles its sub-graphs, as AutoGPT's does."""
     if version is None:
-        item = _active(graph_id, user_id)
-        return _stored_model(item, item["version"], for_export, others=False)
-    items = {
-        i["SK"]: i
-        for i in graphs_table().batch_get([active_key(graph_id), version_key(graph_id, version)], consistent=True)
-    }
-    active, item = items.get(ACTIVE_SK), items.get(version_key(graph_id, version)["SK"])
+        current = _active(graph_id, user_id)
+        return _stored_model(current, current["version"], for_export, others=False)
+    items = graphs_table.get_items([(graph_id, None), (graph_id, version)])
+    active, item = items.get((graph_id, None)), items.get((graph_id, version))
     if not active or not item:
         raise NotFound(f"Graph {graph_id} version {version} not found.")
     if active["user_id"] != user_id:
@@ -408,16 +377,12 @@ def _export_sub_graphs(owner_id: str, graph: Graph, approved_only: bool) -> list
                 if graph_id not in seen:
                     wanted.setdefault(graph_id, version)
         seen.update(wanted)
-        keys = [
-            key
-            for graph_id, version in wanted.items()
-            for key in (active_key(graph_id), version_key(graph_id, version))
-        ]
-        items = {(i["PK"], i["SK"]): i for i in graphs_table().batch_get(keys, consistent=True)}
+        items = graphs_table.get_items(
+            ref for graph_id, version in wanted.items() for ref in ((graph_id, None), (graph_id, version))
+        )
         level = []
         for graph_id, version in wanted.items():
-            active = items.get((graph_pk(graph_id), ACTIVE_SK))
-            item = items.get((graph_pk(graph_id), version_key(graph_id, version)["SK"]))
+            active, item = items.get((graph_id, None)), items.get((graph_id, version))
             if not active or not item or item["user_id"] != owner_id or kind_of(item) != AUTOGPT:
                 continue
             if approved_only:
@@ -431,30 +396,18 @@ def _export_sub_graphs(owner_id: str, graph: Graph, approved_only: bool) -> list
     return bundled
 
 
-def get_graph_for_run(user_id: str, graph_id: str, version: int | None = None) -> Graph:
-    """The graph version to execute (validated again by the caller before running)."""
-    model = get_graph(user_id, graph_id, version)
-    return Graph.model_validate(model.model_dump())
-
-
 def list_graphs(user_id: str) -> list[GraphMeta]:
-    found, start_key = [], None
-    while True:
-        items, start_key = graphs_table().query(
-            "GSI1PK = :owner", {":owner": owner_pk(user_id)}, index=BY_OWNER_INDEX, start_key=start_key
-        )
-        found.extend(GraphMeta(**{k: item.get(k) for k in _META_FIELDS}, is_active=True) for item in items)
-        if not start_key:
-            break
+    found = [
+        GraphMeta(**{k: item.get(k) for k in _META_FIELDS}, is_active=True)
+        for item in graphs_table.owned_actives(user_id)
+    ]
     return sorted(found, key=lambda meta: meta.updated_at or "", reverse=True)
 
 
 def list_versions(user_id: str, graph_id: str) -> list[GraphModel]:
-    items, _ = graphs_table().query("PK = :pk", {":pk": graph_pk(graph_id)}, consistent=True)
-    active = next((i for i in items if i["SK"] == ACTIVE_SK), None)
+    active, versions = graphs_table.graph_items(graph_id)
     if not active or active["user_id"] != user_id:
         raise _not_found(graph_id)
-    versions = [i for i in items if i["SK"].startswith(VERSION_PREFIX)]
     return [
         to_model(_graph_from_item(i, active["version"]), i)
         for i in sorted(versions, key=lambda i: i["version"], reverse=True)
@@ -477,22 +430,8 @@ def update_graph(user_id: str, graph_id: str, graph: Graph, extra: dict[str, Any
     new.forked_from_id, new.forked_from_version = active.get("forked_from_id"), active.get("forked_from_version")
     _force_static_links(new)
     item = _version_item(new, user_id, now_iso(), extra)
-    table = graphs_table()
-    if new.is_active:
-        pointer = table.put_op(
-            _active_item(item, new.version),
-            condition="latest_version = :latest AND user_id = :me",
-            values={":latest": latest, ":me": user_id},
-        )
-    else:
-        pointer = table.update_op(
-            active_key(graph_id),
-            "SET latest_version = :next",
-            values={":next": new.version, ":latest": latest, ":me": user_id},
-            condition="latest_version = :latest AND user_id = :me",
-        )
     try:
-        table.transact([table.put_op(item, condition="attribute_not_exists(PK)"), pointer])
+        graphs_table.save_version(item, seen_latest=latest, activate=new.is_active)
     except TransactionCancelled as cancelled:
         raise Conflict("The graph changed while saving; reload it and try again.") from cancelled
     return to_model(new if new.is_active else _graph_from_item(item, active["version"]), item)
@@ -500,15 +439,11 @@ def update_graph(user_id: str, graph_id: str, graph: Graph, extra: dict[str, Any
 
 def set_active_version(user_id: str, graph_id: str, version: int) -> GraphModel:
     active = _active(graph_id, user_id)
-    item = graphs_table().get(version_key(graph_id, version), consistent=True)
+    item = graphs_table.get_version_item(graph_id, version)
     if not item:
         raise NotFound(f"Graph {graph_id} version {version} not found.")
     try:
-        graphs_table().put(
-            _active_item(item, int(active["latest_version"])),
-            condition="user_id = :me AND latest_version = :latest",
-            values={":me": user_id, ":latest": active["latest_version"]},
-        )
+        graphs_table.activate_version(item, seen_latest=int(active["latest_version"]))
     except ConditionFailed as failed:
         raise Conflict("The graph changed while activating; try again.") from failed
     return to_model(_graph_from_item(item, version), item)
@@ -517,24 +452,5 @@ def set_active_version(user_id: str, graph_id: str, version: int) -> GraphModel:
 def delete_graph(user_id: str, graph_id: str) -> int:
     """Delete every version (and a MAG graph's name); returns how many versions there were."""
     active = _active(graph_id, user_id)
-    table = graphs_table()
-    if kind_of(active) == MAG:  # free the name first: a half-done delete leaves no dangling name
-        try:
-            table.transact(
-                [
-                    table.delete_op(
-                        mag_name_key(user_id, active["name"]), condition="graph_id = :id", values={":id": graph_id}
-                    )
-                ]
-            )
-        except TransactionCancelled:
-            pass  # the name already points elsewhere (or nowhere)
-    items, start_key = [], None
-    while True:
-        page, start_key = table.query("PK = :pk", {":pk": graph_pk(graph_id)}, start_key=start_key, consistent=True)
-        items.extend(page)
-        if not start_key:
-            break
-    for item in items:
-        table.delete({"PK": item["PK"], "SK": item["SK"]})
-    return sum(1 for item in items if item["SK"].startswith(VERSION_PREFIX))
+    mag_name = (user_id, active["name"]) if kind_of(active) == MAG else None
+    return graphs_table.delete_graph(graph_id, mag_name)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from stratus.clock import now_iso
-from stratus.db.users_table import CREDENTIALS_PREFIX, credentials_key, user_items, users_table
+from stratus.db import users_table
 from stratus.errors import NotFound, Unprocessable
 from stratus.integrations.secrets import mask, seal, unseal
 from stratus.payload_limits import check_structure
@@ -86,7 +86,6 @@ def create_credentials(user_id: str, provider: str, body: CreateAPIKeyCredential
     check_provider(provider)
     credentials_id = str(uuid.uuid4())
     item = {
-        **credentials_key(user_id, credentials_id),
         "id": credentials_id,
         "user_id": user_id,
         "provider": provider,
@@ -97,12 +96,12 @@ def create_credentials(user_id: str, provider: str, body: CreateAPIKeyCredential
         "secret": seal(body.api_key, _context(user_id, credentials_id)),
         "created_at": now_iso(),
     }
-    users_table().put(item, condition="attribute_not_exists(PK)")
+    users_table.put_credentials(user_id, credentials_id, item)
     return _meta(item)
 
 
 def list_credentials(user_id: str, provider: str | None = None) -> list[CredentialsMeta]:
-    items = user_items(user_id, CREDENTIALS_PREFIX)
+    items = users_table.credentials_of(user_id)
     if provider is not None:
         items = [item for item in items if item["provider"] == check_provider(provider)]
     items.sort(key=lambda item: item["created_at"])
@@ -110,7 +109,7 @@ def list_credentials(user_id: str, provider: str | None = None) -> list[Credenti
 
 
 def _item(user_id: str, credentials_id: str, provider: str | None) -> dict[str, Any]:
-    item = users_table().get(credentials_key(user_id, credentials_id), consistent=True) if credentials_id else None
+    item = users_table.get_credentials(user_id, credentials_id) if credentials_id else None
     if not item or (provider is not None and item["provider"] != provider):
         suffix = f" for provider {provider}" if provider else ""
         raise NotFound(f"Credentials {credentials_id} not found{suffix}.")
@@ -123,8 +122,8 @@ def get_credentials(user_id: str, provider: str | None, credentials_id: str) -> 
 
 
 def delete_credentials(user_id: str, provider: str, credentials_id: str) -> None:
-    item = _item(user_id, credentials_id, check_provider(provider))
-    users_table().delete({"PK": item["PK"], "SK": item["SK"]})
+    _item(user_id, credentials_id, check_provider(provider))  # NotFound for another provider's
+    users_table.delete_credentials(user_id, credentials_id)
 
 
 def resolve_api_key(user_id: str, credentials: dict | None) -> str | None:

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import Field
 
 from stratus.clock import now_iso
+from stratus.db import users_table
 from stratus.db.dynamo import ConditionFailed
-from stratus.db.users_table import MODEL_CONFIG_PREFIX, model_config_key, user_items, users_table
 from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.integrations.secrets import mask, seal, unseal
 from stratus.mag.models import ModelConfig
@@ -38,12 +38,11 @@ def _context(user_id: str, name: str) -> str:
     return f"USER#{user_id}#MODEL#{name}"
 
 
-def _item(
+def _attributes(
     user_id: str, config: ModelConfig, secret: dict[str, Any] | None, hint: str, created_at: str | None = None
 ) -> dict[str, Any]:
     now = now_iso()
     return {
-        **model_config_key(user_id, config.name),
         **config.model_dump(include=_STORED_FIELDS, mode="json"),
         "user_id": user_id,
         "secret": secret,  # None for an endpoint without a key (dropped on write)
@@ -74,7 +73,7 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stored(user_id: str, name: str) -> dict[str, Any]:
-    item = users_table().get(model_config_key(user_id, name), consistent=True)
+    item = users_table.get_model_config(user_id, name)
     if not item:
         raise NotFound(f"Model config {name!r} not found.")
     return item
@@ -93,7 +92,7 @@ def get_model_config_public(user_id: str, name: str) -> dict[str, Any]:
 
 def list_model_configs(user_id: str) -> list[dict[str, Any]]:
     """Every config of the user, by name, api_key masked (call get_model_config for the key)."""
-    items = sorted(user_items(user_id, MODEL_CONFIG_PREFIX), key=lambda item: item["name"])
+    items = sorted(users_table.model_configs_of(user_id), key=lambda item: item["name"])
     return [_public(item) for item in items]
 
 
@@ -104,8 +103,8 @@ def save_model_config(user_id: str, config: ModelConfig, overwrite: bool = True)
     check_base_url(config)
     secret, hint = _sealed(user_id, config)
     try:
-        users_table().put(
-            _item(user_id, config, secret, hint), condition=None if overwrite else "attribute_not_exists(PK)"
+        users_table.put_model_config(
+            user_id, config.name, _attributes(user_id, config, secret, hint), only_if_new=None if overwrite else True
         )
     except ConditionFailed:
         return False
@@ -136,7 +135,8 @@ def update_model_config(user_id: str, name: str, update: ModelConfigUpdate) -> d
     check_base_url(config)
     secret, hint = (current.get("secret"), current.get("hint", "")) if keep_key else _sealed(user_id, config)
     try:
-        users_table().put(_item(user_id, config, secret, hint, current["created_at"]), condition="attribute_exists(PK)")
+        attributes = _attributes(user_id, config, secret, hint, current["created_at"])
+        users_table.put_model_config(user_id, name, attributes, only_if_new=False)
     except ConditionFailed:
         raise NotFound(f"Model config {name!r} not found.") from None
     return get_model_config_public(user_id, name)
@@ -144,4 +144,4 @@ def update_model_config(user_id: str, name: str, update: ModelConfigUpdate) -> d
 
 def delete_model_config(user_id: str, name: str) -> None:
     _stored(user_id, name)
-    users_table().delete(model_config_key(user_id, name))
+    users_table.delete_model_config(user_id, name)

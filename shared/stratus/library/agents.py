@@ -22,7 +22,7 @@ from stratus.clock import now_iso
 from stratus.db.agents_table import library
 from stratus.db.agents_table.library import created_agent_id, store_agent_id
 from stratus.db.dynamo import ConditionFailed
-from stratus.db.graphs_table import active_key, graphs_table, version_key
+from stratus.db.graphs_table import GraphRef, get_items
 from stratus.errors import NotFound, Unprocessable
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, GraphModel
@@ -151,10 +151,10 @@ def _entry(user_id: str, library_agent_id: str) -> dict[str, Any]:
 
 
 # --- the graphs entries show ---------------------------------------------------------------
-def _graph_key(entry: dict[str, Any]) -> dict[str, str]:
+def _graph_ref(entry: dict[str, Any]) -> GraphRef:
     if entry["is_created_by_user"]:
-        return active_key(entry["graph_id"])
-    return version_key(entry["graph_id"], int(entry["graph_version"]))
+        return entry["graph_id"], None
+    return entry["graph_id"], int(entry["graph_version"])
 
 
 def _model_from_item(item: dict[str, Any], own: bool) -> GraphModel:
@@ -170,15 +170,10 @@ def _graphs_for(user_id: str, entries: Iterable[dict[str, Any]]) -> dict[str, Gr
     removed: graph ids are never reused, and the entry is written only after its graph, so a
     graph missing from a consistent read is gone for good."""
     entries = list(entries)
-    keys = {(k["PK"], k["SK"]): k for k in map(_graph_key, entries)}
-    unique = list(keys.values())
-    items: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in graphs_table().batch_get(unique, consistent=True):
-        items[(item["PK"], item["SK"])] = item
+    items = get_items(map(_graph_ref, entries))
     models: dict[str, GraphModel] = {}
     for entry in entries:
-        key = _graph_key(entry)
-        shown = items.get((key["PK"], key["SK"]))
+        shown = items.get(_graph_ref(entry))
         if shown is None:
             library.remove_entry(user_id, entry["id"])
             continue

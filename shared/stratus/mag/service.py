@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from stratus.clock import now_iso
-from stratus.db.dynamo import ConditionFailed, TransactionCancelled
-from stratus.db.graphs_table import (
-    MAG_NAME_PREFIX,
-    active_key,
-    graphs_table,
-    mag_name_key,
-    mag_pk,
-    mag_servers_key,
-)
+from stratus.db import graphs_table
+from stratus.db.dynamo import ConditionFailed
 from stratus.errors import Conflict, NotFound, Unprocessable
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, Link, MagGraphModel, Node
@@ -86,10 +79,10 @@ def display_graph(config: GraphConfig) -> Graph:
 # --- subgraphs -----------------------------------------------------------------------------
 def _stored(user_id: str, name: str) -> dict[str, Any] | None:
     """The ACTIVE item of the user's MAG graph `name`, or None."""
-    pointer = graphs_table().get(mag_name_key(user_id, name), consistent=True)
-    if not pointer:
+    graph_id = graphs_table.get_mag_graph_id(user_id, name)
+    if not graph_id:
         return None
-    item = graphs_table().get(active_key(pointer["graph_id"]), consistent=True)
+    item = graphs_table.get_active(graph_id)
     if not item or item["user_id"] != user_id or graphs.kind_of(item) != graphs.MAG:
         return None
     return item
@@ -144,25 +137,14 @@ def _prepare(user_id: str, config: GraphConfig) -> tuple[Graph, dict[str, Any]]:
 def create_graph(user_id: str, config: GraphConfig) -> MagGraphModel:
     """Version 1 of a new MAG graph; a name the user already has is a 409 (as in MAG)."""
     graph, extra = _prepare(user_id, config)
-    table = graphs_table()
-    name_item = {**mag_name_key(user_id, config.name), "name": config.name, "created_at": now_iso()}
-    # The graph id is only known inside create_graph: the name item's graph_id is set from its result.
     graph.id = str(uuid.uuid4())
-    name_item["graph_id"] = graph.id
     try:
-        model = graphs.create_graph(
-            user_id,
-            CreateGraph(graph=graph),
-            extra=extra,
-            extra_ops=[table.put_op(name_item, condition="attribute_not_exists(PK)")],
-            keep_id=True,
-        )
-    except TransactionCancelled as cancelled:
-        if len(cancelled.codes) > 2 and cancelled.codes[2] == "ConditionalCheckFailed":
-            raise Conflict(f"A MAG graph named {config.name!r} already exists.") from cancelled
-        raise
-    _add_to_library(user_id, model)
-    return model  # type: ignore[return-value]
+        model = graphs.create_graph(user_id, CreateGraph(graph=graph), extra=extra, mag_name=config.name, keep_id=True)
+    except graphs_table.MagNameTaken as taken:
+        raise Conflict(f"A MAG graph named {config.name!r} already exists.") from taken
+    mag_model = cast(MagGraphModel, model)  # `extra` is of kind "mag": graphs returns its MAG model
+    _add_to_library(user_id, mag_model)
+    return mag_model
 
 
 def _add_to_library(user_id: str, model: MagGraphModel) -> None:
@@ -172,10 +154,10 @@ def _add_to_library(user_id: str, model: MagGraphModel) -> None:
 
 
 def graph_id_for(user_id: str, name: str) -> str:
-    pointer = graphs_table().get(mag_name_key(user_id, name), consistent=True)
-    if not pointer:
+    graph_id = graphs_table.get_mag_graph_id(user_id, name)
+    if not graph_id:
         raise _not_found(name)
-    return pointer["graph_id"]
+    return graph_id
 
 
 def update_graph(user_id: str, name: str, config: GraphConfig) -> MagGraphModel:
@@ -187,7 +169,8 @@ def update_graph(user_id: str, name: str, config: GraphConfig) -> MagGraphModel:
         )
     graph_id = graph_id_for(user_id, name)
     graph, extra = _prepare(user_id, config)
-    return graphs.update_graph(user_id, graph_id, graph, extra=extra)  # type: ignore[return-value]
+    # `extra` is of kind "mag": graphs returns its MAG model.
+    return cast(MagGraphModel, graphs.update_graph(user_id, graph_id, graph, extra=extra))
 
 
 def get_graph(user_id: str, name: str) -> MagGraphModel:
@@ -209,24 +192,11 @@ def delete_graph(user_id: str, name: str) -> int:
 
 def list_graphs(user_id: str) -> list[dict[str, Any]]:
     """The user's MAG graphs by name: Query the name items, BatchGet their ACTIVE items."""
-    table = graphs_table()
-    pointers, start_key = [], None
-    while True:
-        page, start_key = table.query(
-            "PK = :pk AND begins_with(SK, :prefix)",
-            {":pk": mag_pk(user_id), ":prefix": MAG_NAME_PREFIX},
-            start_key=start_key,
-            consistent=True,
-        )
-        pointers.extend(page)
-        if not start_key:
-            break
-    actives = {
-        item["id"]: item for item in table.batch_get([active_key(p["graph_id"]) for p in pointers], consistent=True)
-    }
+    pointers = graphs_table.mag_names(user_id)
+    actives = graphs_table.get_items((pointer["graph_id"], None) for pointer in pointers)
     listed = []
     for pointer in pointers:
-        item = actives.get(pointer["graph_id"])
+        item = actives.get((pointer["graph_id"], None))
         if not item or item["user_id"] != user_id:
             continue  # a name whose graph is being deleted
         config = item["mag_config"]
@@ -303,7 +273,7 @@ def export_package(user_id: str, name: str) -> bytes:
 # --- MCP servers ----------------------------------------------------------------------------
 def get_mcp_servers(user_id: str) -> dict[str, McpServerConfig]:
     """The user's MCP servers by name (one GetItem)."""
-    item = graphs_table().get(mag_servers_key(user_id), consistent=True)
+    item = graphs_table.get_mcp_servers_item(user_id)
     return {name: McpServerConfig.model_validate(config) for name, config in _stored_servers(user_id, item).items()}
 
 
@@ -320,8 +290,8 @@ def _stored_servers(user_id: str, item: dict[str, Any] | None) -> dict[str, Any]
 
 
 def _servers_context(user_id: str) -> str:
-    key = mag_servers_key(user_id)
-    return f"{key['PK']}#{key['SK']}"
+    # Bound into the sealed registry at rest: fixed, whatever the table's key layout.
+    return f"USER#{user_id}#MAG#MCP_SERVERS"
 
 
 def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bool) -> list[str]:
@@ -329,9 +299,8 @@ def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bo
     merge=False replaces the whole registry (PUT /api/mag/mcp); merge=True only adds the names the
     user does not have yet, keeping existing servers unchanged (MAG's package import)."""
     check_server_urls(servers)
-    table = graphs_table()
     for _ in range(5):  # optimistic: a concurrent writer makes us read again
-        item = table.get(mag_servers_key(user_id), consistent=True) or {}
+        item = graphs_table.get_mcp_servers_item(user_id) or {}
         current = _stored_servers(user_id, item)
         if merge:
             added = sorted(name for name in servers if name not in current)
@@ -347,17 +316,13 @@ def put_mcp_servers(user_id: str, servers: dict[str, McpServerConfig], merge: bo
         try:
             from stratus.integrations.secrets import seal
 
-            table.put(
-                {
-                    **mag_servers_key(user_id),
-                    "sealed_servers": seal(json.dumps(stored), _servers_context(user_id)),
-                    "names": sorted(stored),
-                    "revision": revision + 1,
-                    "updated_at": now_iso(),
-                },
-                condition="attribute_not_exists(PK) OR revision = :seen",
-                values={":seen": revision},
-            )
+            attributes = {
+                "sealed_servers": seal(json.dumps(stored), _servers_context(user_id)),
+                "names": sorted(stored),
+                "revision": revision + 1,
+                "updated_at": now_iso(),
+            }
+            graphs_table.put_mcp_servers_item(user_id, attributes, seen_revision=revision)
             return added
         except ConditionFailed:
             continue

@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from stratus.aws import client
 from stratus.clock import now_iso
-from stratus.db.connections_table import CONNECTION_TTL_SECONDS, connection_key, connections_table
+from stratus.db import connections_table
 from stratus.realtime import subscriptions
 
 
 def register(connection_id: str, user_id: str) -> None:
-    connections_table().put(
-        {
-            **connection_key(connection_id),
-            "connection_id": connection_id,
-            "user_id": user_id,
-            "connected_at": now_iso(),
-            "expires_at": int(time.time()) + CONNECTION_TTL_SECONDS,
-        }
-    )
+    connections_table.put_connection(connection_id, user_id, now_iso())
 
 
 def get(connection_id: str) -> dict[str, Any] | None:
-    return connections_table().get(connection_key(connection_id), consistent=True)
+    return connections_table.get_connection(connection_id)
 
 
 def forget(connection_id: str) -> None:
     """Delete the connection and its subscriptions (ones made in the last instant may be missed
     by the eventually consistent index; their TTL removes them)."""
     subscriptions.drop_all(connection_id)
-    connections_table().delete(connection_key(connection_id))
+    connections_table.delete_connection(connection_id)
 
 
 def _management() -> Any:

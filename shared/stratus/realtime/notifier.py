@@ -87,6 +87,7 @@ def _events(record: dict[str, Any], subscribers: Callable[[str], list[str]]) -> 
     try:
         item = deserialize(raw)
         kind = item["kind"]
+        build: Callable[[dict[str, Any]], dict[str, Any]]
         if kind == "graph":
             method, build = GRAPH_EXECUTION_EVENT, graph_execution_data
             channels = [

@@ -16,8 +16,8 @@ from stratus.auth.api_keys import (
     verify_key,
 )
 from stratus.clock import now_iso
+from stratus.db import users_table
 from stratus.db.dynamo import ConditionFailed
-from stratus.db.users_table import BY_USER_INDEX, api_key_key, api_key_owner_keys, users_table
 from stratus.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 
@@ -71,11 +71,7 @@ def _public(item: dict[str, Any]) -> APIKeyWithoutHash:
 def create_api_key(user_id: str, request: CreateAPIKeyRequest) -> CreateAPIKeyResponse:
     generated = generate_key()
     key_id = str(uuid.uuid4())
-    item = {
-        **api_key_key(generated.lookup_digest),
-        **api_key_owner_keys(user_id, key_id),
-        "key_id": key_id,
-        "user_id": user_id,
+    attributes = {
         "name": request.name,
         "description": request.description,
         "head": generated.head,
@@ -86,34 +82,20 @@ def create_api_key(user_id: str, request: CreateAPIKeyRequest) -> CreateAPIKeyRe
         "status": APIKeyStatus.ACTIVE.value,
         "created_at": now_iso(),
     }
-    users_table().put(item, condition="attribute_not_exists(PK)")
+    item = users_table.put_api_key(generated.lookup_digest, user_id, key_id, attributes)
     return CreateAPIKeyResponse(api_key=_public(item), plain_text_key=generated.plain_text)
 
 
 def _owned_item(user_id: str, key_id: str) -> dict[str, Any]:
     """The key item, only if `user_id` owns it: other users' keys are simply not found."""
-    owner = api_key_owner_keys(user_id, key_id)
-    items, _ = users_table().query(
-        "GSI1PK = :pk AND GSI1SK = :sk",
-        {":pk": owner["GSI1PK"], ":sk": owner["GSI1SK"]},
-        index=BY_USER_INDEX,
-    )
-    if not items:
+    item = users_table.get_owned_api_key(user_id, key_id)
+    if not item:
         raise NotFound(f"API key {key_id} not found.")
-    return items[0]
+    return item
 
 
 def list_api_keys(user_id: str) -> list[APIKeyWithoutHash]:
-    owner_pk = api_key_owner_keys(user_id, "")["GSI1PK"]
-    items: list[dict[str, Any]] = []
-    start_key = None
-    while True:
-        page, start_key = users_table().query(
-            "GSI1PK = :pk", {":pk": owner_pk}, index=BY_USER_INDEX, start_key=start_key
-        )
-        items.extend(page)
-        if not start_key:
-            break
+    items = users_table.api_keys_of(user_id)
     items.sort(key=lambda item: item["created_at"], reverse=True)
     return [_public(item) for item in items]
 
@@ -122,25 +104,11 @@ def get_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
     return _public(_owned_item(user_id, key_id))
 
 
-def _update_owned(
-    user_id: str,
-    key_id: str,
-    expression: str,
-    values: dict[str, Any],
-    names: dict[str, str],
-    extra_condition: str | None = None,
-) -> APIKeyWithoutHash:
+def _update_owned(user_id: str, key_id: str, changes: dict[str, Any], unless_revoked: bool) -> APIKeyWithoutHash:
     item = _owned_item(user_id, key_id)
-    condition = "user_id = :owner"
-    if extra_condition:
-        condition += f" AND {extra_condition}"
     try:
-        updated = users_table().update(
-            {"PK": item["PK"], "SK": item["SK"]},
-            expression,
-            values={**values, ":owner": user_id},
-            names=names,
-            condition=condition,
+        updated = users_table.update_api_key(
+            item, changes, owner=user_id, unless_status=APIKeyStatus.REVOKED.value if unless_revoked else None
         )
     except ConditionFailed as failed:
         raise Conflict(f"API key {key_id} is revoked and can no longer change.") from failed
@@ -148,35 +116,17 @@ def _update_owned(
 
 
 def revoke_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
-    return _update_owned(
-        user_id,
-        key_id,
-        "SET #status = :revoked, revoked_at = :now",
-        {":revoked": APIKeyStatus.REVOKED.value, ":now": now_iso()},
-        {"#status": "status"},
-    )
+    changes = {"status": APIKeyStatus.REVOKED.value, "revoked_at": now_iso()}
+    return _update_owned(user_id, key_id, changes, unless_revoked=False)
 
 
 def suspend_api_key(user_id: str, key_id: str) -> APIKeyWithoutHash:
-    return _update_owned(
-        user_id,
-        key_id,
-        "SET #status = :suspended",
-        {":suspended": APIKeyStatus.SUSPENDED.value, ":revoked": APIKeyStatus.REVOKED.value},
-        {"#status": "status"},
-        extra_condition="#status <> :revoked",
-    )
+    return _update_owned(user_id, key_id, {"status": APIKeyStatus.SUSPENDED.value}, unless_revoked=True)
 
 
 def update_permissions(user_id: str, key_id: str, permissions: list[APIKeyPermission]) -> APIKeyWithoutHash:
-    return _update_owned(
-        user_id,
-        key_id,
-        "SET #permissions = :permissions",
-        {":permissions": sorted({p.value for p in permissions}), ":revoked": APIKeyStatus.REVOKED.value},
-        {"#status": "status", "#permissions": "permissions"},
-        extra_condition="#status <> :revoked",
-    )
+    changes = {"permissions": sorted({p.value for p in permissions})}
+    return _update_owned(user_id, key_id, changes, unless_revoked=True)
 
 
 class AuthenticatedKey(BaseModel):
@@ -191,13 +141,12 @@ def authenticate(raw_key: str | None, permission: APIKeyPermission) -> Authentic
         raise Unauthorized("Missing API key: send it in the X-API-Key header.")
     if not looks_like_key(raw_key):
         raise Unauthorized("Invalid API key.")
-    table = users_table()
-    item = table.get(api_key_key(lookup_digest(raw_key)), consistent=True)
+    item = users_table.get_api_key_by_digest(lookup_digest(raw_key))
     if not item or not verify_key(raw_key, item["hash"], item["salt"]):
         raise Unauthorized("Invalid API key.")
     if item["status"] != APIKeyStatus.ACTIVE.value:
         raise Unauthorized(f"API key is {item['status'].lower()}.")
     if permission.value not in item["permissions"]:
         raise Forbidden(f"API key lacks the {permission.value} permission.")
-    table.update({"PK": item["PK"], "SK": item["SK"]}, "SET last_used_at = :now", values={":now": now_iso()})
+    users_table.touch_api_key(item, now_iso())
     return AuthenticatedKey(key_id=item["key_id"], user_id=item["user_id"], permissions=item["permissions"])

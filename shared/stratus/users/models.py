@@ -1,4 +1,4 @@
-"""User-facing models (AutoGPT shapes)."""
+"""User-facing models (AutoGPT shapes): profiles, notification preferences, ledger transactions."""
 
 from __future__ import annotations
 
@@ -53,3 +53,22 @@ class NotificationPreference(BaseModel):
 
 def default_preferences() -> dict[str, bool]:
     return {kind.value: True for kind in NotificationType}
+
+
+class TransactionType(str, Enum):
+    TOP_UP = "TOP_UP"
+    USAGE = "USAGE"
+    GRANT = "GRANT"
+    REFUND = "REFUND"
+
+
+class Transaction(BaseModel):
+    """One ledger transaction (AutoGPT's shape); `amount` is signed: a USAGE is negative."""
+
+    transaction_key: str
+    transaction_time: str
+    transaction_type: TransactionType
+    amount: int
+    running_balance: int
+    description: str | None = None
+    metadata: dict[str, Any] | None = None

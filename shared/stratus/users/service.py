@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from stratus.auth.jwt_tokens import Claims
 from stratus.clock import now_iso
 from stratus.config import get_settings
+from stratus.db import users_table
 from stratus.db.dynamo import TransactionCancelled
-from stratus.db.users_table import email_key, profile_key, users_table
 from stratus.errors import Conflict, NotFound, Unprocessable
-from stratus.users.credits import TransactionType, balance_item, transaction_item
+from stratus.users.credits import TransactionType, new_transaction
 from stratus.users.models import (
     DEFAULT_TIMEZONE,
     NotificationPreference,
@@ -40,21 +40,19 @@ def normalize_email(address: str) -> str:
 
 
 def get_user(user_id: str) -> User:
-    item = users_table().get(profile_key(user_id), consistent=True)
+    item = users_table.get_profile(user_id)
     if not item:
         raise NotFound("User not found: call POST /api/auth/user first.")
     return _user_from_item(item)
 
 
 def get_or_create_user(claims: Claims) -> User:
-    table = users_table()
-    existing = table.get(profile_key(claims.user_id), consistent=True)
+    existing = users_table.get_profile(claims.user_id)
     if existing:
         return _user_from_item(existing)
     email = normalize_email(claims.email) if claims.email else None
     now = now_iso()
     profile = {
-        **profile_key(claims.user_id),
         "id": claims.user_id,
         "email": email,
         "name": claims.name,
@@ -65,25 +63,13 @@ def get_or_create_user(claims: Claims) -> User:
         "updated_at": now,
         "metadata": {},
     }
-    # One transaction: profile, email guard, balance and sign-up grant all land or none do.
-    operations = [table.put_op(profile, condition="attribute_not_exists(PK)")]
-    if email:
-        operations.append(
-            table.put_op({**email_key(email), "user_id": claims.user_id}, condition="attribute_not_exists(PK)")
-        )
     grant = get_settings().signup_credits
-    operations.append(table.put_op(balance_item(claims.user_id, grant), condition="attribute_not_exists(PK)"))
-    if grant > 0:
-        operations.append(
-            table.put_op(
-                transaction_item(
-                    claims.user_id, SIGNUP_GRANT_KEY, TransactionType.GRANT, grant, grant, "Sign-up grant"
-                ),
-                condition="attribute_not_exists(PK)",
-            )
-        )
+    grant_tx = (
+        new_transaction(SIGNUP_GRANT_KEY, TransactionType.GRANT, grant, grant, "Sign-up grant") if grant > 0 else None
+    )
+    # One transaction: profile, email guard, balance and sign-up grant all land or none do.
     try:
-        table.transact(operations)
+        users_table.create_user(claims.user_id, profile, email, grant, grant_tx)
     except TransactionCancelled as cancelled:
         if cancelled.codes[0] == _CONDITION_FAILED:  # created concurrently by another request
             return get_user(claims.user_id)
@@ -98,32 +84,8 @@ def update_email(user_id: str, address: str) -> str:
     user = get_user(user_id)
     if user.email == email:
         return email
-    table = users_table()
-    profile_values: dict[str, Any] = {":email": email, ":now": now_iso()}
-    if user.email:
-        profile_condition = "attribute_exists(PK) AND email = :old"
-        profile_values[":old"] = user.email
-    else:
-        profile_condition = "attribute_exists(PK) AND attribute_not_exists(email)"
-    operations = [
-        table.put_op(
-            {**email_key(email), "user_id": user_id},
-            condition="attribute_not_exists(PK) OR user_id = :user_id",
-            values={":user_id": user_id},
-        ),
-        table.update_op(
-            profile_key(user_id),
-            "SET email = :email, updated_at = :now",
-            values=profile_values,
-            condition=profile_condition,
-        ),
-    ]
-    if user.email:
-        operations.append(
-            table.delete_op(email_key(user.email), condition="user_id = :user_id", values={":user_id": user_id})
-        )
     try:
-        table.transact(operations)
+        users_table.change_email(user_id, email, user.email, now_iso())
     except TransactionCancelled as cancelled:
         if cancelled.codes[0] == _CONDITION_FAILED:
             raise Conflict(f"The email address {email} is already used by another account.") from cancelled
@@ -154,13 +116,7 @@ def get_timezone(user_id: str) -> str:
 
 def set_timezone(user_id: str, name: str) -> str:
     name = validate_timezone(name)
-    users_table().update(
-        profile_key(user_id),
-        "SET #tz = :tz, updated_at = :now",
-        names={"#tz": "timezone"},
-        values={":tz": name, ":now": now_iso()},
-        condition="attribute_exists(PK)",
-    )
+    users_table.set_timezone(user_id, name, now_iso())
     return name
 
 
@@ -177,7 +133,7 @@ def _preferences_from_item(item: dict[str, Any]) -> NotificationPreference:
 
 
 def get_preferences(user_id: str) -> NotificationPreference:
-    item = users_table().get(profile_key(user_id), consistent=True)
+    item = users_table.get_profile(user_id)
     if not item:
         raise NotFound("User not found: call POST /api/auth/user first.")
     return _preferences_from_item(item)
@@ -187,12 +143,7 @@ def update_preferences(user_id: str, update: NotificationPreferenceUpdate) -> No
     current = get_preferences(user_id)
     merged = {k.value if hasattr(k, "value") else k: v for k, v in current.preferences.items()}
     merged.update({k.value: v for k, v in update.preferences.items()})
-    expression = "SET preferences = :prefs, updated_at = :now"
-    values: dict[str, Any] = {":prefs": merged, ":now": now_iso()}
-    if update.daily_limit is not None:
-        expression += ", daily_limit = :limit"
-        values[":limit"] = update.daily_limit
-    users_table().update(profile_key(user_id), expression, values=values, condition="attribute_exists(PK)")
+    users_table.set_preferences(user_id, merged, update.daily_limit, now_iso())
     if update.email and update.email != current.email:
         update_email(user_id, update.email)
     return get_preferences(user_id)
