@@ -11,9 +11,10 @@ bound to the run's user in the block's run kwargs (stratus.executions.block_serv
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from stratus.mag.models import McpServerConfig, ModelConfig
+if TYPE_CHECKING:
+    from stratus.mag.models import McpServerConfig, ModelConfig
 
 MODEL_CONFIGS = "model_configs"
 MCP_REGISTRY = "mcp_registry"

@@ -8,10 +8,12 @@ blocks never ask).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stratus.blocks.services import MCP_REGISTRY, MODEL_CONFIGS
-from stratus.mag.models import McpServerConfig, ModelConfig
+
+if TYPE_CHECKING:
+    from stratus.mag.models import McpServerConfig, ModelConfig
 
 
 @dataclass(frozen=True)
