@@ -1,6 +1,6 @@
 """GraphsFunction: /api/graphs*, /api/blocks*, /api/mag/{graphs,mcp}*, /external-api/v1/{blocks,graphs}*.
 
-Thin handlers: parse, call `stratus.graphs` / `stratus.blocks`, shape the response.
+Thin handlers: parse, call `stratus.graphs` / `stratus.block_api`, shape the response.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from fastapi import Body, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from stratus import block_api
 from stratus.auth.api_keys import APIKeyPermission
-from stratus.blocks import service as blocks
 from stratus.executions import launcher
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, SetActiveVersion
@@ -124,7 +124,7 @@ def external_execute_graph(
 
 # --- blocks -----------------------------------------------------------------------------
 def _definitions() -> Response:
-    return Response(blocks.definitions_json(), media_type="application/json")
+    return Response(block_api.definitions_json(), media_type="application/json")
 
 
 @app.get("/api/blocks")
@@ -139,7 +139,7 @@ async def execute_block(
     data: Annotated[dict[str, Any], Body()],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
-    return json_response(await blocks.execute_block(user_id, block_id, data, idempotency_key))
+    return json_response(await block_api.execute_block(user_id, block_id, data, idempotency_key))
 
 
 # --- external API -----------------------------------------------------------------------
@@ -157,7 +157,7 @@ async def external_execute_block(
     data: Annotated[dict[str, Any], Body()],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
-    return json_response(await blocks.execute_block(key.user_id, block_id, data, idempotency_key))
+    return json_response(await block_api.execute_block(key.user_id, block_id, data, idempotency_key))
 
 
 @app.post("/external-api/v1/graphs", response_model=GraphModel)

@@ -8,6 +8,7 @@ the DynamoDB serializer) that would raise RecursionError.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from stratus.errors import StratusError, Unprocessable
@@ -37,6 +38,7 @@ def check_structure(value: Any, field: str) -> None:
     stack: list[tuple[Any, str, int]] = [(value, field, 1)]
     while stack:
         node, path, depth = stack.pop()
+        items: Iterable[tuple[Any, Any]]  # (key, child) of a map, ("[i]", child) of a list
         if isinstance(node, dict):
             items = node.items()
         elif isinstance(node, (list, tuple)):

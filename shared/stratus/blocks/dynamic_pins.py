@@ -11,7 +11,6 @@ from typing import Any
 
 LIST_SPLIT = "_$_"
 DICT_SPLIT = "_#_"
-OBJC_SPLIT = "_@_"
 _SPLIT = re.compile(r"(_\$_|_#_|_@_)")
 _MISSING = object()
 

@@ -34,6 +34,7 @@ from stratus.blocks.costs import cost_after_run, matching_cost, prepaid_token_li
 from stratus.blocks.sdk import Block, BlockCostType
 from stratus.engine.execute import run_node
 from stratus.errors import InsufficientBalance, StratusError
+from stratus.executions.block_services import block_services
 from stratus.graphs.schemas import block_credentials_fields
 from stratus.observability import logger
 
@@ -122,6 +123,7 @@ def block_kwargs(meta: dict[str, Any], node_exec_id: str, block: Block, run_inpu
         "graph_id": meta.get("graph_id"),
         "node_exec_id": node_exec_id,
         "record_usage": UsageRecorder(),
+        **block_services(meta["user_id"]),
     }
     if "credentials" in block.input_schema.model_fields:
         kwargs.update(llm_kwargs(meta["user_id"], effective_credentials(meta, block, run_input)))

@@ -121,6 +121,7 @@ class ModelConfigUpdate(ModelConfig):
     """PUT body: the whole config; the name comes from the path (a body name must match it);
     an omitted or empty api_key, or the masked value a GET showed, keeps the stored key."""
 
+    # Both may be omitted (None) here, unlike on ModelConfig: a deliberate override of the fields' types.
     name: str | None = Field(default=None, min_length=1, max_length=100)  # type: ignore[assignment]
     api_key: str | None = Field(default=None, max_length=4096)  # type: ignore[assignment]
 

@@ -199,11 +199,14 @@ class McpConnection:
 
         # A long read timeout: a streamed reply may idle while a tool runs (the session times requests).
         read_timeout = max(self.timeout, 300.0)
+        url = self.server.url
+        if url is None:  # __aenter__'s _check_url refused it already
+            raise McpError("the MCP server has no url")
         if self.server.transport_type is McpTransport.SSE:
             from mcp.client.sse import sse_client
 
             transport = sse_client(
-                self.server.url,
+                url,
                 headers=self.headers or None,
                 timeout=self.timeout,
                 sse_read_timeout=read_timeout,
@@ -215,7 +218,7 @@ class McpConnection:
             http = await stack.enter_async_context(
                 _guarded_http_client(self.headers or None, httpx2.Timeout(self.timeout, read=read_timeout))
             )
-            transport = streamable_http_client(self.server.url, http_client=http)
+            transport = streamable_http_client(url, http_client=http)
         return await stack.enter_async_context(mcp.Client(transport, read_timeout_seconds=self.timeout))
 
     async def _run(self, ready: asyncio.Future[None]) -> None:

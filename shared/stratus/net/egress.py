@@ -256,7 +256,8 @@ def _transport_class(module: ModuleType) -> type:
     """A transport of `module` (httpx or httpx2: the openai and mcp SDKs use httpx2) that checks
     every request's destination and connects to the checked address."""
 
-    class GuardedTransport(module.AsyncBaseTransport):  # type: ignore[name-defined, misc]
+    # The base class is the given module's (httpx or httpx2), known at run time only.
+    class GuardedTransport(module.AsyncBaseTransport):  # type: ignore[name-defined]
         def __init__(self, **kwargs: Any) -> None:
             self._inner = module.AsyncHTTPTransport(**kwargs)
 
@@ -290,7 +291,9 @@ def _transport_class(module: ModuleType) -> type:
 def guarded_transport(module: ModuleType | None = None, **kwargs: Any) -> Any:
     """An async transport for `module` (default httpx) under this policy."""
     if module is None:
-        import httpx as module
+        import httpx
+
+        module = httpx
     return _transport_class(module)(**kwargs)
 
 
@@ -298,7 +301,9 @@ def guarded_client(module: ModuleType | None = None, client_class: Any = None, *
     """An AsyncClient whose every request is checked. trust_env=False: a proxy from the
     environment would resolve names itself, past the check (and bypass the transport)."""
     if module is None:
-        import httpx as module
+        import httpx
+
+        module = httpx
     return (client_class or module.AsyncClient)(transport=guarded_transport(module), trust_env=False, **kwargs)
 
 

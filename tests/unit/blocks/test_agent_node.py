@@ -13,6 +13,10 @@ from localcloud.fake_openai import FakeOpenAI
 from localcloud.mcp_server import McpServerHandle, start_mcp_server
 from stratus.blocks.ai.agent_node import MAG_AGENT_BLOCK_ID, MagAgentNodeBlock, run_agent
 from stratus.blocks.registry import get_block
+from stratus.blocks.testing import run_block
+from stratus.errors import NotFound
+from stratus.executions.block_context import block_kwargs
+from stratus.executions.block_services import UserMcpRegistry, UserModelConfigs
 from stratus.mag.models import McpServerConfig, ModelConfig
 from stratus.mcp.client import McpToolbox
 from tests.conftest import allowed_egress
@@ -140,3 +144,65 @@ def test_bad_tool_arguments_are_reported_to_the_model(fake, mcp):
     result, _ = agent(fake, 'CALL_TOOL add {"a": 1, oops}', [server])
     assert "Invalid arguments" in result.tool_results[0]["error"]
     assert json.loads(json.dumps(result.tool_results))  # storable as JSON
+
+
+class FakeModelConfigs:
+    """A `stratus.blocks.services.ModelConfigs` over a dict (the node runner's reads the users table)."""
+
+    def __init__(self, configs: dict[str, ModelConfig]) -> None:
+        self.configs = configs
+
+    def get(self, name: str) -> ModelConfig:
+        if name not in self.configs:
+            raise NotFound(f"Model config {name!r} not found.")
+        return self.configs[name]
+
+
+class FakeMcpRegistry:
+    def __init__(self, servers: dict[str, McpServerConfig]) -> None:
+        self.registry = servers
+        self.reads = 0
+
+    def servers(self) -> dict[str, McpServerConfig]:
+        self.reads += 1
+        return self.registry
+
+
+def run_node_block(fake: FakeOpenAI, data: dict[str, Any], servers: dict[str, McpServerConfig] | None = None):
+    block = get_block(MAG_AGENT_BLOCK_ID)
+    registry = FakeMcpRegistry(servers or {})
+    fake.reset()
+    outputs = run_block(
+        block,
+        {"node_name": "n1", "model_name": "fake", **data},
+        user_id="alice",
+        model_configs=FakeModelConfigs({"fake": model(fake)}),
+        mcp_registry=registry,
+    )
+    return dict(outputs), registry
+
+
+def test_the_block_gets_its_model_and_servers_from_its_run_services(fake, mcp):
+    server = McpServerConfig(url=mcp.streamable_http_url, transportType="streamable_http")
+    outputs, registry = run_node_block(
+        fake, {"user_prompt": 'CALL_TOOL add {"a": 2, "b": 3}', "mcp_servers": ["calc"]}, {"calc": server}
+    )
+    assert outputs["tool_results"] == [{"tool_name": "add", "arguments": {"a": 2, "b": 3}, "result": "5"}]
+    assert registry.reads == 1 and fake.requests[0]["model"] == "fake-model"
+    # no servers asked for: the registry is not read
+    outputs, registry = run_node_block(fake, {"user_prompt": "hi"})
+    assert outputs["output"] == "Echo: hi" and registry.reads == 0
+
+
+def test_an_unknown_model_or_server_fails_the_node(fake):
+    with pytest.raises(NotFound, match="nope"):
+        run_node_block(fake, {"model_name": "nope", "user_prompt": "hi"})
+    with pytest.raises(ValueError, match=r"\['missing'\] are not configured"):
+        run_node_block(fake, {"user_prompt": "hi", "mcp_servers": ["missing"]})
+
+
+def test_the_node_runner_binds_the_services_to_the_runs_user():
+    block = get_block(MAG_AGENT_BLOCK_ID)
+    kwargs = block_kwargs({"user_id": "alice", "id": "exec-1"}, "node-1", block, {})
+    assert kwargs["model_configs"] == UserModelConfigs("alice")
+    assert kwargs["mcp_registry"] == UserMcpRegistry("alice")

@@ -7,9 +7,11 @@ per handoff target, runs each reply's tool calls in parallel, feeds the results 
 when a reply has no tool calls, a transfer tool was chosen, or `max_iterations` replies were
 made. A tool error or timeout goes back to the model as the tool's result; it does not fail the node.
 
-Model: the user's model config `model_name` (stratus.integrations.model_configs): base_url,
-api_key, model and request parameters. MCP servers: the user's registry (stratus.mag.service).
-Token usage goes to the executor's `record_usage(prompt_tokens, completion_tokens)`.
+Model: the user's model config `model_name` (base_url, api_key, model and request parameters),
+from the run's `model_configs`. MCP servers: the user's registry, the run's `mcp_registry`. Both
+are run kwargs (stratus.blocks.services) that the node runner binds to the run's user, so this
+block reads no store itself. Token usage goes to the executor's
+`record_usage(prompt_tokens, completion_tokens)`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from pydantic import Field
 
 from stratus.blocks.sdk import Block, BlockCategory, BlockOutput, BlockSchema, BlockSchemaOutput
+from stratus.blocks.services import MCP_REGISTRY, MODEL_CONFIGS, McpRegistry, ModelConfigs
 from stratus.engine.mag import handoff_tool_name
 from stratus.mag.models import MAG_AGENT_BLOCK_ID, McpServerConfig, ModelConfig
 from stratus.net.egress import refusal
@@ -155,19 +158,11 @@ async def _call_tool(
     return text, {"tool_name": name, "arguments": arguments, "result": text}
 
 
-def resolve_model(user_id: str, model_name: str) -> ModelConfig:
-    """The user's model config (NotFound names it when missing)."""
-    from stratus.integrations.model_configs import get_model_config
-
-    return get_model_config(user_id, model_name)
-
-
-def resolve_mcp_servers(user_id: str, names: list[str]) -> dict[str, McpServerConfig]:
+def resolve_mcp_servers(mcp_registry: McpRegistry, names: list[str]) -> dict[str, McpServerConfig]:
+    """The node's servers from the user's registry (ValueError naming the missing ones)."""
     if not names:
         return {}
-    from stratus.mag.service import get_mcp_servers
-
-    registry = get_mcp_servers(user_id)
+    registry = mcp_registry.servers()
     missing = [name for name in names if name not in registry]
     if missing:
         raise ValueError(f"MCP server(s) {missing} are not configured for this user.")
@@ -205,12 +200,13 @@ class MagAgentNodeBlock(Block):
     input_schema, output_schema = Input, Output
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
-        user_id = kwargs["user_id"]
+        model_configs: ModelConfigs = kwargs[MODEL_CONFIGS]
+        mcp_registry: McpRegistry = kwargs[MCP_REGISTRY]
         if not input_data.model_name:
             yield "error", f"Node {input_data.node_name!r} has no model_name."
             return
-        model = resolve_model(user_id, input_data.model_name)
-        servers = resolve_mcp_servers(user_id, input_data.mcp_servers)
+        model = model_configs.get(input_data.model_name)
+        servers = resolve_mcp_servers(mcp_registry, input_data.mcp_servers)
         async with AsyncExitStack() as stack:
             toolbox = None
             if servers:

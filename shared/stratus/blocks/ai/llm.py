@@ -31,7 +31,7 @@ import os
 import re
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from pydantic import Field
 
@@ -374,11 +374,11 @@ async def generate(
             if not _is_retryable(exc):
                 raise LLMError(last_error) from exc
             continue
-        if not structured:
+        if extract is None:  # not structured
             return reply
         try:
             parsed = _parse_structured(reply)
-            value, problem = extract(parsed)  # type: ignore[misc]
+            value, problem = extract(parsed)
         except ValueError as exc:
             value, problem = None, str(exc)
         if problem is None:
@@ -424,7 +424,8 @@ class _LLMBlock(Block):
 
     def token_limit(self, input_data: Any) -> int | None:
         try:
-            inputs = self.validate_input(input_data) if isinstance(input_data, dict) else input_data
+            # The subclass's own Input (validate_input checks it against its input_schema).
+            inputs: Any = self.validate_input(input_data) if isinstance(input_data, dict) else input_data
             texts, max_tokens, attempts, complaint = self._call_shape(inputs)
         except ValueError:  # invalid input or template: the run fails before any call
             return 0
@@ -748,7 +749,10 @@ class AITextSummarizerBlock(_LLMBlock):
 
     def token_limit(self, input_data: Any) -> int | None:
         try:
-            inputs = self.validate_input(input_data) if isinstance(input_data, dict) else input_data
+            inputs = cast(
+                AITextSummarizerBlock.Input,  # what validate_input makes of a dict: input_schema's instance
+                self.validate_input(input_data) if isinstance(input_data, dict) else input_data,
+            )
         except ValueError:
             return 0
         size, overlap, out = inputs.max_tokens, inputs.chunk_overlap, SUMMARY_MAX_TOKENS

@@ -275,7 +275,7 @@ class CreateListBlock(Block):
     ]
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
-        max_size, max_tokens = input_data.max_size, input_data.max_tokens
+        max_size, max_tokens = input_data.max_size or 0, input_data.max_tokens or 0  # None: no bound
         chunk: List[Any] = []
         chunk_tokens = 0
         for value in input_data.values:

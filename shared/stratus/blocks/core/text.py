@@ -205,8 +205,8 @@ class ExtractTextInformationBlock(Block):
         except re.error:
             # AutoGPT treats a bad pattern as "no match" rather than failing the node.
             matches = []
-        for match in matches:
-            yield "positive", match
+        for found in matches:
+            yield "positive", found
         if not matches:
             yield "negative", input_data.text
         yield "matched_results", matches

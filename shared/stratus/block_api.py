@@ -1,4 +1,8 @@
-"""The blocks API: definitions (cached per container) and one-off synchronous execution."""
+"""The blocks API service (`/api/blocks*`, `/external-api/v1/blocks*`): the block definitions
+(cached per container) and one-off synchronous block runs (stratus.executions.direct_run).
+
+A service, not a block: it reads and writes stores (idempotency records, credits), so it lives
+outside the `stratus.blocks` package, which reaches no data access."""
 
 from __future__ import annotations
 

@@ -1,0 +1,36 @@
+"""What a block may ask of the platform besides its inputs: the protocols of its run kwargs.
+
+A block that needs the user's stored data does not import the service that reads it (blocks
+reach no data access: tests/unit/test_boundaries.py). The node runner passes implementations
+bound to the run's user in the block's run kwargs (stratus.executions.block_services, from
+`block_context.block_kwargs`); tests pass fakes.
+
+* `model_configs` (MODEL_CONFIGS): a `ModelConfigs`, the user's model configs by name;
+* `mcp_registry` (MCP_REGISTRY): an `McpRegistry`, the user's MCP servers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from stratus.mag.models import McpServerConfig, ModelConfig
+
+MODEL_CONFIGS = "model_configs"
+MCP_REGISTRY = "mcp_registry"
+
+
+class ModelConfigs(Protocol):
+    """The run's user's model configs (stratus.integrations.model_configs)."""
+
+    def get(self, name: str) -> ModelConfig:
+        """The config with its api_key; NotFound (naming it) when the user has none of that name."""
+        ...
+
+
+class McpRegistry(Protocol):
+    """The run's user's MCP server registry (stratus.mag.service)."""
+
+    def servers(self) -> dict[str, McpServerConfig]:
+        """Every configured server, by name."""
+        ...
