@@ -242,7 +242,7 @@ async def _mag_flow(ws_url: str, token: str, http_url: str, headers: dict[str, s
     """Register a model and the demo MCP server, import the MAG example and follow its run."""
     from websockets.asyncio.client import connect
 
-    from stratus.executions.launcher import idempotent_execution_id
+    from stratus.executions.ids import idempotent_execution_id
 
     base_url = cloud.model_server.url if cloud.model_server else settings.openai_base_url()
     async with connect(f"{ws_url}?token={token}") as socket, httpx.AsyncClient(base_url=http_url, timeout=60) as http:

@@ -12,7 +12,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from localcloud import discovery
-from stratus.executions.launcher import idempotent_execution_id
+from stratus.executions.ids import idempotent_execution_id
 from tests.e2e.conftest import auth, e2e_token, events_until_final, wait_final
 
 USER = "mag-erin"

@@ -98,7 +98,8 @@ def test_on_start_an_execution_that_cannot_be_resumed_is_finalized_failed_with_t
     from localcloud.cloud import LocalCloud
     from stratus.auth.jwt_tokens import Claims
     from stratus.aws import client
-    from stratus.executions import launcher, store
+    from stratus.db import executions_table
+    from stratus.executions import launcher
     from stratus.graphs import service as graphs
     from stratus.graphs.models import CreateGraph, Graph
     from stratus.users.service import get_or_create_user
@@ -110,14 +111,14 @@ def test_on_start_an_execution_that_cannot_be_resumed_is_finalized_failed_with_t
     graph_id = graphs.create_graph("resumer", CreateGraph(graph=Graph.model_validate(_child_graph()))).id
     queued = launcher.start_execution("resumer", graph_id, 1, {"topic": "x"})
     finished = launcher.start_execution("resumer", graph_id, 1, {"topic": "y"})
-    store.update_meta(finished.id, {"status": "COMPLETED"})
+    executions_table.set_meta(finished.id, {"status": "COMPLETED"})
     # No state machine of that name exists, so StartExecution fails.
     monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:gone")
     cloud = LocalCloud(state=None, gateways=False)
     cloud.runner = Api(stack).runner
     monkeypatch.setattr(cloud, "client", client)
     assert cloud._resume_unfinished_executions() == {queued.id: "failed"}
-    meta = store.get_meta(queued.id)
+    meta = executions_table.get_meta(queued.id)
     assert meta["status"] == "FAILED"
     assert "could not resume" in meta["stats"]["error"] and "gone" in meta["stats"]["error"]
-    assert store.get_meta(finished.id)["status"] == "COMPLETED"
+    assert executions_table.get_meta(finished.id)["status"] == "COMPLETED"

@@ -10,8 +10,9 @@ import pytest
 from stratus.auth.jwt_tokens import Claims
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockCost
+from stratus.db import executions_table as repository
 from stratus.db.executions_table import execution_pk, executions_table
-from stratus.executions import block_runner, launcher, orchestrator, store, values
+from stratus.executions import block_runner, launcher, orchestrator, values
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph
 from stratus.users import credits
@@ -61,7 +62,7 @@ def test_calculator_runs_inline_in_one_step_and_completes(user):
     execution = launcher.start_execution(user, graph_id, 1, {"a": 4, "b": 5})
     steps = drive(execution.id)
     assert len(steps) == 1 and steps[0]["batch"] == []  # every core block ran inline
-    meta = store.get_meta(execution.id)
+    meta = repository.get_meta(execution.id)
     assert meta["status"] == "COMPLETED" and meta["outputs"] == {"result": [90.0]}
     assert meta["stats"]["node_exec_count"] == 5 and meta["stats"]["node_error_count"] == 0
 
@@ -79,7 +80,7 @@ def test_rerunning_steps_creates_nothing_twice(user, monkeypatch):
     orchestrator.finalize_step(execution.id)
     assert len(items(execution.id)) == len(before)
     assert credits.get_balance(user) == balance
-    assert store.get_meta(execution.id)["stats"]["cost"] == 10
+    assert repository.get_meta(execution.id)["stats"]["cost"] == 10
 
 
 def test_running_out_of_credits_fails_the_graph(user, monkeypatch):
@@ -87,7 +88,7 @@ def test_running_out_of_credits_fails_the_graph(user, monkeypatch):
     graph_id = upload(user, json.loads((EXAMPLES / "calculator.json").read_text()))
     execution = launcher.start_execution(user, graph_id, 1, {"a": 1, "b": 1})
     drive(execution.id)
-    meta = store.get_meta(execution.id)
+    meta = repository.get_meta(execution.id)
     assert meta["status"] == "FAILED" and "Insufficient balance" in meta["stats"]["error"]
     assert credits.get_balance(user) == 400
     statuses = {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")}
@@ -141,7 +142,7 @@ def test_network_blocks_go_to_the_block_lambda_and_their_outputs_are_routed(user
     # ids only, and whether the Map waits on a task token (a sub-agent) instead of the Lambda
     assert set(steps[0]["batch"][0]) == {"graph_exec_id", "node_exec_id", "function_arn", "callback"}
     assert steps[0]["batch"][0]["callback"] is False
-    meta = store.get_meta(execution.id)
+    meta = repository.get_meta(execution.id)
     assert meta["status"] == "COMPLETED" and meta["outputs"] == {"response": [{"path": "/echo", "echo": {"n": 1}}]}
 
 
@@ -160,7 +161,7 @@ def test_a_failed_block_lambda_fails_its_node_and_the_graph_goes_on(user, echo_s
     failed = [{"node_exec_id": i["node_exec_id"], "status": "FAILED", "error": "Task timed out"} for i in step["batch"]]
     orchestrator.advance_step(execution.id, failed, plenty_of_time)
     orchestrator.finalize_step(execution.id)
-    meta = store.get_meta(execution.id)
+    meta = repository.get_meta(execution.id)
     assert meta["status"] == "COMPLETED" and meta["outputs"] == {"sum": [3.0]}
     assert meta["stats"]["node_error_count"] == 1
 
@@ -182,7 +183,7 @@ def test_large_values_go_to_s3_by_reference(user):
         v == [{"$s3": v[0]["$s3"]}] for i in node_items for v in i["output_data"].values() if isinstance(v[0], dict)
     )
     assert all(len(json.dumps(i)) < 20_000 for i in node_items)
-    meta = store.get_meta(execution.id)
+    meta = repository.get_meta(execution.id)
     assert "$s3" in meta["outputs"]["big"][0]  # the META item stays small too
     assert values.resolve_outputs(meta["outputs"]) == {"big": [big]}
 
@@ -198,7 +199,7 @@ def test_stop_terminates_queued_nodes(user):
     execution = launcher.start_execution(user, upload(user, graph), 1, {})
     first = orchestrator.start_step(execution.id, lambda: 0)  # out of time before the first node
     assert first["done"] is False and len([i for i in items(execution.id) if i["status"] == "QUEUED"]) == 3
-    store.update_meta(execution.id, {"status": "TERMINATED"})  # what the stop route does first
+    repository.set_meta(execution.id, {"status": "TERMINATED"})  # what the stop route does first
     monkey_time = orchestrator.STOP_CHECK_SECONDS
     orchestrator.STOP_CHECK_SECONDS = -1  # check at once
     try:
@@ -232,7 +233,7 @@ def test_start_again_dispatches_nodes_whose_map_was_lost(user, echo_server):
     assert len(first["batch"]) == 1  # dispatched; then the state machine is gone
     steps = drive(execution.id)  # a new state machine execution
     assert [i["node_exec_id"] for i in steps[0]["batch"]] == [first["batch"][0]["node_exec_id"]]
-    meta = store.get_meta(execution.id)
+    meta = repository.get_meta(execution.id)
     assert meta["status"] == "COMPLETED" and meta["outputs"] == {"response": [{"path": "/again", "echo": {"n": 2}}]}
 
 
@@ -242,7 +243,7 @@ def test_start_again_routes_a_result_stored_after_the_last_advance(user, echo_se
     block_runner.run(execution.id, first["batch"][0]["node_exec_id"])  # the block finished; Advance never ran
     steps = drive(execution.id)
     assert steps[0]["batch"] == [] and steps[0]["done"] is True
-    assert store.get_meta(execution.id)["outputs"] == {"response": [{"path": "/again", "echo": {"n": 2}}]}
+    assert repository.get_meta(execution.id)["outputs"] == {"response": [{"path": "/again", "echo": {"n": 2}}]}
 
 
 @pytest.mark.parametrize(
@@ -260,7 +261,7 @@ def test_a_running_execution_whose_state_machine_ended_is_finalized_by_the_statu
 
     execution = launcher.start_execution(user, upload(user, _web_graph(echo_server)), 1, {})
     orchestrator.start_step(execution.id, plenty_of_time)  # RUNNING, a node dispatched, then the machine is gone
-    assert store.get_meta(execution.id)["status"] == "RUNNING"
+    assert repository.get_meta(execution.id)["status"] == "RUNNING"
     event = {
         "version": "0",
         "source": "aws.states",
@@ -269,7 +270,7 @@ def test_a_running_execution_whose_state_machine_ended_is_finalized_by_the_statu
     }  # a continued execution's name
     result = Api(stack).runner.invoke("OrchestratorFunction", event)
     assert not result.errored, result.payload
-    meta = store.get_meta(execution.id)
+    meta = repository.get_meta(execution.id)
     assert meta["status"] == "FAILED" and meta["stats"]["error"] == error
     assert {i["status"] for i in items(execution.id) if i["SK"].startswith("NODE#")} <= {
         "COMPLETED",

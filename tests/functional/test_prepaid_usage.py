@@ -11,7 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from stratus.blocks.ai.llm import AIStructuredResponseGeneratorBlock
 from stratus.blocks.registry import get_block
-from stratus.executions.block_context import UsageRecorder, settle_usage
+from stratus.executions.billing import settle_usage
+from stratus.executions.models import RunContext
+from stratus.executions.node_runner import UsageRecorder
 from stratus.users import credits
 from stratus.users.credits import TransactionType
 from tests.functional.test_ai_executions import EXAMPLES, ai_api, model_server  # noqa: F401 - the fixtures
@@ -115,7 +117,7 @@ def test_concurrent_paid_block_calls_on_a_small_balance_are_all_charged(ai_api, 
 
 def test_settle_refunds_the_unused_reservation_and_charges_an_excess_up_to_the_balance(aws):
     block, data = get_block(TEXT_GENERATOR), {**PROMPT, "credentials": {}}  # 1 credit per 1,000 tokens
-    meta = {"user_id": "u", "id": "g", "graph_id": "graph"}
+    meta = RunContext("u", "g", "graph")
     credits.record("u", TransactionType.GRANT, 20, "grant")
     credits.charge("u", 5, "n1")  # the reservation
     assert settle_usage(meta, "n1", block, data, 1_200) == -3  # 2 credits used: 3 back
@@ -234,6 +236,7 @@ def test_concurrent_graph_runs_on_a_small_balance_never_run_an_llm_node_unpaid(a
 def test_a_stop_before_the_block_lambda_starts_refunds_the_reservation_a_started_run_keeps_it(
     api, model_server, monkeypatch
 ):
+    from stratus.db import executions_table
     from stratus.executions import block_runner, launcher, orchestrator
 
     model_server.reset()
@@ -273,7 +276,7 @@ def test_a_stop_before_the_block_lambda_starts_refunds_the_reservation_a_started
 
     # A Lambda that started (then died mid-run) keeps the reservation: its usage is unknown.
     graph_exec_id, node_exec_id = dispatched()
-    assert block_runner._claim_reservation(graph_exec_id, node_exec_id)
+    assert executions_table.claim_run(graph_exec_id, node_exec_id, "2026-01-01T00:00:00+00:00")
     api.request("POST", f"/api/graphs/{created['id']}/executions/{graph_exec_id}/stop", user="alice")
     orchestrator.finalize_step(graph_exec_id)
     assert credits.get_transaction("alice", f"{node_exec_id}#settle") is None

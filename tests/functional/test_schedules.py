@@ -166,6 +166,32 @@ def test_bad_bodies_and_unrunnable_inputs_create_nothing(api, started):
     assert api.request("GET", "/api/schedules", user="alice") == (200, [])
 
 
+def test_a_mag_graph_is_checked_by_its_own_flow_and_cannot_be_scheduled_without_start(api, started):
+    """Schedules validate a run as launches do (stratus.executions.flows.validate): a MAG graph
+    runs on {"start": "<text>"}, so a schedule without it would fail every run: refused."""
+    mag = {
+        "name": "nightly_research",
+        "nodes": [
+            {
+                "name": "writer",
+                "model_name": "fake",
+                "input_nodes": ["start"],
+                "output_nodes": ["end"],
+                "user_prompt": "Write about {{start}}",
+            },
+        ],
+        "end_template": "{{writer}}",
+    }
+    status, saved = api.request("POST", "/api/mag/graphs", user="alice", json_body=mag)
+    assert status == 201, saved
+    for inputs in ({}, {"start": 5}, {"a": 2}):
+        status, body = schedule(api, saved["graph_id"], inputs=inputs)
+        assert 400 <= status < 500 and "start" in json.dumps(body["detail"]), (inputs, status, body)
+    assert api.request("GET", "/api/schedules", user="alice") == (200, [])
+    status, created = schedule(api, saved["graph_id"], inputs={"start": "the tides"})
+    assert status == 200 and created["input_data"] == {"start": "the tides"}, created
+
+
 def test_lists_by_user_and_by_graph(api, started):
     first, second = upload(api), upload(api, name="list_fanout.json")
     ids = [

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from stratus.db.executions_table import executions_table, meta_key
-from stratus.executions.subagents import MAX_DEPTH, child_execution_id
+from stratus.executions.ids import child_execution_id
+from stratus.executions.subagents import MAX_DEPTH
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
 
 AGENT = "e189baac-8c20-45a1-94a7-55177ea42565"
@@ -292,12 +293,13 @@ def _items(listing) -> list[dict]:
 
 def _child_meta_of(parent_exec_id: str) -> dict | None:
     """The child META once it holds the task token (the parent's node is then waiting)."""
-    from stratus.executions import store
+    from stratus.db import executions_table
+    from stratus.executions import state as step_state
 
-    _, state = store.load(parent_exec_id)
+    state = step_state.load(parent_exec_id).state
     for node_exec in state.node_execs.values():
         if node_exec.block_id == AGENT:
-            meta = store.get_meta(child_execution_id(USER, node_exec.node_exec_id))
+            meta = executions_table.get_meta(child_execution_id(USER, node_exec.node_exec_id))
             if meta and meta.get("task_token"):
                 return meta
     return None

@@ -18,7 +18,9 @@ from stratus.blocks.ai.llm import (
 )
 from stratus.blocks.costs import cost_after_run, cost_before_run, prepaid_token_limit
 from stratus.blocks.sdk import Block, BlockCost, BlockCostType, BlockSchema
-from stratus.executions.block_context import UsageRecorder, cost_input, effective_credentials
+from stratus.executions.billing import cost_input, effective_credentials
+from stratus.executions.models import RunContext
+from stratus.executions.node_runner import UsageRecorder
 
 USER_CREDENTIALS = {"id": "c-1", "provider": "openai", "type": "api_key", "title": "My key"}
 
@@ -90,7 +92,7 @@ def test_after_run_costs_by_type() -> None:
 
 
 def test_llm_token_costs_apply_to_platform_key_runs_only() -> None:
-    block, meta = AITextGeneratorBlock(), {"user_id": "u1"}
+    block, meta = AITextGeneratorBlock(), RunContext("u1")
     tokens = 2500
     platform = cost_input(meta, block, {"model": "gpt-4o-mini"})
     assert platform["credentials"] == {}
@@ -98,7 +100,7 @@ def test_llm_token_costs_apply_to_platform_key_runs_only() -> None:
     assert cost_after_run(block, cost_input(meta, block, {"model": "o1"}), 0, tokens) == 15
     own = cost_input(meta, block, {"model": "gpt-4o-mini", "credentials": USER_CREDENTIALS})
     assert cost_after_run(block, own, 0, tokens) == 0  # the user's own key: the provider bills them
-    assigned = {**meta, "credentials_inputs": {"openai_api_key_credentials": USER_CREDENTIALS}}
+    assigned = RunContext("u1", credentials_inputs={"openai_api_key_credentials": USER_CREDENTIALS})
     assert cost_after_run(block, cost_input(assigned, block, {"model": "gpt-4o-mini"}), 0, tokens) == 0
     assert cost_after_run(block, cost_input(meta, block, {"model": "my-local-model"}), 0, tokens) == 0
 
@@ -106,10 +108,10 @@ def test_llm_token_costs_apply_to_platform_key_runs_only() -> None:
 def test_effective_credentials_order() -> None:
     block = AITextGeneratorBlock()
     other = {**USER_CREDENTIALS, "id": "c-2"}
-    meta: dict[str, Any] = {"user_id": "u1", "credentials_inputs": {"openai_api_key_credentials": other}}
+    meta = RunContext("u1", credentials_inputs={"openai_api_key_credentials": other})
     assert effective_credentials(meta, block, {"credentials": USER_CREDENTIALS}) == USER_CREDENTIALS  # the node's own
     assert effective_credentials(meta, block, {"credentials": {}}) == other  # the execution's, for its provider
-    assert effective_credentials({"user_id": "u1"}, block, {}) is None  # the platform key
+    assert effective_credentials(RunContext("u1"), block, {}) is None  # the platform key
 
 
 def test_usage_recorder_sums_calls() -> None:

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 from stratus.blocks.registry import get_block
-from stratus.engine import scheduler
-from stratus.engine.execute import run_node
-from stratus.executions.models import ExecutionStatus as S
+from stratus.engine import dataflow
+from stratus.engine.models import ExecutionStatus as S
+from stratus.executions.node_runner import run_node
 from stratus.graphs.models import Graph, Link, Node
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -22,17 +22,17 @@ STEP = "f66a3543-28d3-4ab5-8945-9b336371e2ce"
 FILL = "db7d8f02-2f44-4c55-ab7a-eae0941f0c30"
 
 
-def run_graph(graph: Graph, inputs: dict) -> scheduler.EngineState:
+def run_graph(graph: Graph, inputs: dict) -> dataflow.EngineState:
     """Drive the engine to the end, running every queued node in order."""
     counter = itertools.count()
-    state = scheduler.EngineState("gexec", graph, new_id=lambda: f"ne{next(counter)}")
-    scheduler.start(state, inputs)
+    state = dataflow.EngineState("gexec", graph, new_id=lambda: f"ne{next(counter)}")
+    dataflow.start(state, inputs)
     while state.queued():
         node_exec = state.queued()[0]
-        scheduler.mark_running(state, node_exec)
+        dataflow.mark_running(state, node_exec)
         block = get_block(node_exec.block_id)
-        outputs, failed = asyncio.run(run_node(block, scheduler.run_input(state, node_exec)))
-        scheduler.complete(state, node_exec, outputs, failed)
+        outputs, failed = asyncio.run(run_node(block, dataflow.run_input(state, node_exec)))
+        dataflow.complete(state, node_exec, outputs, failed)
     return state
 
 
@@ -47,7 +47,7 @@ def link(source, source_name, sink, sink_name, static=False):
 def test_calculator_example_gives_autogpt_result():
     graph = Graph.model_validate(json.loads((EXAMPLES / "calculator.json").read_text()))
     state = run_graph(graph, {"a": 2, "b": 3})
-    assert scheduler.graph_outputs(state) == {"result": [50.0]}
+    assert dataflow.graph_outputs(state) == {"result": [50.0]}
     assert state.is_finished()
     assert all(e.status is S.COMPLETED for e in state.node_execs.values())
 
@@ -55,13 +55,13 @@ def test_calculator_example_gives_autogpt_result():
 def test_list_fan_out_runs_the_template_once_per_item():
     graph = Graph.model_validate(json.loads((EXAMPLES / "list_fanout.json").read_text()))
     state = run_graph(graph, {"items": ["apple", "pear", "fig"]})
-    assert scheduler.graph_outputs(state) == {"lines": ["Item 0: apple", "Item 1: pear", "Item 2: fig"]}
+    assert dataflow.graph_outputs(state) == {"lines": ["Item 0: apple", "Item 1: pear", "Item 2: fig"]}
 
 
 def test_condition_branch_routes_only_the_taken_side():
     graph = Graph.model_validate(json.loads((EXAMPLES / "condition_branch.json").read_text()))
-    assert scheduler.graph_outputs(run_graph(graph, {"score": 75})) == {"verdict": ["pass"], "passed": [True]}
-    assert scheduler.graph_outputs(run_graph(graph, {"score": 10})) == {"verdict": ["fail"], "passed": [False]}
+    assert dataflow.graph_outputs(run_graph(graph, {"score": 75})) == {"verdict": ["pass"], "passed": [True]}
+    assert dataflow.graph_outputs(run_graph(graph, {"score": 10})) == {"verdict": ["fail"], "passed": [False]}
 
 
 def test_input_pin_always_waited():
@@ -75,11 +75,11 @@ def test_input_pin_always_waited():
         links=[link("in", "result", "calc", "a"), link("calc", "result", "out", "value")],
     )
     state = run_graph(graph, {"x": None})  # the input yields nothing when its value is None
-    assert scheduler.graph_outputs(state) == {}
+    assert dataflow.graph_outputs(state) == {}
     calc_runs = [e for e in state.node_execs.values() if e.node_id == "calc"]
     assert calc_runs == []  # no value arrived, so the linked pin was never satisfied
     state = run_graph(graph, {"x": 5})
-    assert scheduler.graph_outputs(state) == {"sum": [6.0]}
+    assert dataflow.graph_outputs(state) == {"sum": [6.0]}
 
 
 def test_static_input_link_fills_every_run():
@@ -100,7 +100,7 @@ def test_static_input_link_fills_every_run():
         ],
     )
     state = run_graph(graph, {"items": [1, 2, 3, 4]})
-    assert scheduler.graph_outputs(state) == {"products": [10.0, 20.0, 30.0, 40.0]}
+    assert dataflow.graph_outputs(state) == {"products": [10.0, 20.0, 30.0, 40.0]}
 
 
 def test_static_value_arriving_late_completes_waiting_runs():
@@ -108,7 +108,7 @@ def test_static_value_arriving_late_completes_waiting_runs():
         nodes=[node("calc", CALC, operation="Add"), node("out", OUT, name="o")],
         links=[link("calc", "result", "out", "value")],
     )
-    state = scheduler.EngineState(
+    state = dataflow.EngineState(
         "g",
         Graph(
             nodes=[node("src", STEP), node("store", STORE), node("calc", CALC, operation="Add")],
@@ -116,18 +116,18 @@ def test_static_value_arriving_late_completes_waiting_runs():
         ),
         new_id=iter(f"n{i}" for i in range(100)).__next__,
     )
-    scheduler.route(state, "src", "item", 1)
-    scheduler.route(state, "src", "item", 2)
+    dataflow.route(state, "src", "item", 1)
+    dataflow.route(state, "src", "item", 2)
     waiting = state.by_status(S.INCOMPLETE)
     assert [e.input_data for e in waiting] == [{"a": 1}, {"a": 2}]
-    scheduler.route(state, "store", "output", 100)
+    dataflow.route(state, "store", "output", 100)
     assert [e.input_data for e in state.queued()] == [{"a": 1, "b": 100}, {"a": 2, "b": 100}]
     del graph
 
 
 def test_multiple_yields_give_one_run_each_and_values_are_never_overwritten():
     """Each yield goes to the oldest incomplete run lacking that pin, else a new run."""
-    state = scheduler.EngineState(
+    state = dataflow.EngineState(
         "g",
         Graph(
             nodes=[node("a", STEP), node("b", STEP), node("calc", CALC, operation="Add")],
@@ -136,9 +136,9 @@ def test_multiple_yields_give_one_run_each_and_values_are_never_overwritten():
         new_id=iter(f"n{i}" for i in range(100)).__next__,
     )
     for value in (1, 2, 3):
-        scheduler.route(state, "a", "item", value)
-    scheduler.route(state, "b", "item", 10)
-    scheduler.route(state, "b", "item", 20)
+        dataflow.route(state, "a", "item", value)
+    dataflow.route(state, "b", "item", 10)
+    dataflow.route(state, "b", "item", 20)
     assert [e.input_data for e in state.queued()] == [{"a": 1, "b": 10}, {"a": 2, "b": 20}]
     assert [e.input_data for e in state.by_status(S.INCOMPLETE)] == [{"a": 3}]
 
@@ -158,7 +158,7 @@ def test_dynamic_pins_merge_and_extract():
         ],
     )
     state = run_graph(graph, {"pair": ["left", "right"]})
-    assert scheduler.graph_outputs(state) == {"joined": ["left-right"]}
+    assert dataflow.graph_outputs(state) == {"joined": ["left-right"]}
 
 
 def test_error_pin_is_routed_and_the_node_fails():
@@ -172,20 +172,20 @@ def test_error_pin_is_routed_and_the_node_fails():
     state = run_graph(graph, {})
     calc = next(e for e in state.node_execs.values() if e.node_id == "calc")
     assert calc.status is S.FAILED
-    assert scheduler.graph_outputs(state)["problem"][0] == calc.output_data["error"][0]
+    assert dataflow.graph_outputs(state)["problem"][0] == calc.output_data["error"][0]
 
 
 def test_terminate_stops_everything_not_finished():
-    state = scheduler.EngineState(
+    state = dataflow.EngineState(
         "g", Graph(nodes=[node("a", CALC, operation="Add", a=1, b=2), node("b", CALC, operation="Add", a=1, b=2)])
     )
-    scheduler.start(state, {})
+    dataflow.start(state, {})
     assert len(state.queued()) == 2
-    scheduler.terminate(state)
+    dataflow.terminate(state)
     assert state.is_finished() and {e.status for e in state.node_execs.values()} == {S.TERMINATED}
 
 
 def test_note_blocks_never_run():
     note = "cc10ff7b-7753-4ff2-9af6-9399b1a7eddc"
-    state = scheduler.EngineState("g", Graph(nodes=[node("n", note, text="hello")]))
-    assert scheduler.start(state, {}) == [] and state.is_finished()
+    state = dataflow.EngineState("g", Graph(nodes=[node("n", note, text="hello")]))
+    assert dataflow.start(state, {}) == [] and state.is_finished()

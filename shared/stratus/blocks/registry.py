@@ -38,13 +38,6 @@ def get_block(block_id: str) -> Block | None:
     return all_blocks().get(block_id)
 
 
-def group_of(block_id: str) -> str:
-    block = get_block(block_id)
-    if block is None:
-        raise KeyError(block_id)
-    return block.group
-
-
 def block_function_arn(group: str) -> str:
     """The Lambda that runs a group's blocks (its ARN from the template's environment)."""
     return os.environ[f"BLOCK_FUNCTION_{group.upper()}_ARN"]

@@ -3,7 +3,7 @@
 A block that needs the user's stored data does not import the service that reads it (blocks
 reach no data access: tests/unit/test_boundaries.py). The node runner passes implementations
 bound to the run's user in the block's run kwargs (stratus.executions.block_services, from
-`block_context.block_kwargs`); tests pass fakes.
+`node_runner.block_kwargs`); tests pass fakes.
 
 * `model_configs` (MODEL_CONFIGS): a `ModelConfigs`, the user's model configs by name;
 * `mcp_registry` (MCP_REGISTRY): an `McpRegistry`, the user's MCP servers.

@@ -50,6 +50,16 @@ def _transaction_key(user_id: str, idempotency_key: str) -> dict[str, str]:
     return key_of(_user_pk(user_id), f"TX#{idempotency_key}")
 
 
+def settle_ledger_key(charge_key: str) -> str:
+    """The ledger key that settles a prepaid charge (a refund of what it did not use, or the excess)."""
+    return f"{charge_key}#settle"
+
+
+def usage_ledger_key(node_exec_id: str) -> str:
+    """The ledger key of a node execution's charge after its run (SECOND costs)."""
+    return f"{node_exec_id}#usage"
+
+
 def _api_key_key(lookup_digest: str) -> dict[str, str]:
     return key_of(f"APIKEY#{lookup_digest}", "APIKEY")
 

@@ -1,6 +1,6 @@
 """The platform's side of stratus.blocks.services: the run's user's stored data, for blocks.
 
-`block_services(user_id)` is part of every block's run kwargs (block_context.block_kwargs).
+`block_services(user_id)` is part of every block's run kwargs (node_runner.block_kwargs).
 Nothing is read until a block asks, and the stores are imported only then (cold starts: most
 blocks never ask).
 """

@@ -1,5 +1,5 @@
 """One-off block runs (the blocks API, `POST /api/blocks/{id}/execute`): a block run outside
-any graph, with a node execution's context (`block_context.block_kwargs`: the user's stored
+any graph, with a node execution's context (`node_runner.block_kwargs`: the user's stored
 credentials, else the platform key, and `record_usage`) and its costs (RUN / BYTE and a TOKEN
 reservation before the run on `cost_input`, the TOKEN settlement or SECOND after it), under a
 ledger key of the run's own. A request's Idempotency-Key is handled by the blocks service
@@ -25,13 +25,9 @@ from stratus.blocks.registry import block_function_arn, get_block
 from stratus.blocks.sdk import Block, BlockInputError
 from stratus.blocks.testing import collect
 from stratus.errors import NotFound, StratusError, Unprocessable
-from stratus.executions.block_context import (
-    CredentialsUnavailable,
-    UsageRecorder,
-    block_kwargs,
-    charge_after_run,
-    cost_input,
-)
+from stratus.executions.billing import charge_after_run, cost_input
+from stratus.executions.models import RunContext
+from stratus.executions.node_runner import CredentialsUnavailable, UsageRecorder, block_kwargs
 
 DIRECT_EVENT = "direct"
 
@@ -52,13 +48,13 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
     """Run the block here with its context and charge it (ledger key `key`). Raises NotFound
     (credentials that are not the user's), InsufficientBalance (before-run cost or TOKEN
     reservation), nothing run or charged in either case."""
-    meta = {"user_id": user_id}
+    run = RunContext(user_id)  # a run outside any graph execution
     try:
-        kwargs = block_kwargs(meta, key, block, inputs)
+        kwargs = block_kwargs(run, key, block, inputs)
     except CredentialsUnavailable as exc:  # resolve_api_key's 404 (not the user's) or 422 (expired)
         cause = exc.__cause__
         raise _error(cause.status_code if isinstance(cause, StratusError) else 404, str(exc)) from exc
-    priced = cost_input(meta, block, inputs)
+    priced = cost_input(run, block, inputs)
     amount = cost_before_run(block, priced)
     if amount:
         from stratus.users import credits  # the users table is needed only when something is due
@@ -71,7 +67,7 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
         for name, value in await collect(block, inputs, **kwargs):
             outputs.setdefault(name, []).append(value)
     finally:  # a block that raises settles its reservation too
-        charge_after_run(meta, key, block, priced, time.monotonic() - started, usage.total_tokens)
+        charge_after_run(run, key, block, priced, time.monotonic() - started, usage.total_tokens)
     return outputs
 
 

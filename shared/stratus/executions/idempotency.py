@@ -25,8 +25,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.db.dynamo import ConditionFailed, TransactionCancelled
-from stratus.db.executions_table import executions_table, idempotency_key
+from stratus.db import executions_table as table
 from stratus.errors import Conflict, Unprocessable
 
 BLOCK_EXECUTION = "block execution"
@@ -43,10 +42,6 @@ def request_hashes(parts: dict[str, Any]) -> dict[str, str]:
         name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode()).hexdigest()
         for name, value in parts.items()
     }
-
-
-def _key(user_id: str, key: str) -> dict[str, str]:
-    return idempotency_key(user_id, hashlib.sha256(key.encode()).hexdigest())
 
 
 def _mismatch(key: str, item: dict[str, Any], route: str, hashes: dict[str, str]) -> None:
@@ -83,10 +78,9 @@ class Claim:
 def begin(user_id: str, key: str, route: str, parts: dict[str, Any]) -> Claim:
     """Claim the key for one run, or find the first result. Raises 422 (another request) or
     409 (the first request with this key is still running)."""
-    table, hashes, now = executions_table(), request_hashes(parts), time.time()
+    hashes, now = request_hashes(parts), time.time()
     claim = Claim(user_id, key, str(uuid.uuid4()))
     item = {
-        **_key(user_id, key),
         "kind": "idempotency",
         "user_id": user_id,
         "route": route,
@@ -96,18 +90,10 @@ def begin(user_id: str, key: str, route: str, parts: dict[str, Any]) -> Claim:
         "in_progress_until": int(now + IN_PROGRESS_SECONDS),
         "expires_at": int(now + TTL_SECONDS),
     }
-    try:
-        table.put(
-            item,
-            condition="attribute_not_exists(PK) OR expires_at < :now OR "
-            "(#status = :running AND in_progress_until < :now)",
-            names={"#status": "status"},
-            values={":now": int(now), ":running": IN_PROGRESS},
-        )
+    if table.claim_idempotency_key(user_id, key, item, int(now), IN_PROGRESS):
         return claim
-    except ConditionFailed:
-        existing = table.get(_key(user_id, key), consistent=True)
-    if _live(existing, now) is None:  # it expired or was abandoned in between: claim again
+    existing = _live(table.get_idempotency_item(user_id, key), now)
+    if existing is None:  # it expired or was abandoned in between: claim again
         return begin(user_id, key, route, parts)
     _mismatch(key, existing, route, hashes)
     if existing["status"] == IN_PROGRESS:
@@ -120,36 +106,16 @@ def begin(user_id: str, key: str, route: str, parts: dict[str, Any]) -> Claim:
 
 
 def complete(claim: Claim, result: dict[str, Any]) -> None:
-    """Store the run's result for replay (too large a result is not replayed: a retry gets a 409)."""
+    """Store the run's result for replay (too large a result is not replayed: a retry gets a 409).
+    A claim taken over after it timed out keeps the newer run's result."""
     packed = zlib.compress(json.dumps(result, allow_nan=True, default=str).encode())
-    update, values = "SET #status = :done", {":done": COMPLETED, ":mine": claim.claim_id}
-    if len(packed) <= MAX_RESULT_BYTES:
-        update, values[":result"] = update + ", #result = :result", packed
-    try:
-        executions_table().update(
-            _key(claim.user_id, claim.key),
-            update,
-            names={"#status": "status", "#result": "result"} if ":result" in values else {"#status": "status"},
-            values=values,
-            condition="claim_id = :mine",
-        )
-    except ConditionFailed:
-        pass  # our claim was taken over after it timed out: the newer run's result stands
+    kept = packed if len(packed) <= MAX_RESULT_BYTES else None
+    table.complete_idempotency_key(claim.user_id, claim.key, claim.claim_id, COMPLETED, kept)
 
 
 def abandon(claim: Claim) -> None:
     """The run failed: free the key so a retry runs again."""
-    table = executions_table()
-    try:
-        table.transact(
-            [
-                table.delete_op(
-                    _key(claim.user_id, claim.key), condition="claim_id = :mine", values={":mine": claim.claim_id}
-                )
-            ]
-        )
-    except TransactionCancelled:
-        pass
+    table.release_idempotency_key(claim.user_id, claim.key, claim.claim_id)
 
 
 def replay_unavailable(key: str) -> Conflict:
@@ -162,7 +128,7 @@ def replay_unavailable(key: str) -> Conflict:
 # --- graph executions ---------------------------------------------------------------------
 def check(user_id: str, key: str, parts: dict[str, Any]) -> str | None:
     """The execution id a key is bound to for this same request; 422 for another request."""
-    item = _live(executions_table().get(_key(user_id, key), consistent=True), time.time())
+    item = _live(table.get_idempotency_item(user_id, key), time.time())
     if item is None:
         return None
     _mismatch(key, item, GRAPH_EXECUTION, request_hashes(parts))
@@ -171,9 +137,8 @@ def check(user_id: str, key: str, parts: dict[str, Any]) -> str | None:
 
 def bind(user_id: str, key: str, parts: dict[str, Any], graph_exec_id: str) -> None:
     """Bind the key to this request and execution (a concurrent other request with it: 422)."""
-    table, hashes, now = executions_table(), request_hashes(parts), time.time()
+    hashes, now = request_hashes(parts), time.time()
     item = {
-        **_key(user_id, key),
         "kind": "idempotency",
         "user_id": user_id,
         "route": GRAPH_EXECUTION,
@@ -182,10 +147,8 @@ def bind(user_id: str, key: str, parts: dict[str, Any], graph_exec_id: str) -> N
         "graph_exec_id": graph_exec_id,
         "expires_at": int(now + TTL_SECONDS),
     }
-    try:
-        table.put(item, condition="attribute_not_exists(PK) OR expires_at < :now", values={":now": int(now)})
-    except ConditionFailed:
-        _mismatch(key, table.get(_key(user_id, key), consistent=True) or item, GRAPH_EXECUTION, hashes)
+    if not table.bind_idempotency_key(user_id, key, item, int(now)):
+        _mismatch(key, table.get_idempotency_item(user_id, key) or item, GRAPH_EXECUTION, hashes)
 
 
 def graph_request(

@@ -1,4 +1,5 @@
-"""Start a graph execution: validate, check credits, record it, start the state machine."""
+"""Start a graph execution: validate (by its flow), check credits, record it with its first node
+executions, start the state machine."""
 
 from __future__ import annotations
 
@@ -8,49 +9,21 @@ import uuid
 from typing import Any
 
 from stratus.aws import client
-from stratus.blocks.registry import get_block
-from stratus.blocks.sdk import BlockType
 from stratus.clock import now_iso
+from stratus.db import executions_table as table
 from stratus.db.dynamo import TransactionCancelled
-from stratus.db.executions_table import executions_table, meta_key, user_index_keys
-from stratus.engine.scheduler import EngineState
+from stratus.engine.dataflow import EngineState
+from stratus.engine.models import ExecutionStatus
 from stratus.errors import BadRequest, InsufficientBalance
-from stratus.executions import flows, idempotency, store, values
-from stratus.executions.models import ExecutionStatus, GraphExecution
+from stratus.executions import flows, idempotency, values
+from stratus.executions.ids import idempotent_execution_id
+from stratus.executions.models import GraphExecution
+from stratus.executions.state import node_attributes
 from stratus.graphs import service as graphs
 from stratus.graphs.models import Graph
 from stratus.graphs.schemas import coerce_inputs
-from stratus.graphs.validation import GraphValidationError, validate_graph
 from stratus.payload_limits import check_structure
 from stratus.users import credits
-
-_IDEMPOTENT_IDS = uuid.UUID("8f0c6a3e-5b1d-4c55-9a0e-6f1f4e2b7c11")
-
-
-def missing_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """node_errors for required graph inputs (input nodes without a default) not given."""
-    errors: dict[str, dict[str, str]] = {}
-    for node in graph.nodes:
-        block = get_block(node.block_id)
-        if block is None or block.block_type is not BlockType.INPUT:
-            continue
-        name = node.input_default.get("name")
-        if name and inputs.get(name) is None and node.input_default.get("value") is None:
-            errors[node.id] = {"value": f"Missing required graph input {name!r}."}
-    return errors
-
-
-def validate_for_run(graph: Graph, inputs: dict[str, Any]) -> None:
-    node_errors: dict[str, dict[str, str]] = {}
-    try:
-        validate_graph(graph, for_run=True)
-    except GraphValidationError as exc:
-        node_errors = exc.node_errors
-    for node_id, pins in missing_inputs(graph, inputs).items():
-        node_errors.setdefault(node_id, {}).update(pins)
-    if node_errors:
-        count = sum(len(p) for p in node_errors.values())
-        raise GraphValidationError(f"Graph cannot run: {count} problem(s).", node_errors)
 
 
 def checked_credentials_inputs(
@@ -83,11 +56,6 @@ def execution_from_item(item: dict[str, Any]) -> GraphExecution:
     return GraphExecution.model_validate({**item, "inputs": values.resolve_map(item.get("inputs") or {})})
 
 
-def idempotent_execution_id(user_id: str, idempotency_key: str) -> str:
-    """The graph execution id an idempotency key always names (per user)."""
-    return str(uuid.uuid5(_IDEMPOTENT_IDS, f"{user_id}:{idempotency_key}"))
-
-
 def start_execution(
     user_id: str,
     graph_id: str,
@@ -106,15 +74,14 @@ def start_execution(
     request = (
         idempotency.graph_request(graph_id, version, inputs, credentials_inputs, preset_id) if idempotency_key else None
     )
-    if request is not None and (bound := idempotency.check(user_id, idempotency_key, request)):
-        first = executions_table().get(meta_key(bound), consistent=True)
+    if request is not None and idempotency_key and (bound := idempotency.check(user_id, idempotency_key, request)):
+        first = table.get_meta(bound)
         if first is not None:  # a retry: the first execution, even if it could not start now
             return execution_from_item(first)
     model = graphs.get_graph(user_id, graph_id, version)
     graph = Graph.model_validate(model.model_dump())
     inputs = coerce_inputs(graph, inputs)
-    flow = flows.for_graph(model, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
-    flow.validate(graph, inputs)
+    flow = flows.validate(model, graph, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
     credentials = (
         checked_credentials_inputs(user_id, model.credentials_input_schema, credentials_inputs)
         if credentials_inputs
@@ -127,8 +94,6 @@ def start_execution(
     graph_exec_id = idempotent_execution_id(user_id, idempotency_key) if idempotency_key else str(uuid.uuid4())
     created_at = now_iso()
     item = {
-        **meta_key(graph_exec_id),
-        **user_index_keys(user_id, created_at, graph_id),
         "kind": "graph",
         "id": graph_exec_id,
         "user_id": user_id,
@@ -148,28 +113,23 @@ def start_execution(
     # shows at once; the state machine's Start step finds them and goes on from there.
     state = EngineState(graph_exec_id, graph, now=now_iso)
     flow.start(state, inputs)
-    table = executions_table()
-    if request is not None:
+    if request is not None and idempotency_key:
         idempotency.bind(user_id, idempotency_key, request, graph_exec_id)
         item["request_hashes"] = idempotency.request_hashes(request)
-    first_nodes = [table.put_op(store.node_item(user_id, e)) for e in state.take_changes()[0]]
+    first_nodes = [node_attributes(user_id, e) for e in state.take_changes()[0]]
     try:
-        table.transact(
-            [table.put_op(item, condition="attribute_not_exists(PK)"), *first_nodes[: store.TRANSACTION_LIMIT - 1]]
-        )
+        table.create_execution(item, first_nodes)
     except TransactionCancelled:
-        existing = table.get(meta_key(graph_exec_id), consistent=True)
+        existing = table.get_meta(graph_exec_id)
         if existing is None:
             raise
-        if request is not None:
+        if request is not None and idempotency_key:
             idempotency.check_execution(idempotency_key, existing, request)
         if existing["status"] == ExecutionStatus.QUEUED.value:
             # A retry after a crash between the record and the start: starting again is safe
             # (same name, same input), and an execution is never left QUEUED forever.
             _start_state_machine(graph_exec_id)
         return execution_from_item(existing)
-    for start in range(store.TRANSACTION_LIMIT - 1, len(first_nodes), store.TRANSACTION_LIMIT):
-        table.transact(first_nodes[start : start + store.TRANSACTION_LIMIT])
     _start_state_machine(graph_exec_id)
     if model.user_id != user_id:  # another user's graph can only be a store agent
         from stratus.store.access import record_run

@@ -10,10 +10,10 @@ from functools import lru_cache
 from typing import Any
 
 from stratus.engine import mag
-from stratus.engine.scheduler import EngineState
+from stratus.engine.dataflow import EngineState
+from stratus.engine.models import ExecutionStatus as S
+from stratus.engine.models import NodeExecution
 from stratus.errors import BadRequest
-from stratus.executions.models import ExecutionStatus as S
-from stratus.executions.models import NodeExecution
 from stratus.graphs.models import Graph
 from stratus.mag.models import MAG_AGENT_BLOCK_ID, GraphConfig
 

@@ -20,46 +20,44 @@ UpdateItem. Whichever comes second sees the other's write and completes the toke
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import Block, BlockInputError
-from stratus.db.executions_table import executions_table, meta_key, node_key
+from stratus.db import executions_table as table
+from stratus.engine.models import ExecutionStatus as S
+from stratus.engine.models import NodeExecution, NodeExecutionStats
 from stratus.errors import StratusError
 from stratus.executions import values
-from stratus.executions.block_runner import record_result
-from stratus.executions.models import ExecutionStatus as S
-from stratus.executions.models import NodeExecutionStats
+from stratus.executions.ids import child_execution_id, subagent_key
+from stratus.executions.models import ExecutionMeta
+from stratus.executions.results import record_result
 from stratus.observability import logger
+
+if TYPE_CHECKING:
+    from stratus.blocks.core.agent import AgentExecutorBlock
 
 # A graph that runs itself (directly or not) stops here instead of looping forever.
 MAX_DEPTH = 5
-_FINAL = (S.COMPLETED.value, S.FAILED.value, S.TERMINATED.value)
 # The parent stopped waiting (stopped, timed out) or was already told.
 _STALE_TOKEN_ERRORS = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
 
 
-def child_execution_id(user_id: str, parent_node_exec_id: str) -> str:
-    from stratus.executions.launcher import idempotent_execution_id
-
-    return idempotent_execution_id(user_id, f"subagent:{parent_node_exec_id}")
-
-
 def start_child(
-    meta: dict[str, Any], item: dict[str, Any], block: Block, run_input: dict[str, Any], task_token: str
+    meta: ExecutionMeta, node_exec_id: str, block: Block, run_input: dict[str, Any], task_token: str
 ) -> dict[str, Any]:
-    """Start (or find) the child execution of a RUNNING AgentExecutor node.
+    """Start (or find) the child execution of a RUNNING AgentExecutor node of `meta`'s execution.
 
     Returns status RUNNING while the child runs; a final status when the node ended here
     (the child could not start, or had already finished)."""
-    from stratus.executions import launcher
+    from stratus.executions import launcher  # lazy (cold start): only AgentExecutor nodes start one
 
-    graph_exec_id, node_exec_id = item["graph_exec_id"], item["node_exec_id"]
+    graph_exec_id = meta.id
     try:
-        agent = block.validate_input(run_input)
+        agent = cast("AgentExecutorBlock.Input", block.validate_input(run_input))
     except BlockInputError as exc:
         return _fail(graph_exec_id, node_exec_id, str(exc))
-    depth = int(meta.get("depth") or 0) + 1
+    depth = meta.depth + 1
     if depth > MAX_DEPTH:
         return _fail(
             graph_exec_id,
@@ -69,19 +67,18 @@ def start_child(
         )
     try:
         child = launcher.start_execution(
-            meta["user_id"],
+            meta.user_id,
             agent.graph_id,
             agent.graph_version,
             agent.inputs,
-            idempotency_key=f"subagent:{node_exec_id}",
+            idempotency_key=subagent_key(node_exec_id),
             extra_meta={"parent_graph_exec_id": graph_exec_id, "parent_node_exec_id": node_exec_id, "depth": depth},
         )
     except StratusError as exc:
         return _fail(graph_exec_id, node_exec_id, f"The sub-agent could not start: {_message(exc)}")
-    table = executions_table()
-    table.update(node_key(graph_exec_id, node_exec_id), "SET child_graph_exec_id = :child", values={":child": child.id})
-    child_meta = table.update(meta_key(child.id), "SET task_token = :token", values={":token": task_token})
-    if child_meta["status"] in _FINAL:  # it finished before it had the token: deliver here
+    table.set_child(graph_exec_id, node_exec_id, child.id)
+    child_meta = ExecutionMeta.model_validate(table.set_task_token(child.id, task_token))
+    if child_meta.is_final:  # it finished before it had the token: deliver here
         return deliver(child_meta)
     logger.info(
         "Sub-agent started",
@@ -109,18 +106,19 @@ def _message(exc: StratusError) -> str:
     return str(detail)
 
 
-def deliver(child_meta: dict[str, Any]) -> dict[str, Any]:
+def deliver(child_meta: ExecutionMeta) -> dict[str, Any]:
     """Write a finished child's outputs and status onto its parent node (once)."""
-    parent_exec_id, parent_node_id = child_meta["parent_graph_exec_id"], child_meta["parent_node_exec_id"]
-    parent = executions_table().get(meta_key(parent_exec_id), consistent=True)
+    parent_exec_id, parent_node_id = child_meta.parent_graph_exec_id, child_meta.parent_node_exec_id
+    assert parent_exec_id is not None and parent_node_id is not None, "not a sub-agent's execution"
+    parent = table.get_meta(parent_exec_id)
     if parent is None or parent["status"] in (S.TERMINATED.value, S.FAILED.value):
         return record_result(parent_exec_id, parent_node_id, {}, S.TERMINATED.value)
-    outputs = values.resolve_outputs(child_meta.get("outputs") or {})
-    usage = _rolled_up_usage(child_meta.get("stats") or {})
-    if child_meta["status"] == S.COMPLETED.value:
+    outputs = values.resolve_outputs(child_meta.outputs)
+    usage = _rolled_up_usage(child_meta.stats)
+    if child_meta.status is S.COMPLETED:
         return record_result(parent_exec_id, parent_node_id, outputs, S.COMPLETED.value, usage)
-    reason = (child_meta.get("stats") or {}).get("error") or child_meta.get("error") or "no error recorded"
-    error = f"Sub-agent execution {child_meta['id']} ended {child_meta['status']}: {reason}"
+    reason = child_meta.stats.get("error") or child_meta.error or "no error recorded"
+    error = f"Sub-agent execution {child_meta.id} ended {child_meta.status.value}: {reason}"
     return record_result(parent_exec_id, parent_node_id, {**outputs, "error": [error]}, S.FAILED.value, usage)
 
 
@@ -152,15 +150,15 @@ def complete_task(task_token: str, result: dict[str, Any]) -> None:
         logger.info("Task token no longer waited on", extra={"node_exec_id": result["node_exec_id"]})
 
 
-def on_finalized(meta: dict[str, Any], node_execs: list[Any]) -> None:
+def on_finalized(meta: ExecutionMeta, node_execs: list[NodeExecution]) -> None:
     """After a graph execution's final status is stored (`meta` as written)."""
-    if meta.get("parent_node_exec_id"):
+    if meta.parent_node_exec_id:
         result = deliver(meta)
-        if meta.get("task_token"):
-            complete_task(meta["task_token"], result)
-    if meta["status"] in (S.TERMINATED.value, S.FAILED.value):
+        if meta.task_token:
+            complete_task(meta.task_token, result)
+    if meta.is_stopped:
         stop_children(
-            meta["user_id"],
+            meta.user_id,
             [
                 e.node_exec_id
                 for e in node_execs
@@ -180,7 +178,7 @@ def stop_children(user_id: str, parent_node_exec_ids: list[str]) -> None:
     Each child's own finalizer then stops its children in turn."""
     if not parent_node_exec_ids:
         return
-    from stratus.executions.queries import request_stop
+    from stratus.executions.commands import request_stop  # lazy (cold start): only stopped parents
 
     for node_exec_id in parent_node_exec_ids:
         child_id = child_execution_id(user_id, node_exec_id)

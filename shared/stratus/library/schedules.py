@@ -174,7 +174,7 @@ def _info(item: dict[str, Any]) -> GraphExecutionJobInfo:
 
 
 def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationRequest) -> GraphExecutionJobInfo:
-    from stratus.executions.launcher import validate_for_run  # lazy: the engine is only needed here
+    from stratus.executions import flows  # lazy: the engine is only needed here
     from stratus.graphs import service as graphs
     from stratus.graphs.models import Graph
     from stratus.graphs.schemas import coerce_inputs
@@ -193,7 +193,7 @@ def create_schedule(user_id: str, graph_id: str, request: ScheduleCreationReques
         )
     graph = Graph.model_validate(model.model_dump())
     inputs = coerce_inputs(graph, request.inputs)  # 422 naming an input of the wrong type
-    validate_for_run(graph, inputs)  # 400 with node_errors
+    flows.validate(model, graph, inputs)  # 4xx by the graph's kind: node_errors, a MAG graph's `start`
 
     schedule_id, created_at = str(uuid.uuid4()), now_iso()
     item = {

@@ -1,5 +1,5 @@
 """Executions routes (served by GraphsFunction): read, list, stop, delete, share, public view,
-external results. Thin: parse, call `stratus.executions.queries`, shape.
+external results. Thin: parse, call `stratus.executions.reads` or `.commands`, shape.
 
 Every route that carries execution values answers with `json_response`, which keeps inf/nan.
 """
@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from stratus.auth.api_keys import APIKeyPermission
-from stratus.executions import queries
-from stratus.executions.queries import (
+from stratus.executions import commands, reads
+from stratus.executions.reads import (
     ExecutionResults,
     ExecutionsPage,
     GraphExecutionMeta,
@@ -36,10 +36,10 @@ NEXT_CURSOR_HEADER = "X-Next-Cursor"
 def list_executions(
     user_id: UserId,
     cursor: Cursor = None,
-    page_size: Annotated[int, Query(ge=1, le=queries.MAX_PAGE_SIZE)] = queries.MAX_PAGE_SIZE,
+    page_size: Annotated[int, Query(ge=1, le=reads.MAX_PAGE_SIZE)] = reads.MAX_PAGE_SIZE,
 ) -> Response:
     # AutoGPT answers a plain list (its 250 newest); the next page's cursor rides in a header.
-    page = queries.list_executions(user_id, page_size=page_size, cursor=cursor)
+    page = reads.list_executions(user_id, page_size=page_size, cursor=cursor)
     response = json_response(page.executions)
     if page.next_cursor:
         response.headers[NEXT_CURSOR_HEADER] = page.next_cursor
@@ -54,28 +54,28 @@ def list_graph_executions(
     page: Annotated[int, Query(ge=1, description="1-based; walks pages without a cursor")] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response:
-    return json_response(queries.list_graph_executions(user_id, graph_id, page, page_size, cursor))
+    return json_response(reads.list_graph_executions(user_id, graph_id, page, page_size, cursor))
 
 
 @router.get("/api/graphs/{graph_id}/executions/{graph_exec_id}", response_model=GraphExecutionWithNodes)
 def get_graph_execution(user_id: UserId, graph_id: str, graph_exec_id: str) -> Response:
-    return json_response(queries.get_execution(user_id, graph_exec_id, include_nodes=True, graph_id=graph_id))
+    return json_response(reads.get_execution(user_id, graph_exec_id, include_nodes=True, graph_id=graph_id))
 
 
 @router.post("/api/graphs/{graph_id}/executions/{graph_exec_id}/stop", response_model=GraphExecutionView)
 def stop_graph_execution(user_id: UserId, graph_id: str, graph_exec_id: str) -> Response:
-    return json_response(queries.request_stop(user_id, graph_exec_id, graph_id=graph_id))
+    return json_response(commands.request_stop(user_id, graph_exec_id, graph_id=graph_id))
 
 
 @router.delete("/api/executions/{graph_exec_id}", status_code=204)
 def delete_graph_execution(user_id: UserId, graph_exec_id: str) -> Response:
-    queries.delete_execution(user_id, graph_exec_id)
+    commands.delete_execution(user_id, graph_exec_id)
     return Response(status_code=204)
 
 
 @router.post("/api/graphs/{graph_id}/executions/{graph_exec_id}/share", response_model=ShareInfo)
 def share_graph_execution(user_id: UserId, graph_id: str, graph_exec_id: str, request: Request) -> Response:
-    share = queries.share_execution(user_id, graph_exec_id, graph_id=graph_id)
+    share = commands.share_execution(user_id, graph_exec_id, graph_id=graph_id)
     share.share_url = _public_url(request, share.share_token)
     return json_response(share)
 
@@ -96,13 +96,13 @@ def _public_url(request: Request, share_token: str) -> str:
 
 @router.delete("/api/graphs/{graph_id}/executions/{graph_exec_id}/share", status_code=204)
 def unshare_graph_execution(user_id: UserId, graph_id: str, graph_exec_id: str) -> Response:
-    queries.unshare_execution(user_id, graph_exec_id, graph_id=graph_id)
+    commands.unshare_execution(user_id, graph_exec_id, graph_id=graph_id)
     return Response(status_code=204)
 
 
 @router.get("/api/public/shared/{share_token}", response_model=SharedExecution)
 def get_shared_execution(share_token: Annotated[str, Path(min_length=1, max_length=128)]) -> Response:
-    return json_response(queries.get_shared_execution(share_token))  # no auth: the token is the grant
+    return json_response(reads.get_shared_execution(share_token))  # no auth: the token is the grant
 
 
 @router.get("/external-api/v1/graphs/{graph_id}/executions/{graph_exec_id}/results", response_model=ExecutionResults)
@@ -111,4 +111,4 @@ def external_execution_results(
     graph_id: str,
     graph_exec_id: str,
 ) -> Response:
-    return json_response(queries.execution_results(key.user_id, graph_exec_id, graph_id=graph_id))
+    return json_response(reads.execution_results(key.user_id, graph_exec_id, graph_id=graph_id))

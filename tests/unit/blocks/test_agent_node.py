@@ -15,8 +15,9 @@ from stratus.blocks.ai.agent_node import MAG_AGENT_BLOCK_ID, MagAgentNodeBlock, 
 from stratus.blocks.registry import get_block
 from stratus.blocks.testing import run_block
 from stratus.errors import NotFound
-from stratus.executions.block_context import block_kwargs
 from stratus.executions.block_services import UserMcpRegistry, UserModelConfigs
+from stratus.executions.models import RunContext
+from stratus.executions.node_runner import block_kwargs
 from stratus.mag.models import McpServerConfig, ModelConfig
 from stratus.mcp.client import McpToolbox
 from tests.conftest import allowed_egress
@@ -203,6 +204,6 @@ def test_an_unknown_model_or_server_fails_the_node(fake):
 
 def test_the_node_runner_binds_the_services_to_the_runs_user():
     block = get_block(MAG_AGENT_BLOCK_ID)
-    kwargs = block_kwargs({"user_id": "alice", "id": "exec-1"}, "node-1", block, {})
+    kwargs = block_kwargs(RunContext("alice", graph_exec_id="exec-1"), "node-1", block, {})
     assert kwargs["model_configs"] == UserModelConfigs("alice")
     assert kwargs["mcp_registry"] == UserMcpRegistry("alice")

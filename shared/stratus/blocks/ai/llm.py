@@ -16,7 +16,7 @@ LLM_COST, so a long summary costs more than a one-line answer. Like AutoGPT, onl
 platform's key are charged. They are prepaid: `token_limit(input)` bounds a run's tokens (every
 call's prompt, at most one token per UTF-8 byte, plus its max_tokens, retries included); that
 much is reserved before the run, and the run gets it as `token_limit` and caps each call's
-max_tokens so the recorded usage stays within it (see stratus.executions.block_context).
+max_tokens so the recorded usage stays within it (see stratus.executions.billing).
 
 Differences from AutoGPT, on purpose: `model` is any model name string (an OpenAI-compatible
 endpoint decides what exists), `ollama_host` and `compress_prompt_to_fit` are accepted for

@@ -19,7 +19,7 @@ from typing import Any
 from stratus.blocks.dynamic_pins import fires, merge_execution_input, parse_execution_output
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockType
-from stratus.executions.models import ExecutionStatus, NodeExecution
+from stratus.engine.models import ExecutionStatus, NodeExecution
 from stratus.graphs.models import Graph, Link, Node
 
 Status = ExecutionStatus

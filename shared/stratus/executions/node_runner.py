@@ -1,0 +1,161 @@
+"""Run one node execution's block with what it gets besides its inputs, then charge its run.
+
+One place for the orchestrator's inline runs, the block Lambdas (block_runner) and one-off
+block runs (direct_run):
+
+* `block_kwargs`: user_id, graph_exec_id, graph_id, node_exec_id, `record_usage` (a
+  `UsageRecorder`), and for blocks with a `credentials` input the model endpoint:
+  `llm_api_key` / `llm_base_url`; a prepaid run's `token_limit`.
+* `run_node`: the block's yields, and whether it failed.
+* `run_block_node`: build those, run the block, settle its usage (TOKEN) or charge its
+  after-run cost (SECOND) (stratus.executions.billing) and return its outputs with its token stats.
+
+Credentials resolution (AutoGPT's order): the node's own `credentials` input, then the
+execution's `credentials_inputs` for that provider (given at execute), then the platform's
+key (`OPENAI_API_KEY`, or the SSM SecureString named by `OPENAI_API_KEY_PARAM`), as AutoGPT
+falls back to its system credentials.
+The endpoint is `OPENAI_BASE_URL` (any OpenAI-compatible server). A credential that is not
+the user's fails the node with a clear error; the Lambda itself succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from stratus.blocks.costs import prepaid_token_limit
+from stratus.blocks.sdk import Block
+from stratus.errors import StratusError
+from stratus.executions.billing import charge_after_run, cost_input, effective_credentials
+from stratus.executions.block_services import block_services
+from stratus.executions.models import RunContext
+from stratus.observability import logger
+
+PLATFORM_KEY_ENV = "OPENAI_API_KEY"  # a key given directly (local runs, tests)...
+PLATFORM_KEY_PARAM_ENV = "OPENAI_API_KEY_PARAM"  # ...wins over this SSM SecureString name (AWS)
+PLATFORM_BASE_URL_ENV = "OPENAI_BASE_URL"
+
+
+class CredentialsUnavailable(ValueError):
+    """The node's credentials cannot be used (missing, or another user's)."""
+
+
+class UsageRecorder:
+    """`record_usage(prompt_tokens, completion_tokens)`: one node execution's model usage."""
+
+    def __init__(self) -> None:
+        self.input_tokens = self.output_tokens = self.calls = 0
+
+    def __call__(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.input_tokens += max(int(prompt_tokens or 0), 0)
+        self.output_tokens += max(int(completion_tokens or 0), 0)
+        self.calls += 1
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def stats(self) -> dict[str, int] | None:
+        """The node's `stats` (NodeExecutionStats), or None when no model was called."""
+        if not self.calls:
+            return None
+        return {
+            "input_token_count": self.input_tokens,
+            "output_token_count": self.output_tokens,
+            "llm_call_count": self.calls,
+        }
+
+
+def platform_api_key() -> str | None:
+    """The platform's own model key, or None when the deployment has none."""
+    key = os.environ.get(PLATFORM_KEY_ENV)
+    if key:
+        return key
+    name = os.environ.get(PLATFORM_KEY_PARAM_ENV)
+    if not name:
+        return None
+    from aws_lambda_powertools.utilities import parameters  # lazy: SSM only in AWS-style config
+
+    try:
+        return parameters.get_parameter(name, decrypt=True, max_age=300) or None
+    except parameters.exceptions.GetParameterError:
+        logger.warning("No platform model key: the SSM parameter cannot be read", extra={"parameter": name})
+        return None
+
+
+def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, Any]:
+    """The model endpoint of a block run: the user's stored key, else the platform's."""
+    api_key = None
+    if credentials:
+        from stratus.integrations.credentials import resolve_api_key  # not every block group needs it
+
+        try:
+            api_key = resolve_api_key(user_id, credentials)
+        except StratusError as exc:
+            name = credentials.get("title") or credentials.get("id") if isinstance(credentials, dict) else None
+            raise CredentialsUnavailable(f"Credentials {name!r} cannot be used: {exc.detail}") from exc
+    return {"llm_api_key": api_key or platform_api_key(), "llm_base_url": os.environ.get(PLATFORM_BASE_URL_ENV) or None}
+
+
+def block_kwargs(run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any]) -> dict[str, Any]:
+    """Every block's run kwargs. Raises CredentialsUnavailable for unusable credentials."""
+    kwargs: dict[str, Any] = {
+        "user_id": run.user_id,
+        "graph_exec_id": run.graph_exec_id,
+        "graph_id": run.graph_id,
+        "node_exec_id": node_exec_id,
+        "record_usage": UsageRecorder(),
+        **block_services(run.user_id),
+    }
+    if "credentials" in block.input_schema.model_fields:
+        kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input)))
+    limit = prepaid_token_limit(block, cost_input(run, block, run_input))
+    if limit is not None:  # a prepaid run may not use more than its reservation covers
+        kwargs["token_limit"] = limit
+    return kwargs
+
+
+async def run_node(block: Block, input_data: dict[str, Any], **context: Any) -> tuple[list[tuple[str, Any]], bool]:
+    """(yields, failed). A block that raises fails with its message on the `error` pin,
+    after whatever it yielded before raising (AutoGPT routes both)."""
+    outputs: list[tuple[str, Any]] = []
+    try:
+        async for name, value in block.execute(input_data, **context):
+            outputs.append((name, value))
+    except Exception as exc:  # the node fails; the graph goes on
+        message = str(exc) or type(exc).__name__
+        outputs.append(("error", message))
+        return outputs, True
+    return outputs, any(name == "error" for name, _ in outputs)
+
+
+@dataclass
+class NodeRun:
+    outputs: list[tuple[str, Any]]
+    failed: bool
+    stats: dict[str, int] | None  # NodeExecutionStats fields, None without model calls
+
+
+def run_block_node(run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any]) -> NodeRun:
+    """Run one node execution's block with its context; charge what it cost after the fact."""
+    try:
+        kwargs = block_kwargs(run, node_exec_id, block, run_input)
+    except CredentialsUnavailable as exc:
+        return NodeRun([("error", str(exc))], True, None)
+    started = time.monotonic()
+    usage: UsageRecorder = kwargs["record_usage"]
+    try:
+        outputs, failed = asyncio.run(run_node(block, run_input, **kwargs))
+    finally:  # a failed run settles too: its reservation is not kept beyond its usage
+        charge_after_run(
+            run,
+            node_exec_id,
+            block,
+            cost_input(run, block, run_input),
+            time.monotonic() - started,
+            usage.total_tokens,
+        )
+    return NodeRun(outputs, failed, usage.stats())
