@@ -337,7 +337,7 @@ def test_a_write_that_changes_nothing_visible_sends_nothing(api, management, str
     _send(api, "c1", "subscribe_graph_execution", {"graph_exec_id": EXEC})
     management.posted.clear()
 
-    table.update(meta_key(EXEC), "SET stats.cost = :c, stop_requested = :t", values={":c": 5, ":t": True})
+    table.update(meta_key(EXEC), "SET stats.cost = :c, request_hashes = :h", values={":c": 5, ":h": {"inputs": "x"}})
     table.update(node_key(EXEC, "n1"), "SET routed = :f", values={":f": False})
     table.put({**static_key(EXEC, "calc", "a"), "node_id": "calc", "pin": "a", "value": 1})
     table.delete(node_key(EXEC, "n1"))

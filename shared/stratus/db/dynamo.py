@@ -299,7 +299,7 @@ class Table:
 
 @contextmanager
 def _translated_errors() -> Iterator[None]:
-    """botocore's errors as ours, so the domain never imports botocore."""
+    """botocore's errors as ours, so services and repositories never import botocore."""
     from botocore.exceptions import ClientError
 
     try:
