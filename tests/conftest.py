@@ -54,7 +54,8 @@ def stack() -> Stack:
 
 @pytest.fixture()
 def aws(stack: Stack):
-    """A fresh moto account with the template's tables, buckets and KMS keys."""
+    """A fresh moto account with the template's tables, buckets and KMS keys (the functional
+    tier overrides this with one shared account: tests/functional/conftest.py)."""
     from moto import mock_aws
 
     from stratus.aws import client
@@ -160,7 +161,8 @@ class FakeManagementApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ws"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits for it, once per test that uses the fake.
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
 
     def messages(self, connection_id: str) -> list[dict]:
         return [json.loads(body) for cid, body in self.posted if cid == connection_id]
