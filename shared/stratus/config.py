@@ -32,7 +32,8 @@ class EnvSettings(BaseModel):
     """Fields are read from the environment variables named by their aliases. An optional
     variable set to an empty string counts as unset (its default applies)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=False)
+    # Schemas are built on first use: a function builds its own class only, not all of them.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=False, defer_build=True)
 
     @classmethod
     def variables(cls) -> dict[str, bool]:
