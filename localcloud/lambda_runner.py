@@ -64,6 +64,9 @@ class LambdaRunner:
         for spec in functions.values():
             os.environ.update(self.base_environment)
             os.environ.update(spec.environment)
+        from stratus.config import reset_settings  # the layer's package, on the path above
+
+        reset_settings()  # settings read before now came from another environment
 
     def spec(self, name_or_arn: str) -> FunctionSpec:
         name = name_or_arn.split(":function:")[-1].split(":")[0]

@@ -34,8 +34,23 @@ os.environ.update(
         "BLOCK_FUNCTION_CORE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockCoreFunction",
         "BLOCK_FUNCTION_AI_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockAiFunction",
         "CREDENTIALS_KEY_ID": "alias/CredentialsKey",  # what the local Stack's !Ref CredentialsKey gives
+        "STORE_TABLE": "StoreTable",
+        "CONNECTIONS_TABLE": "ConnectionsTable",
     }
 )
+# Every function validates its settings when its app.py is imported (stratus.config.require):
+# the variables no test above gives a real value get one that passes validation. A test that
+# needs a real one sets it (monkeypatch.setenv); the e2e tier's local cloud gives each function
+# its template's values instead.
+COLD_START_PLACEHOLDERS = {
+    "GRAPH_EXECUTION_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:placeholder",
+    "SCHEDULE_GROUP": "placeholder-schedule-group",
+    "SCHEDULED_RUN_FUNCTION_ARN": "arn:aws:lambda:us-east-1:123456789012:function:placeholder",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/placeholder",
+    "WEBSOCKET_MANAGEMENT_ENDPOINT": "http://127.0.0.1:9/placeholder",  # nothing listens on port 9
+}
+for _name, _value in COLD_START_PLACEHOLDERS.items():
+    os.environ.setdefault(_name, _value)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from localcloud import moto_fidelity  # noqa: E402
@@ -43,8 +58,33 @@ from localcloud.apigw import HttpRouter, http_event  # noqa: E402
 from localcloud.lambda_runner import LambdaRunner  # noqa: E402
 from localcloud.provision import create_buckets, create_kms_keys, create_tables  # noqa: E402
 from localcloud.stack import Stack  # noqa: E402
+from stratus.config import reset_settings  # noqa: E402
 
 moto_fidelity.apply()
+
+
+def _settings_follow(method):
+    """Settings are read once per container; a test that changes the environment through
+    monkeypatch (set, delete, and the undo at its end) reads them again."""
+
+    def changed(self, *args, **kwargs):
+        result = method(self, *args, **kwargs)
+        reset_settings()
+        return result
+
+    return changed
+
+
+pytest.MonkeyPatch.setenv = _settings_follow(pytest.MonkeyPatch.setenv)  # type: ignore[method-assign]
+pytest.MonkeyPatch.delenv = _settings_follow(pytest.MonkeyPatch.delenv)  # type: ignore[method-assign]
+pytest.MonkeyPatch.undo = _settings_follow(pytest.MonkeyPatch.undo)  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    reset_settings()
+    yield
+    reset_settings()
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +94,8 @@ def stack() -> Stack:
 
 @pytest.fixture()
 def aws(stack: Stack):
-    """A fresh moto account with the template's tables, buckets and KMS keys."""
+    """A fresh moto account with the template's tables, buckets and KMS keys (the functional
+    tier overrides this with one shared account: tests/functional/conftest.py)."""
     from moto import mock_aws
 
     from stratus.aws import client
@@ -160,7 +201,8 @@ class FakeManagementApi:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ws"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits for it, once per test that uses the fake.
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
 
     def messages(self, connection_id: str) -> list[dict]:
         return [json.loads(body) for cid, body in self.posted if cid == connection_id]
@@ -210,6 +252,7 @@ def allowed_egress(*urls: str) -> Iterator[None]:
     before = os.environ.get("EGRESS_ALLOW_LIST")
     entries = [entry for entry in (before or "").split(",") if entry]
     os.environ["EGRESS_ALLOW_LIST"] = ",".join([*entries, *(urlsplit(url).netloc for url in urls)])
+    reset_settings()
     try:
         yield
     finally:
@@ -217,6 +260,7 @@ def allowed_egress(*urls: str) -> Iterator[None]:
             os.environ.pop("EGRESS_ALLOW_LIST", None)
         else:
             os.environ["EGRESS_ALLOW_LIST"] = before
+        reset_settings()
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from stratus import block_api
 from stratus.auth.api_keys import APIKeyPermission
+from stratus.config import GraphsSettings, require
 from stratus.executions import launcher
 from stratus.graphs import service as graphs
 from stratus.graphs.models import CreateGraph, Graph, GraphMeta, GraphModel, SetActiveVersion
@@ -23,6 +24,8 @@ from stratus.web.app import create_app, json_response, lambda_handler
 from stratus.web.auth import api_key_with, current_user_id
 from stratus.web.executions_routes import router as executions_router
 from stratus.web.mag_routes import router as mag_router
+
+require(GraphsSettings)  # cold start: fails here, naming any missing or invalid variable
 
 app = create_app("Stratus graphs")
 UserId = Annotated[str, Depends(current_user_id)]

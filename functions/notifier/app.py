@@ -6,8 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stratus.config import NotifierSettings, require
 from stratus.observability import metrics, observed
 from stratus.realtime.notifier import notify
+
+require(NotifierSettings)  # cold start: fails here, naming any missing or invalid variable
 
 
 @observed("Records[0].eventID")

@@ -7,8 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stratus.config import OrchestratorSettings, require
 from stratus.executions import orchestrator
 from stratus.observability import observed
+
+require(OrchestratorSettings)  # cold start: fails here, naming any missing or invalid variable
 
 _FAILURES = {
     "FAILED": "The execution failed.",

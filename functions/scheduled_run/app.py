@@ -6,7 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stratus.config import ScheduledRunSettings, require
 from stratus.observability import observed
+
+require(ScheduledRunSettings)  # cold start: fails here, naming any missing or invalid variable
 
 
 @observed("schedule_id")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from stratus.auth.api_keys import APIKeyPermission
 from stratus.auth.jwt_tokens import Claims
+from stratus.config import UsersSettings, require
 from stratus.observability import metrics
 from stratus.users import api_keys, credits
 from stratus.users import service as users
@@ -21,6 +22,8 @@ from stratus.users.models import NotificationPreference, NotificationPreferenceU
 from stratus.web.app import create_app, lambda_handler
 from stratus.web.auth import admin_user_id, api_key_with, current_claims, current_user_id
 from stratus.web.integrations_routes import router as integrations_router
+
+require(UsersSettings)  # cold start: fails here, naming any missing or invalid variable
 
 app = create_app("Stratus users")
 app.include_router(integrations_router)

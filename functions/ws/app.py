@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from stratus.auth.jwt_tokens import verify_token
+from stratus.config import WebSocketFunctionSettings, require
 from stratus.errors import Unauthorized
 from stratus.observability import metrics, observed
 from stratus.realtime import connections, subscriptions
@@ -21,6 +22,8 @@ from stratus.realtime.protocol import (
     requested_channel,
     subscription_reply,
 )
+
+require(WebSocketFunctionSettings)  # cold start: fails here, naming any missing or invalid variable
 
 _CORRELATION = "requestContext.requestId"
 

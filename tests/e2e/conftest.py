@@ -16,6 +16,7 @@ import pytest
 from localcloud import discovery
 from localcloud.settings import DEFAULT_JWT_SECRET
 from stratus.auth.jwt_tokens import issue_token
+from tests.conftest import COLD_START_PLACEHOLDERS
 
 ROOT = Path(__file__).resolve().parents[2]
 # The default local secret, so the committed events/ (signed with it) work against this cloud.
@@ -52,7 +53,13 @@ class CloudProcess:
         ]
         if self.template:
             args += ["--template", str(self.template)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "JWT_", "USERS_", "MOTO_"))}
+        # Not the in-process tiers' settings: the cloud gives each function its template's values
+        # (a placeholder would also reach the cloud's own code, which reads its environment).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "JWT_", "USERS_", "MOTO_")) and k not in COLD_START_PLACEHOLDERS
+        }
         env["STRATUS_JWT_SECRET"] = self.secret
         env.update(self.extra_env)
         self.process = subprocess.Popen(

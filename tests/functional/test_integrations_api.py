@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from stratus.config import get_settings
+from stratus.config import TablesSettings, get_settings
 from stratus.db.dynamo import Table
 from stratus.errors import NotFound, Unprocessable
 from stratus.integrations import model_configs
@@ -29,7 +29,9 @@ def _create(api, user="alice", provider="openai", **fields):
 
 def _stored_items(user: str) -> list[dict]:
     # The raw partition: what is at rest, whatever the repository shows.
-    items, _ = Table(get_settings().users_table).query("PK = :pk", {":pk": f"USER#{user}"}, consistent=True)
+    items, _ = Table(get_settings(TablesSettings).users_table).query(
+        "PK = :pk", {":pk": f"USER#{user}"}, consistent=True
+    )
     return items
 
 

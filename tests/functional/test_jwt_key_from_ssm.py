@@ -6,7 +6,6 @@ import pytest
 
 from stratus.auth.jwt_tokens import issue_token, verify_token
 from stratus.aws import client
-from stratus.config import get_settings
 from stratus.errors import Unauthorized
 
 SSM_SECRET = "secret-stored-in-ssm-for-this-test-0123456789"
@@ -17,9 +16,7 @@ def ssm_key(aws, monkeypatch):
     client("ssm").put_parameter(Name="/stratus/jwt-verify-key", Value=SSM_SECRET, Type="SecureString")
     monkeypatch.delenv("JWT_VERIFY_KEY")
     monkeypatch.setenv("JWT_VERIFY_KEY_PARAM", "/stratus/jwt-verify-key")
-    get_settings.cache_clear()
     yield
-    get_settings.cache_clear()
 
 
 def test_token_verified_with_the_key_from_ssm(ssm_key):

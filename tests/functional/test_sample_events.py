@@ -6,7 +6,6 @@ import json
 
 from localcloud.sample_events import EVENTS_DIR, all_samples
 from localcloud.settings import DEFAULT_JWT_SECRET
-from stratus.config import get_settings
 
 
 def test_every_function_has_a_sample_event(stack):
@@ -25,13 +24,9 @@ def test_committed_events_match_the_generator(stack):
 
 def test_sample_events_succeed_in_order(api, stack, monkeypatch, management):
     monkeypatch.setenv("JWT_VERIFY_KEY", DEFAULT_JWT_SECRET)
-    get_settings.cache_clear()
-    try:
-        for name, (function, _) in all_samples(stack.http_routes()).items():
-            event = json.loads((EVENTS_DIR / f"{name}.json").read_text())
-            result = api.runner.invoke(function, event)
-            assert not result.errored, (name, result.payload)
-            if "requestContext" in event:  # only API Gateway events answer with a status code
-                assert result.payload["statusCode"] == 200, (name, result.payload)
-    finally:
-        get_settings.cache_clear()
+    for name, (function, _) in all_samples(stack.http_routes()).items():
+        event = json.loads((EVENTS_DIR / f"{name}.json").read_text())
+        result = api.runner.invoke(function, event)
+        assert not result.errored, (name, result.payload)
+        if "requestContext" in event:  # only API Gateway events answer with a status code
+            assert result.payload["statusCode"] == 200, (name, result.payload)

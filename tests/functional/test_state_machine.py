@@ -18,24 +18,19 @@ STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stratus-
 
 
 @pytest.fixture()
-def sfn_api(stack, monkeypatch):
-    from moto import mock_aws
+def sfn_api(aws, _api: Api, stack, monkeypatch):
+    """The shared account with the ASL interpreter on: the template's functions and state
+    machines registered in it once, every Lambda invocation routed to the warm handlers."""
     from moto.awslambda.models import LambdaFunction
-
-    from localcloud.provision import create_buckets, create_kms_keys, create_tables
+    from moto.core.config import default_user_config
 
     monkeypatch.setenv("GRAPH_EXECUTION_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
+    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
     monkeypatch.setattr(LambdaFunction, "_invoke_lambda", LambdaFunction._invoke_lambda)  # restored after
-    client.cache_clear()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        create_tables(stack, client("dynamodb"))
-        create_buckets(stack, client("s3"))
-        create_kms_keys(stack, client("kms"))
-        api = Api(stack)
-        route_lambda_to(api.runner)
-        register_functions(stack, api.runner, client)
-        yield api
-    client.cache_clear()
+    aws.once("functions", lambda: register_functions(stack, _api.runner, client))
+    route_lambda_to(_api.runner)
+    _api.runner.invocations.clear()
+    return _api
 
 
 def _wait(graph_exec_id: str, timeout: float = 30) -> dict:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from stratus.config import get_settings
+from stratus.config import TablesSettings, get_settings
 from stratus.db import users_table
 from stratus.db.dynamo import ConditionFailed, Table, TransactionCancelled
 from stratus.users.models import Transaction, TransactionType
 
 
 def _raw() -> Table:
-    return Table(get_settings().users_table)
+    return Table(get_settings(TablesSettings).users_table)
 
 
 def _tx(key: str, amount: int, balance: int, at: str = "2024-01-01T00:00:00+00:00") -> Transaction:

@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from stratus.auth.jwt_tokens import issue_token, verify_token
-from stratus.config import get_settings
 from stratus.errors import Unauthorized
 from tests.conftest import TEST_JWT_SECRET
 
@@ -22,10 +21,8 @@ def settings_env(monkeypatch):
     def configure(**env: str) -> None:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        get_settings.cache_clear()
 
     yield configure
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from stratus.config import BlockCoreSettings, require
 from stratus.executions import block_runner
 from stratus.observability import observed
+
+require(BlockCoreSettings)  # cold start: fails here, naming any missing or invalid variable
 
 
 @observed("node_exec_id")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stratus.config import get_settings
+from stratus.config import JwtSettings, get_settings
 from stratus.errors import Unauthorized
 
 ALLOWED_ALGORITHMS = ("HS256", "RS256")
@@ -28,7 +28,7 @@ class Claims:
 
 
 def _verify_key() -> Any:
-    settings = get_settings()
+    settings = get_settings(JwtSettings)
     if settings.jwt_verify_key:
         return settings.jwt_verify_key
     if settings.jwt_verify_key_param:
@@ -41,7 +41,7 @@ def _verify_key() -> Any:
 def verify_token(token: str) -> Claims:
     import jwt  # lazy: pyjwt loads `cryptography` (~0.1 s), which only requests need
 
-    settings = get_settings()
+    settings = get_settings(JwtSettings)
     algorithm = settings.jwt_algorithm
     if algorithm not in ALLOWED_ALGORITHMS:
         raise RuntimeError(f"Unsupported JWT_ALGORITHM {algorithm!r}; use HS256 or RS256.")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 import pkgutil
 from functools import lru_cache
 
 from stratus.blocks.sdk import Block
+from stratus.config import BlockAiFunctionSettings, BlockCoreFunctionSettings, get_settings
 
 # Packages holding block modules, one per Lambda group.
 GROUP_PACKAGES = {"core": "stratus.blocks.core", "ai": "stratus.blocks.ai"}
@@ -40,4 +40,8 @@ def get_block(block_id: str) -> Block | None:
 
 def block_function_arn(group: str) -> str:
     """The Lambda that runs a group's blocks (its ARN from the template's environment)."""
-    return os.environ[f"BLOCK_FUNCTION_{group.upper()}_ARN"]
+    if group == "core":
+        return get_settings(BlockCoreFunctionSettings).block_function_core_arn
+    if group == "ai":
+        return get_settings(BlockAiFunctionSettings).block_function_ai_arn
+    raise KeyError(f"No block Lambda for the group {group!r}")

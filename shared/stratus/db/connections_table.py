@@ -9,11 +9,11 @@ Every item expires (`expires_at`, TTL) with its connection.
 
 from __future__ import annotations
 
-import os
 import time
 from functools import lru_cache
 from typing import Any
 
+from stratus.config import WebSocketSettings, get_settings
 from stratus.db.dynamo import Table, key_of
 
 _BY_CONNECTION_INDEX = "ByConnection"
@@ -24,7 +24,7 @@ _SUBSCRIPTION_PREFIX = "SUB#"
 
 @lru_cache(maxsize=1)
 def _table() -> Table:
-    return Table(os.environ.get("CONNECTIONS_TABLE", "ConnectionsTable"))
+    return Table(get_settings(WebSocketSettings).connections_table)
 
 
 def _connection_pk(connection_id: str) -> str:

@@ -20,12 +20,12 @@ Values over ~64 KB are stored in the values bucket and referenced as {"$s3": key
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from stratus.config import TablesSettings, get_settings
 from stratus.db.dynamo import (
     TRANSACTION_LIMIT,
     ConditionFailed,
@@ -52,7 +52,7 @@ RUN_STARTED, RUN_RELEASED = "STARTED", "RELEASED"
 # call the functions further down, never these.
 @lru_cache(maxsize=1)
 def executions_table() -> Table:
-    return Table(os.environ.get("EXECUTIONS_TABLE", "ExecutionsTable"))
+    return Table(get_settings(TablesSettings).executions_table)
 
 
 def execution_pk(graph_exec_id: str) -> str:

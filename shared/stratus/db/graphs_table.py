@@ -8,11 +8,11 @@ and their MCP server registry. Services pass version items as attributes (`id`, 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from stratus.config import TablesSettings, get_settings
 from stratus.db.dynamo import Table, TransactionCancelled, key_of
 
 _BY_OWNER_INDEX = "ByOwner"
@@ -36,7 +36,7 @@ class MagNameTaken(Exception):
 
 @lru_cache(maxsize=1)
 def _table() -> Table:
-    return Table(os.environ.get("GRAPHS_TABLE", "GraphsTable"))
+    return Table(get_settings(TablesSettings).graphs_table)
 
 
 def _graph_pk(graph_id: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from stratus.config import get_settings
+from stratus.config import TablesSettings, get_settings
 from stratus.db.dynamo import Table, key_of
 from stratus.users.models import Transaction
 
@@ -27,7 +27,7 @@ _IF_EXISTS = "attribute_exists(PK)"
 
 @lru_cache(maxsize=1)
 def _table() -> Table:
-    return Table(get_settings().users_table)
+    return Table(get_settings(TablesSettings).users_table)
 
 
 def _user_pk(user_id: str) -> str:

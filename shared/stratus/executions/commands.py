@@ -5,12 +5,12 @@ Another user's execution is NotFound (404), never Forbidden, so ids cannot be pr
 
 from __future__ import annotations
 
-import os
 import secrets
 from typing import Any
 
 from stratus.aws import client
 from stratus.clock import now_iso
+from stratus.config import StateMachineSettings, get_settings
 from stratus.db import executions_table as table
 from stratus.db.dynamo import TransactionCancelled
 from stratus.engine.models import FINAL_STATUSES, ExecutionStatus
@@ -53,9 +53,7 @@ def request_stop(user_id: str, graph_exec_id: str, graph_id: str | None = None) 
 
 
 def _stop_state_machine_execution(graph_exec_id: str) -> None:
-    state_machine_arn = os.environ.get("GRAPH_EXECUTION_STATE_MACHINE_ARN", "")
-    if not state_machine_arn:
-        return
+    state_machine_arn = get_settings(StateMachineSettings).graph_execution_state_machine_arn
     prefix, _, name = state_machine_arn.partition(":stateMachine:")
     if not name:
         logger.warning("GRAPH_EXECUTION_STATE_MACHINE_ARN is not a state machine ARN", extra={"arn": state_machine_arn})

@@ -4,12 +4,12 @@ executions, start the state machine."""
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from typing import Any
 
 from stratus.aws import client
 from stratus.clock import now_iso
+from stratus.config import StateMachineSettings, get_settings
 from stratus.db import executions_table as table
 from stratus.db.dynamo import TransactionCancelled
 from stratus.engine.dataflow import EngineState
@@ -139,9 +139,7 @@ def start_execution(
 
 
 def _start_state_machine(graph_exec_id: str) -> None:
-    state_machine_arn = os.environ.get("GRAPH_EXECUTION_STATE_MACHINE_ARN")
-    if not state_machine_arn:
-        raise RuntimeError("GRAPH_EXECUTION_STATE_MACHINE_ARN is not set")
+    state_machine_arn = get_settings(StateMachineSettings).graph_execution_state_machine_arn
     sfn = client("stepfunctions")
     try:
         sfn.start_execution(

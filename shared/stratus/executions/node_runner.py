@@ -21,22 +21,18 @@ the user's fails the node with a clear error; the Lambda itself succeeds.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from stratus.blocks.costs import prepaid_token_limit
 from stratus.blocks.sdk import Block
+from stratus.config import PlatformLlmSettings, get_settings
 from stratus.errors import StratusError
 from stratus.executions.billing import charge_after_run, cost_input, effective_credentials
 from stratus.executions.block_services import block_services
 from stratus.executions.models import RunContext
 from stratus.observability import logger
-
-PLATFORM_KEY_ENV = "OPENAI_API_KEY"  # a key given directly (local runs, tests)...
-PLATFORM_KEY_PARAM_ENV = "OPENAI_API_KEY_PARAM"  # ...wins over this SSM SecureString name (AWS)
-PLATFORM_BASE_URL_ENV = "OPENAI_BASE_URL"
 
 
 class CredentialsUnavailable(ValueError):
@@ -71,10 +67,10 @@ class UsageRecorder:
 
 def platform_api_key() -> str | None:
     """The platform's own model key, or None when the deployment has none."""
-    key = os.environ.get(PLATFORM_KEY_ENV)
-    if key:
-        return key
-    name = os.environ.get(PLATFORM_KEY_PARAM_ENV)
+    platform = get_settings(PlatformLlmSettings)
+    if platform.openai_api_key:
+        return platform.openai_api_key
+    name = platform.openai_api_key_param
     if not name:
         return None
     from aws_lambda_powertools.utilities import parameters  # lazy: SSM only in AWS-style config
@@ -97,7 +93,10 @@ def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, An
         except StratusError as exc:
             name = credentials.get("title") or credentials.get("id") if isinstance(credentials, dict) else None
             raise CredentialsUnavailable(f"Credentials {name!r} cannot be used: {exc.detail}") from exc
-    return {"llm_api_key": api_key or platform_api_key(), "llm_base_url": os.environ.get(PLATFORM_BASE_URL_ENV) or None}
+    return {
+        "llm_api_key": api_key or platform_api_key(),
+        "llm_base_url": get_settings(PlatformLlmSettings).openai_base_url,
+    }
 
 
 def block_kwargs(run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any]) -> dict[str, Any]:

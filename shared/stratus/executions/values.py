@@ -7,17 +7,17 @@ to INLINE_LIMIT bytes each, so no item nears DynamoDB's 400 KB.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from stratus.aws import client
+from stratus.config import ValuesBucketSettings, get_settings
 
 INLINE_LIMIT = 64 * 1024
 REF = "$s3"
 
 
 def _bucket() -> str:
-    return os.environ.get("VALUES_BUCKET", "stratus-valuesbucket")
+    return get_settings(ValuesBucketSettings).values_bucket
 
 
 def store(value: Any, key: str) -> Any:

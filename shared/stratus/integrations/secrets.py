@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from stratus.aws import client
+from stratus.config import CredentialsKeySettings, get_settings
 
 VERSION = 1
 _NONCE_BYTES = 12  # AES-GCM's standard nonce size
@@ -27,10 +28,7 @@ class SecretUnreadable(Exception):
 
 
 def _key_id() -> str:
-    key_id = os.environ.get("CREDENTIALS_KEY_ID")
-    if not key_id:
-        raise RuntimeError("CREDENTIALS_KEY_ID is not set: the function has no credentials key.")
-    return key_id
+    return get_settings(CredentialsKeySettings).credentials_key_id
 
 
 def _b64(data: bytes) -> str:

@@ -10,7 +10,6 @@ always finds its item. The target's input carries ids only, plus the scheduled t
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stratus.aws import client
 from stratus.clock import now_iso, utc_now
+from stratus.config import SchedulerSettings, get_settings
 from stratus.db.agents_table import schedules
 from stratus.errors import NotFound, StratusError, Unprocessable
 from stratus.library import cron
@@ -119,27 +119,20 @@ def next_run_time(expression: str, zone_name: str, after: datetime | None = None
 
 
 # --- the scheduler side ----------------------------------------------------------------
-def _setting(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise RuntimeError(f"{name} is not set")
-    return value
-
-
 def _create_scheduler_schedule(schedule_id: str, user_id: str, aws_expression: str, zone_name: str) -> None:
     scheduler = client("scheduler")
     payload = {"schedule_id": schedule_id, "user_id": user_id, "scheduled_time": SCHEDULED_TIME}
     try:
         scheduler.create_schedule(
             Name=schedule_id,
-            GroupName=_setting("SCHEDULE_GROUP"),
+            GroupName=get_settings(SchedulerSettings).schedule_group,
             ScheduleExpression=aws_expression,
             ScheduleExpressionTimezone=zone_name,
             FlexibleTimeWindow={"Mode": "OFF"},
             State="ENABLED",
             Target={
-                "Arn": _setting("SCHEDULED_RUN_FUNCTION_ARN"),
-                "RoleArn": _setting("SCHEDULER_ROLE_ARN"),
+                "Arn": get_settings(SchedulerSettings).scheduled_run_function_arn,
+                "RoleArn": get_settings(SchedulerSettings).scheduler_role_arn,
                 "Input": json.dumps(payload),
                 # A run more than an hour late is skipped rather than started out of time.
                 "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10},
@@ -152,7 +145,7 @@ def _create_scheduler_schedule(schedule_id: str, user_id: str, aws_expression: s
 def _delete_scheduler_schedule(schedule_id: str) -> None:
     scheduler = client("scheduler")
     try:
-        scheduler.delete_schedule(Name=schedule_id, GroupName=_setting("SCHEDULE_GROUP"))
+        scheduler.delete_schedule(Name=schedule_id, GroupName=get_settings(SchedulerSettings).schedule_group)
     except scheduler.exceptions.ResourceNotFoundException:
         pass  # already gone: a delete retried after the item's removal failed
 

@@ -20,13 +20,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
-import os
 import socket
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-ALLOW_LIST_ENV = "EGRESS_ALLOW_LIST"
+from stratus.config import EgressSettings, get_settings
+from stratus.net.allow_list import ALLOW_LIST_ENV, AllowRule, IPAddress, parse_allow_list
+
+__all__ = ["ALLOW_LIST_ENV", "AllowRule", "parse_allow_list"]  # re-exported: the policy's public names
+
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Names of metadata services that do not need to resolve to be refused.
 BLOCKED_HOSTNAMES = frozenset(
@@ -46,20 +49,9 @@ _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1:
 # Metadata services outside link-local: AWS IMDS over IPv6, Oracle Cloud's legacy address.
 _METADATA = (ipaddress.ip_network("fd00:ec2::/32"), ipaddress.ip_network("192.0.0.192/32"))
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 
 class EgressRefused(Exception):
     """The destination is not one Stratus may connect to; the message is user-facing."""
-
-
-@dataclass(frozen=True)
-class AllowRule:
-    network: ipaddress.IPv4Network | ipaddress.IPv6Network
-    port: int | None  # None: every port
-
-    def allows(self, address: IPAddress, port: int) -> bool:
-        return address.version == self.network.version and address in self.network and self.port in (None, port)
 
 
 @dataclass(frozen=True)
@@ -121,33 +113,13 @@ def blocked_reason(address: IPAddress) -> str | None:
     return _own_reason(address)
 
 
-def _rule(entry: str) -> AllowRule:
-    text, port = entry.strip(), None
-    if text.startswith("["):  # [v6]:port or [v6/len]:port
-        inner, _, rest = text[1:].partition("]")
-        text, port = inner, int(rest[1:]) if rest.startswith(":") else None
-    elif text.count(":") == 1:  # v4[:port] or v4/len:port
-        text, _, port_text = text.partition(":")
-        port = int(port_text)
-    return AllowRule(ipaddress.ip_network(text, strict=False), port)
-
-
-@functools.lru_cache(maxsize=8)
-def parse_allow_list(text: str) -> tuple[AllowRule, ...]:
-    """`EGRESS_ALLOW_LIST`'s rules; a malformed entry is a configuration error (ValueError)."""
-    try:
-        return tuple(_rule(entry) for entry in text.split(",") if entry.strip())
-    except ValueError as exc:
-        raise ValueError(f"{ALLOW_LIST_ENV} is malformed ({text!r}): {exc}") from exc
-
-
 def allow_list() -> tuple[AllowRule, ...]:
-    return parse_allow_list(os.environ.get(ALLOW_LIST_ENV, ""))
+    return parse_allow_list(get_settings(EgressSettings).egress_allow_list)
 
 
 def _lambda_runtime_api() -> tuple[str, int] | None:
     # A user must not pull other invocations from, or post to, the Lambda Runtime API.
-    value = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
+    value = get_settings(EgressSettings).aws_lambda_runtime_api or ""
     host, _, port = value.rpartition(":")
     return (host.strip("[]"), int(port)) if host and port.isdigit() else None
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from stratus.aws import client
 from stratus.clock import now_iso
+from stratus.config import WebSocketSettings, get_settings
 from stratus.db import connections_table
 from stratus.realtime import subscriptions
 
@@ -27,7 +27,7 @@ def forget(connection_id: str) -> None:
 
 
 def _management() -> Any:
-    return client("apigatewaymanagementapi", endpoint_url=os.environ["WEBSOCKET_MANAGEMENT_ENDPOINT"])
+    return client("apigatewaymanagementapi", endpoint_url=get_settings(WebSocketSettings).websocket_management_endpoint)
 
 
 def post(connection_id: str, message: str) -> bool:

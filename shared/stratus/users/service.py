@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from stratus.auth.jwt_tokens import Claims
 from stratus.clock import now_iso
-from stratus.config import get_settings
+from stratus.config import SignupSettings, get_settings
 from stratus.db import users_table
 from stratus.db.dynamo import TransactionCancelled
 from stratus.errors import Conflict, NotFound, Unprocessable
@@ -63,7 +63,7 @@ def get_or_create_user(claims: Claims) -> User:
         "updated_at": now,
         "metadata": {},
     }
-    grant = get_settings().signup_credits
+    grant = get_settings(SignupSettings).signup_credits
     grant_tx = (
         new_transaction(SIGNUP_GRANT_KEY, TransactionType.GRANT, grant, grant, "Sign-up grant") if grant > 0 else None
     )

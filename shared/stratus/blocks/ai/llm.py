@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -45,6 +44,7 @@ from stratus.blocks.sdk import (
     BlockSchema,
     BlockSchemaOutput,
 )
+from stratus.config import PlatformLlmSettings, get_settings
 from stratus.net.egress import refusal
 
 DEFAULT_LLM_MODEL = "gpt-4o"
@@ -196,8 +196,9 @@ class _LLM:
     """One block run's connection: client, usage callback, request options."""
 
     def __init__(self, kwargs: dict[str, Any]):
-        self.base_url = kwargs.get("llm_base_url") or os.environ.get("OPENAI_BASE_URL") or None
-        self.api_key = kwargs.get("llm_api_key") or os.environ.get("OPENAI_API_KEY") or None
+        platform = get_settings(PlatformLlmSettings)
+        self.base_url = kwargs.get("llm_base_url") or platform.openai_base_url
+        self.api_key = kwargs.get("llm_api_key") or platform.openai_api_key
         self.timeout = float(kwargs.get("llm_timeout") or DEFAULT_TIMEOUT_SECONDS)
         self.record_usage: Callable[[int, int], Any] | None = kwargs.get("record_usage")
         # The tokens this run was prepaid for (None: free, no cap); each call's max_tokens is capped

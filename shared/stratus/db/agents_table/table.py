@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
+from stratus.config import TablesSettings, get_settings
 from stratus.db.dynamo import Table
 
 GSI1, GSI2, GSI3 = "GSI1", "GSI2", "GSI3"  # generic: each item family gives them its own meaning
@@ -15,7 +15,7 @@ Op = dict[str, Any]  # one TransactWriteItems entry, built by the item family th
 
 @lru_cache(maxsize=1)
 def agents_table() -> Table:
-    return Table(os.environ.get("STORE_TABLE", "StoreTable"))
+    return Table(get_settings(TablesSettings).store_table)
 
 
 def transact(ops: list[Op]) -> None:
