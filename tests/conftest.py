@@ -96,6 +96,13 @@ def stack() -> Stack:
 def aws(stack: Stack):
     """A fresh moto account with the template's tables, buckets and KMS keys (the functional
     tier overrides this with one shared account: tests/functional/conftest.py)."""
+    with moto_account(stack):
+        yield
+
+
+@contextlib.contextmanager
+def moto_account(stack: Stack) -> Iterator[None]:
+    """A new moto account holding the template's tables, buckets and KMS keys."""
     from moto import mock_aws
 
     from stratus.aws import client
@@ -216,9 +223,10 @@ def management(monkeypatch):
     fake.server.shutdown()
 
 
-@pytest.fixture(scope="session")
-def echo_server():
-    """An HTTP service at the true edge, on loopback: POST answers {"path", "echo": <JSON body>}."""
+@contextlib.contextmanager
+def serve_echo() -> Iterator[str]:
+    """An HTTP service at the true edge, on loopback: POST answers {"path", "echo": <JSON body>};
+    yields its URL, allowed through the egress policy while it runs."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -238,9 +246,33 @@ def echo_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    with allowed_egress(url):
+    try:
+        with allowed_egress(url):
+            yield url
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def echo_server():
+    with serve_echo() as url:
         yield url
-    server.shutdown()
+
+
+def wait_for_state_machine(state_machine_arn: str, graph_exec_id: str, timeout: float = 30) -> dict:
+    """describe_execution of a graph execution's state machine run once it is no longer RUNNING."""
+    import time
+
+    from stratus.aws import client
+
+    arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{graph_exec_id}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        described = client("stepfunctions").describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.05)
+    raise AssertionError("state machine still running")
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ import pytest
 
 from localcloud.provision import create_buckets, create_kms_keys, create_tables
 from localcloud.stack import Stack
+from tests.conftest import moto_account
 
 _DEFAULT_SCHEDULE_GROUP = "default"
 
@@ -163,19 +164,9 @@ def aws(shared_account: SharedAccount) -> Iterator[SharedAccount]:
 @pytest.fixture()
 def fresh_aws(shared_account: SharedAccount, stack: Stack) -> Iterator[None]:
     """A moto account of the test's own (the slow way): for tests that must not share one."""
-    from moto import mock_aws
-
-    from stratus.aws import client
-    from stratus.store import cache as store_cache
-
     shared_account.close()
-    store_cache.invalidate()
-    with mock_aws():
-        create_tables(stack, client("dynamodb"))
-        create_buckets(stack, client("s3"))
-        create_kms_keys(stack, client("kms"))
+    with moto_account(stack):
         yield
-    client.cache_clear()
 
 
 @pytest.fixture()

@@ -4,14 +4,13 @@ handlers: the state machine, the orchestrator and the block Lambda together."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
 from localcloud.cloud import register_functions, route_lambda_to
 from stratus.aws import client
-from tests.conftest import Api
+from tests.conftest import Api, wait_for_state_machine
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stratus-graph-execution"
@@ -33,15 +32,8 @@ def sfn_api(aws, _api: Api, stack, monkeypatch):
     return _api
 
 
-def _wait(graph_exec_id: str, timeout: float = 30) -> dict:
-    arn = STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:") + f":{graph_exec_id}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = client("stepfunctions").describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.05)
-    raise AssertionError("state machine still running")
+def _wait(graph_exec_id: str) -> dict:
+    return wait_for_state_machine(STATE_MACHINE_ARN, graph_exec_id)
 
 
 def test_the_asl_runs_a_graph_to_completion(sfn_api):

@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.conftest import ROOT, Api, allowed_egress  # sets the test environment, applies moto fidelity
+from tests.conftest import (  # sets the test environment, applies moto fidelity
+    ROOT,
+    Api,
+    allowed_egress,
+    serve_echo,
+    wait_for_state_machine,
+)
 from tests.replay import harness
 
 STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:stratus-graph-execution"
@@ -144,33 +147,6 @@ MAG_HANDOFF = {
 
 
 @contextmanager
-def echo_server() -> Iterator[str]:
-    """POST answers {"path", "echo": <JSON body>} (tests/conftest.py's echo_server)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            payload = json.dumps({"path": self.path, "echo": json.loads(body or b"null")}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        with allowed_egress(url):
-            yield url
-    finally:
-        server.shutdown()
-
-
-@contextmanager
 def cloud() -> Iterator[Api]:
     """A fresh moto account running the real ASL, Lambda tasks routed in-process."""
     import os
@@ -201,17 +177,8 @@ def cloud() -> Iterator[Api]:
         client.cache_clear()
 
 
-def wait(graph_exec_id: str, timeout: float = 60) -> dict[str, Any]:
-    from stratus.aws import client
-
-    arn = STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:") + f":{graph_exec_id}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        described = client("stepfunctions").describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.05)
-    raise AssertionError("state machine still running")
+def wait(graph_exec_id: str) -> dict[str, Any]:
+    return wait_for_state_machine(STATE_MACHINE_ARN, graph_exec_id, timeout=60)
 
 
 def record_steps(api: Api, fail_block: Callable[[dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
@@ -271,7 +238,7 @@ def calls_url(graph_exec_id: str, node_exec_id: str, suffix: str) -> bool:
 
 
 def record_dataflow(case: str, graph: Callable[[str], dict[str, Any]], inputs: dict[str, Any], fail: str = "") -> dict:
-    with echo_server() as echo, cloud() as api:
+    with serve_echo() as echo, cloud() as api:
 
         def fail_block(event: dict[str, Any]) -> bool:
             return bool(fail) and calls_url(event["graph_exec_id"], event["node_exec_id"], fail)

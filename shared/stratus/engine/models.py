@@ -21,6 +21,8 @@ FINAL_STATUSES = {ExecutionStatus.COMPLETED, ExecutionStatus.TERMINATED, Executi
 
 
 class Model(BaseModel):
+    """Execution shapes: floats such as inf (the Calculator can yield it) serialize as constants."""
+
     model_config = ConfigDict(ser_json_inf_nan="constants")
 
 

@@ -23,20 +23,25 @@ class ExecutionStats(Model):
     llm_call_count: int = 0
 
 
-class GraphExecution(Model):
+class GraphExecutionSummary(Model):
+    """AutoGPT's GraphExecutionMeta fields: an execution without its outputs (list entries)."""
+
     id: str
     user_id: str
     graph_id: str
     graph_version: int
     status: ExecutionStatus
     inputs: dict[str, Any] = Field(default_factory=dict)
-    outputs: dict[str, list[Any]] = Field(default_factory=dict)
     stats: ExecutionStats = Field(default_factory=ExecutionStats)
     preset_id: str | None = None
     created_at: str
     started_at: str | None = None
     ended_at: str | None = None
     share_token: str | None = None
+
+
+class GraphExecution(GraphExecutionSummary):
+    outputs: dict[str, list[Any]] = Field(default_factory=dict)
 
 
 class ExecutionMeta(Model):

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import Field, computed_field
 
 from stratus.db import executions_table as table
 from stratus.db.executions_table import ExecutionIndex
 from stratus.db.graphs_table import get_version_item
-from stratus.engine.models import ExecutionStatus, NodeExecution
+from stratus.engine.models import ExecutionStatus, Model, NodeExecution
 from stratus.errors import NotFound, Unprocessable
-from stratus.executions.models import ExecutionStats, GraphExecution
+from stratus.executions.models import ExecutionStats, GraphExecution, GraphExecutionSummary
 from stratus.observability import logger
 
 MAX_PAGE_SIZE = 250  # GET /api/executions returns AutoGPT's 250 newest; graph lists allow 100
@@ -32,26 +32,9 @@ MAX_PAGE_SIZE = 250  # GET /api/executions returns AutoGPT's 250 newest; graph l
 MAX_PAGE_OFFSET = 5_000
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(ser_json_inf_nan="constants")  # Calculator can yield inf
-
-
 # --- response models (AutoGPT's shapes) --------------------------------------------------
-class GraphExecutionMeta(_Model):
+class GraphExecutionMeta(GraphExecutionSummary):
     """A list entry: AutoGPT's GraphExecutionMeta (no outputs, so lists stay light)."""
-
-    id: str
-    user_id: str
-    graph_id: str
-    graph_version: int
-    status: ExecutionStatus
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    stats: ExecutionStats = Field(default_factory=ExecutionStats)
-    preset_id: str | None = None
-    created_at: str
-    started_at: str | None = None
-    ended_at: str | None = None
-    share_token: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -78,7 +61,7 @@ class GraphExecutionWithNodes(GraphExecutionView):
     node_executions: list[NodeExecutionResult] = Field(default_factory=list)
 
 
-class Pagination(_Model):
+class Pagination(Model):
     # Totals are known only once a page walk reaches the end: counting would read every item.
     total_items: int | None = None
     total_pages: int | None = None
@@ -86,18 +69,18 @@ class Pagination(_Model):
     page_size: int
 
 
-class ExecutionsPage(_Model):
+class ExecutionsPage(Model):
     executions: list[GraphExecutionMeta]
     pagination: Pagination
     next_cursor: str | None = None
 
 
-class ShareInfo(_Model):
+class ShareInfo(Model):
     share_token: str
     share_url: str | None = None  # the route knows the public URL, the domain does not
 
 
-class SharedExecution(_Model):
+class SharedExecution(Model):
     """The public view of a shared execution: no user id, no inputs, no node details."""
 
     id: str
@@ -113,13 +96,13 @@ class SharedExecution(_Model):
     stats: ExecutionStats = Field(default_factory=ExecutionStats)
 
 
-class ExecutionNodeResult(_Model):
+class ExecutionNodeResult(Model):
     node_id: str
     input: Any
     output: dict[str, list[Any]]
 
 
-class ExecutionResults(_Model):
+class ExecutionResults(Model):
     """AutoGPT's external `GraphExecutionResult`: `output` is `[{name: value}, ...]` once COMPLETED."""
 
     execution_id: str
