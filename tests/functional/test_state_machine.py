@@ -32,8 +32,8 @@ def sfn_api(aws, _api: Api, stack, monkeypatch):
     return _api
 
 
-def _wait(graph_exec_id: str) -> dict:
-    return wait_for_state_machine(STATE_MACHINE_ARN, graph_exec_id)
+def _wait(graph_exec_id: str, timeout: float = 30) -> dict:
+    return wait_for_state_machine(STATE_MACHINE_ARN, graph_exec_id, timeout)
 
 
 def test_the_asl_runs_a_graph_to_completion(sfn_api):
