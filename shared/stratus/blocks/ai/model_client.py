@@ -183,6 +183,7 @@ def anthropic_messages(prompt: list[dict[str, Any]]) -> tuple[str, list[dict[str
     last_role = None
     for message in prompt:
         role = message.get("role")
+        content: Any
         if role == "tool":  # an OpenAI tool result: a user turn with a tool_result block
             role, content = "user", [_tool_result_block(message)]
         elif role == "assistant" and message.get("tool_calls"):
