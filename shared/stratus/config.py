@@ -148,6 +148,11 @@ class PlatformLlmSettings(EnvSettings):
     openai_api_key_param: str | None = Field(default=None, alias="OPENAI_API_KEY_PARAM")
 
 
+class ExecutionLimitsSettings(EnvSettings):
+    # A graph execution fails once it would run more node executions than this (loops).
+    max_node_runs_per_execution: int = Field(default=10_000, alias="MAX_NODE_RUNS_PER_EXECUTION", ge=1)
+
+
 class WebSocketSettings(EnvSettings):
     connections_table: Required = Field(alias="CONNECTIONS_TABLE")
     websocket_management_endpoint: Required = Field(alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
@@ -166,7 +171,9 @@ class GraphsSettings(CommonSettings, JwtSettings, StateMachineSettings, BlockAiF
     """GraphsFunction: graphs, executions, the blocks API (one-off AI blocks in BlockAiFunction)."""
 
 
-class OrchestratorSettings(CommonSettings, StateMachineSettings, BlockCoreFunctionSettings, BlockAiFunctionSettings):
+class OrchestratorSettings(
+    CommonSettings, StateMachineSettings, BlockCoreFunctionSettings, BlockAiFunctionSettings, ExecutionLimitsSettings
+):
     """OrchestratorFunction."""
 
 

@@ -7,9 +7,9 @@ blocks has an implicit `error` output.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -57,8 +57,24 @@ class BlockCost(BaseModel):
     cost_type: BlockCostType = BlockCostType.RUN
 
 
+class InputLink(Protocol):
+    """What a readiness hook sees of a link into the node (stratus.graphs.models.Link)."""
+
+    source_id: str
+    source_name: str
+    sink_id: str
+    sink_name: str
+    is_static: bool
+
+
 class BlockSchema(BaseModel):
-    """Base of every Input and Output schema. Unknown fields are ignored, as in AutoGPT."""
+    """Base of every Input and Output schema. Unknown fields are ignored, as in AutoGPT.
+
+    Readiness (AutoGPT's `validate_exec`): a node execution is queued when
+    `get_missing_links(received, links)` and then `get_missing_input(merged)` are both empty.
+    Input schemas may override either classmethod (AutoGPT's SmartDecisionMaker does); a hook
+    that raises fails that node execution with the message.
+    """
 
     model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
 
@@ -75,6 +91,20 @@ class BlockSchema(BaseModel):
     @classmethod
     def required_fields(cls) -> set[str]:
         return {name for name, field in cls.model_fields.items() if field.is_required()}
+
+    @classmethod
+    def get_missing_links(cls, data: Mapping[str, Any], links: Sequence[InputLink]) -> set[str]:
+        """The linked pins this execution still waits for. `data`: the values it received (pin
+        names as linked, dynamic pins unmerged, static values filled in, no defaults); `links`:
+        every link into the node, static ones included. Default: every linked pin needs a value
+        (a default in input_default never satisfies a linked pin)."""
+        return {link.sink_name for link in links} - set(data)
+
+    @classmethod
+    def get_missing_input(cls, data: Mapping[str, Any]) -> set[str]:
+        """Required inputs without a value. `data`: input_default, then the received values,
+        dynamic pins merged (what the block would run on)."""
+        return cls.required_fields() - set(data)
 
 
 class BlockSchemaOutput(BlockSchema):
