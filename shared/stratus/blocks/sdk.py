@@ -41,6 +41,7 @@ class BlockType(str, Enum):
     OUTPUT = "Output"
     NOTE = "Note"
     AGENT = "Agent"
+    AI = "AI"  # SmartDecisionMaker: yields pins of its own making (tool arguments), not checked
 
 
 class BlockCostType(str, Enum):
@@ -175,7 +176,7 @@ class Block:
         inputs = self.validate_input(data)
         outputs = self.output_schema.field_names()
         async for name, value in self.run(inputs, **kwargs):
-            if name not in outputs and name != "error":
+            if name not in outputs and name != "error" and self.block_type is not BlockType.AI:
                 raise ValueError(f"Block {self.name} produced an unknown output pin {name!r}")
             yield name, value
 

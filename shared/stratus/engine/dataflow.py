@@ -246,7 +246,7 @@ def route(state: EngineState, node_id: str, output_name: str, value: Any) -> lis
     """Deliver one yield over every link it fires on."""
     touched = []
     for link in state.links_out.get(node_id, []):
-        data = parse_execution_output(output_name, value, link.source_name)
+        data = parse_execution_output(output_name, value, link.source_name, link.sink_id, link.sink_name)
         if not fires(data):
             continue
         sink = state.nodes.get(link.sink_id)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stratus.blocks.services import MCP_REGISTRY, MODEL_CONFIGS
+from stratus.blocks.services import EXECUTION_GRAPH, MCP_REGISTRY, MODEL_CONFIGS, GraphInfo
 
 if TYPE_CHECKING:
+    from stratus.graphs.models import Graph
     from stratus.mag.models import McpServerConfig, ModelConfig
 
 
@@ -40,6 +41,36 @@ class UserMcpRegistry:
         return get_mcp_servers(self.user_id)
 
 
-def block_services(user_id: str) -> dict[str, Any]:
-    """The services run kwargs of a block run for `user_id`."""
-    return {MODEL_CONFIGS: UserModelConfigs(user_id), MCP_REGISTRY: UserMcpRegistry(user_id)}
+@dataclass(frozen=True)
+class StoredExecutionGraph:
+    """`ExecutionGraph` of a node in a stored graph version (GraphsTable, cached per container:
+    versions are immutable)."""
+
+    graph_id: str
+    graph_version: int
+    node_id: str
+
+    def graph(self) -> Graph:
+        from stratus.executions.graph_versions import graph_version
+
+        return graph_version(self.graph_id, self.graph_version)
+
+    def graph_info(self, graph_id: str, version: int) -> GraphInfo | None:
+        from stratus.errors import NotFound
+        from stratus.executions.graph_versions import version_item
+
+        try:
+            item = version_item(graph_id, int(version))
+        except (NotFound, ValueError, TypeError):
+            return None
+        return GraphInfo(name=str(item.get("name") or ""), description=str(item.get("description") or ""))
+
+
+def block_services(
+    user_id: str, graph_id: str | None = None, graph_version: int | None = None, node_id: str | None = None
+) -> dict[str, Any]:
+    """The services run kwargs of a block run for `user_id` (and, in a graph execution, its node)."""
+    services: dict[str, Any] = {MODEL_CONFIGS: UserModelConfigs(user_id), MCP_REGISTRY: UserMcpRegistry(user_id)}
+    if graph_id and graph_version is not None and node_id:
+        services[EXECUTION_GRAPH] = StoredExecutionGraph(graph_id, graph_version, node_id)
+    return services

@@ -3,9 +3,10 @@
 One place for the orchestrator's inline runs, the block Lambdas (block_runner) and one-off
 block runs (direct_run):
 
-* `block_kwargs`: user_id, graph_exec_id, graph_id, node_exec_id, `record_usage` (a
-  `UsageRecorder`), and for blocks with a `credentials` input the model endpoint:
-  `llm_api_key` / `llm_base_url`; a prepaid run's `token_limit`.
+* `block_kwargs`: user_id, graph_exec_id, graph_id, graph_version, node_id, node_exec_id,
+  the services of stratus.blocks.services, `record_usage` (a `UsageRecorder`), and for
+  blocks with a `credentials` input the model endpoint: `llm_api_key` / `llm_base_url`; a
+  prepaid run's `token_limit`.
 * `run_node`: the block's yields, and whether it failed.
 * `run_block_node`: build those, run the block, settle its usage (TOKEN) or charge its
   after-run cost (SECOND) (stratus.executions.billing) and return its outputs with its token stats.
@@ -99,15 +100,19 @@ def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, An
     }
 
 
-def block_kwargs(run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any]) -> dict[str, Any]:
+def block_kwargs(
+    run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any], node_id: str | None = None
+) -> dict[str, Any]:
     """Every block's run kwargs. Raises CredentialsUnavailable for unusable credentials."""
     kwargs: dict[str, Any] = {
         "user_id": run.user_id,
         "graph_exec_id": run.graph_exec_id,
         "graph_id": run.graph_id,
+        "graph_version": run.graph_version,
+        "node_id": node_id,
         "node_exec_id": node_exec_id,
         "record_usage": UsageRecorder(),
-        **block_services(run.user_id),
+        **block_services(run.user_id, run.graph_id, run.graph_version, node_id),
     }
     if "credentials" in block.input_schema.model_fields:
         kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input)))
@@ -138,10 +143,12 @@ class NodeRun:
     stats: dict[str, int] | None  # NodeExecutionStats fields, None without model calls
 
 
-def run_block_node(run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any]) -> NodeRun:
+def run_block_node(
+    run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any], node_id: str | None = None
+) -> NodeRun:
     """Run one node execution's block with its context; charge what it cost after the fact."""
     try:
-        kwargs = block_kwargs(run, node_exec_id, block, run_input)
+        kwargs = block_kwargs(run, node_exec_id, block, run_input, node_id)
     except CredentialsUnavailable as exc:
         return NodeRun([("error", str(exc))], True, None)
     started = time.monotonic()

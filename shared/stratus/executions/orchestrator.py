@@ -245,7 +245,7 @@ def _run_inline(step: Step, node_exec: NodeExecution) -> bool:
     if not _charge(step, node_exec, block, run_input):
         return False
     dataflow.mark_running(state, node_exec)
-    node_run = run_block_node(step.meta.context, node_exec.node_exec_id, block, run_input)
+    node_run = run_block_node(step.meta.context, node_exec.node_exec_id, block, run_input, node_exec.node_id)
     if node_run.stats:
         node_exec.stats = NodeExecutionStats.model_validate(node_run.stats)
     dataflow.complete(state, node_exec, node_run.outputs, node_run.failed)
