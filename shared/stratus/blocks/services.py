@@ -6,18 +6,20 @@ bound to the run's user in the block's run kwargs (stratus.executions.block_serv
 `node_runner.block_kwargs`); tests pass fakes.
 
 * `model_configs` (MODEL_CONFIGS): a `ModelConfigs`, the user's model configs by name;
-* `mcp_registry` (MCP_REGISTRY): an `McpRegistry`, the user's MCP servers.
+* `mcp_registry` (MCP_REGISTRY): an `McpRegistry`, the user's MCP servers;
+* `kv_store` (KV_STORE): a `KeyValueStore`, the user's persisted key-value data.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from stratus.mag.models import McpServerConfig, ModelConfig
 
 MODEL_CONFIGS = "model_configs"
 MCP_REGISTRY = "mcp_registry"
+KV_STORE = "kv_store"
 
 
 class ModelConfigs(Protocol):
@@ -33,4 +35,17 @@ class McpRegistry(Protocol):
 
     def servers(self) -> dict[str, McpServerConfig]:
         """Every configured server, by name."""
+        ...
+
+
+class KeyValueStore(Protocol):
+    """The run's user's key-value data, kept across runs (AutoGPT's execution KV data)."""
+
+    def get(self, key: str) -> Any:
+        """The value stored under `key`, or None when there is none."""
+        ...
+
+    def put(self, key: str, value: Any, node_exec_id: str) -> Any:
+        """Store `value` under `key` (replacing what was there); returns the value as stored
+        (JSON round trip). ValueError for a key or value too large to keep."""
         ...
