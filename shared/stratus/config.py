@@ -148,6 +148,14 @@ class PlatformLlmSettings(EnvSettings):
     openai_api_key_param: str | None = Field(default=None, alias="OPENAI_API_KEY_PARAM")
 
 
+class ReplicateSettings(EnvSettings):
+    """Replicate's API (AIImageGeneratorBlock): its base URL, and the platform's key for runs
+    without credentials of their own (none by default: such runs fail with "No API key")."""
+
+    replicate_base_url: str = Field(default="https://api.replicate.com/v1", alias="REPLICATE_BASE_URL")
+    replicate_api_key: str | None = Field(default=None, alias="REPLICATE_API_KEY")
+
+
 class WebSocketSettings(EnvSettings):
     connections_table: Required = Field(alias="CONNECTIONS_TABLE")
     websocket_management_endpoint: Required = Field(alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
@@ -174,7 +182,7 @@ class BlockCoreSettings(CommonSettings, StateMachineSettings):
     """BlockCoreFunction (the AgentExecutor starts sub-agent executions)."""
 
 
-class BlockAiSettings(CommonSettings, PlatformLlmSettings):
+class BlockAiSettings(CommonSettings, PlatformLlmSettings, ReplicateSettings):
     """BlockAiFunction."""
 
 
