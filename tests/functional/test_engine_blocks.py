@@ -168,3 +168,18 @@ def test_falsy_values_read_back_as_the_default_as_in_autogpt(users):
     graph = _create(api, "alice", _memory_graph("zero"))
     assert _run(api, "alice", graph, 0)["stored"] == [None]  # AutoGPT's upsert answers None for 0
     assert _run(api, "alice", graph, 5)["within"] == ["nothing yet"]
+
+
+def test_the_store_refuses_keys_and_values_dynamodb_cannot_hold(aws):
+    from stratus.executions.block_services import UserKeyValueStore
+
+    store = UserKeyValueStore("alice")
+    assert store.put("global#k", {"a": [1, 2.5]}, "node-1") == {"a": [1, 2.5]} and store.get("global#k") == {
+        "a": [1, 2.5]
+    }
+    assert store.get("global#missing") is None
+    with pytest.raises(ValueError, match="key is too long"):
+        store.put("global#" + "k" * 1_100, 1, "node-1")
+    with pytest.raises(ValueError, match="Value too large to persist"):
+        store.put("global#big", "x" * 400_000, "node-1")
+    assert store.get("global#big") is None
