@@ -29,6 +29,9 @@ pure function of the request:
   `parallel_tool_calls: false` keeps only the first call of a turn.
 * After tool results (the last message is a `tool` message): "Tool results: <r1> | <r2>", the
   contents of the tool messages since the last assistant message.
+* A true/false question (a message asking to "Respond with only 'true' or 'false'", as
+  AIConditionBlock asks): "false" when the `Input value:` line is empty, false, no, 0 or none,
+  else "true".
 * Otherwise: "Echo: <last user message>".
 
 List items come from a `<source_data>…</source_data>` section of the user message (split into
@@ -173,6 +176,14 @@ def _list_items(user_text: str) -> list[str]:
     if focus:
         return [f"{focus} {number}" for number in range(1, 4)]
     return [f"Item {number}" for number in range(1, 4)]
+
+
+def _true_or_false(user_text: str) -> str:
+    """A true/false question (AIConditionBlock): "false" when its `Input value:` line is empty,
+    `false`, `no`, `0` or `none`, else "true"."""
+    match = re.search(r"Input value:(.*)", user_text)
+    value = match.group(1).strip().lower() if match else ""
+    return "false" if value in ("", "false", "no", "0", "none") else "true"
 
 
 def _summary(user_text: str) -> str:
@@ -363,6 +374,8 @@ class FakeOpenAI:
                     content = json.dumps(obj)
         elif "python list" in all_text.lower():
             content = repr(_list_items(last_user))
+        elif "respond with only 'true' or 'false'" in all_text.lower():
+            content = _true_or_false(last_user)
         else:
             content = "Echo: " + last_user
 

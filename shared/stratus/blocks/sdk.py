@@ -141,6 +141,9 @@ class Block:
     # (inputs, expected outputs) pairs; outputs are (name, value) in yield order.
     test_input: ClassVar[dict[str, Any] | list[dict[str, Any]]] = {}
     test_output: ClassVar[list[tuple[str, Any]] | tuple[str, Any]] = []
+    # Methods replaced during the self-test, as AutoGPT's test_mock (name -> plain function;
+    # an async method's mock is awaited): the parts that reach outside services or stores.
+    test_mock: ClassVar[dict[str, Any]] = {}
 
     @property
     def name(self) -> str:

@@ -10,12 +10,13 @@ bound to the run's user in the block's run kwargs (stratus.executions.block_serv
 * `execution_graph` (EXECUTION_GRAPH): an `ExecutionGraph`, the graph version the node runs in
   (only in a graph execution): the SmartDecisionMaker builds its tools from the nodes its
   `tools` pins link to.
+* `kv_store` (KV_STORE): a `KeyValueStore`, the user's persisted key-value data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from stratus.graphs.models import Graph
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 MODEL_CONFIGS = "model_configs"
 MCP_REGISTRY = "mcp_registry"
 EXECUTION_GRAPH = "execution_graph"
+KV_STORE = "kv_store"
 
 
 class ModelConfigs(Protocol):
@@ -64,4 +66,17 @@ class ExecutionGraph(Protocol):
 
     def graph_info(self, graph_id: str, version: int) -> GraphInfo | None:
         """Name and description of a stored graph version, None when there is none."""
+        ...
+
+
+class KeyValueStore(Protocol):
+    """The run's user's key-value data, kept across runs (AutoGPT's execution KV data)."""
+
+    def get(self, key: str) -> Any:
+        """The value stored under `key`, or None when there is none."""
+        ...
+
+    def put(self, key: str, value: Any, node_exec_id: str) -> Any:
+        """Store `value` under `key` (replacing what was there); returns the value as stored
+        (JSON round trip). ValueError for a key or value too large to keep."""
         ...

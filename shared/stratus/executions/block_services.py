@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from stratus.blocks.services import EXECUTION_GRAPH, MCP_REGISTRY, MODEL_CONFIGS, GraphInfo
+from stratus.blocks.services import EXECUTION_GRAPH, KV_STORE, MCP_REGISTRY, MODEL_CONFIGS, GraphInfo
 
 if TYPE_CHECKING:
     from stratus.graphs.models import Graph
@@ -66,11 +66,45 @@ class StoredExecutionGraph:
         return GraphInfo(name=str(item.get("name") or ""), description=str(item.get("description") or ""))
 
 
+@dataclass(frozen=True)
+class UserKeyValueStore:
+    """`KeyValueStore` of one user: JSON text items in the users table (`KV#<key>`)."""
+
+    user_id: str
+
+    def get(self, key: str) -> Any:
+        import json
+
+        from stratus.db.users_table import get_kv_data
+
+        data = get_kv_data(self.user_id, key)
+        return json.loads(data) if data is not None else None
+
+    def put(self, key: str, value: Any, node_exec_id: str) -> Any:
+        import json
+
+        from stratus.clock import now_iso
+        from stratus.db.users_table import KV_DATA_MAX_BYTES, KV_KEY_MAX_BYTES, put_kv_data
+
+        if len(key.encode()) > KV_KEY_MAX_BYTES:
+            raise ValueError(f"The key is too long to persist: at most {KV_KEY_MAX_BYTES} bytes with its scope.")
+        data = json.dumps(value, allow_nan=True, default=str)
+        size = len(data.encode())
+        if size > KV_DATA_MAX_BYTES:
+            raise ValueError(f"Value too large to persist: {size:,} bytes of JSON (limit {KV_DATA_MAX_BYTES:,}).")
+        put_kv_data(self.user_id, key, data, node_exec_id, now_iso())
+        return json.loads(data)
+
+
 def block_services(
     user_id: str, graph_id: str | None = None, graph_version: int | None = None, node_id: str | None = None
 ) -> dict[str, Any]:
     """The services run kwargs of a block run for `user_id` (and, in a graph execution, its node)."""
-    services: dict[str, Any] = {MODEL_CONFIGS: UserModelConfigs(user_id), MCP_REGISTRY: UserMcpRegistry(user_id)}
+    services: dict[str, Any] = {
+        MODEL_CONFIGS: UserModelConfigs(user_id),
+        MCP_REGISTRY: UserMcpRegistry(user_id),
+        KV_STORE: UserKeyValueStore(user_id),
+    }
     if graph_id and graph_version is not None and node_id:
         services[EXECUTION_GRAPH] = StoredExecutionGraph(graph_id, graph_version, node_id)
     return services

@@ -83,8 +83,9 @@ def platform_api_key() -> str | None:
         return None
 
 
-def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, Any]:
-    """The model endpoint of a block run: the user's stored key, else the platform's."""
+def llm_kwargs(user_id: str, credentials: dict[str, Any] | None, provider: str = "openai") -> dict[str, Any]:
+    """The model endpoint of a block run: the user's stored key, else the platform's (Replicate:
+    its own base URL and platform key, never the model key)."""
     api_key = None
     if credentials:
         from stratus.integrations.credentials import resolve_api_key  # not every block group needs it
@@ -94,6 +95,11 @@ def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, An
         except StratusError as exc:
             name = credentials.get("title") or credentials.get("id") if isinstance(credentials, dict) else None
             raise CredentialsUnavailable(f"Credentials {name!r} cannot be used: {exc.detail}") from exc
+    if provider == "replicate":
+        from stratus.config import ReplicateSettings
+
+        replicate = get_settings(ReplicateSettings)
+        return {"llm_api_key": api_key or replicate.replicate_api_key, "llm_base_url": replicate.replicate_base_url}
     return {
         "llm_api_key": api_key or platform_api_key(),
         "llm_base_url": get_settings(PlatformLlmSettings).openai_base_url,
@@ -115,7 +121,11 @@ def block_kwargs(
         **block_services(run.user_id, run.graph_id, run.graph_version, node_id),
     }
     if "credentials" in block.input_schema.model_fields:
-        kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input)))
+        from stratus.graphs.schemas import block_credentials_fields
+
+        field = block_credentials_fields(block).get("credentials")
+        provider = field.providers[0] if field and field.providers else "openai"
+        kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input), provider))
     limit = prepaid_token_limit(block, cost_input(run, block, run_input))
     if limit is not None:  # a prepaid run may not use more than its reservation covers
         kwargs["token_limit"] = limit
