@@ -67,6 +67,7 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self.mcp_server: Any = None  # the demo MCP server (localcloud.mcp_server), if started
         self.model_server: Any = None  # localcloud.fake_openai, unless STRATUS_OPENAI_BASE_URL is set
+        self.replicate_server: Any = None  # localcloud.fake_replicate (image blocks), unless STRATUS_REPLICATE_BASE_URL
 
     # --- start / stop ---------------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -82,7 +83,7 @@ class LocalCloud:
             # The HTTP gateway is bound first: the management endpoint lives on its port.
             self.http = HttpGateway(None, self.stack.http_routes(), http_port)  # type: ignore[arg-type]
             http_port = self.http.port
-        model_environment = self._start_model_server()
+        model_environment = {**self._start_model_server(), **self._start_replicate_server()}
         egress_allowed = ",".join(self._loopback_fakes() + settings.egress_allow_list())
         for spec in functions.values():
             spec.environment = {k: self._local_value(v, http_port) for k, v in spec.environment.items()}
@@ -127,6 +128,8 @@ class LocalCloud:
             self.mcp_server.stop()
         if self.model_server:
             self.model_server.stop()
+        if self.replicate_server:
+            self.replicate_server.stop()
         for thread in self._threads:
             thread.join(5)
         self.save()
@@ -202,11 +205,26 @@ class LocalCloud:
             base_url = self.model_server.url
         return {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": settings.openai_api_key()}
 
+    def _start_replicate_server(self) -> dict[str, str]:
+        """Replicate's API for the image blocks: the loopback fake, or STRATUS_REPLICATE_BASE_URL
+        (with STRATUS_REPLICATE_API_KEY) for the real one."""
+        base_url = os.environ.get("STRATUS_REPLICATE_BASE_URL")
+        if not base_url:
+            from localcloud.fake_replicate import FakeReplicate
+
+            self.replicate_server = FakeReplicate().start()
+            base_url = self.replicate_server.url
+        return {
+            "REPLICATE_BASE_URL": base_url,
+            "REPLICATE_API_KEY": os.environ.get("STRATUS_REPLICATE_API_KEY") or settings.LOCAL_MODEL_KEY,
+        }
+
     def _loopback_fakes(self) -> list[str]:
         """host:port of each outside-service fake this cloud started, for EGRESS_ALLOW_LIST."""
         servers = [
             self.mcp_server.streamable_http_url if self.mcp_server else "",
             self.model_server.url if self.model_server else "",
+            self.replicate_server.url if self.replicate_server else "",
         ]
         return [urlsplit(url).netloc for url in servers if url]
 

@@ -22,8 +22,16 @@ pure function of the request:
   and each line `HANDOFF <node>` becomes a call of the offered `transfer_to_<node>` tool (in
   line order, duplicates once; the content is the usual echo). Lines naming tools that are not
   offered are ignored, so a handoff stops once its tool is no longer offered.
+  A line `THEN` splits the directives into turns: the first turn's calls answer the user's
+  message, the next turn's answer the tool results that follow (one turn per assistant reply
+  with tool calls since that message), and once the turns are used up the tool results are
+  answered as below (a SmartDecisionMaker that calls two tools in turn, then finishes).
+  `parallel_tool_calls: false` keeps only the first call of a turn.
 * After tool results (the last message is a `tool` message): "Tool results: <r1> | <r2>", the
   contents of the tool messages since the last assistant message.
+* A true/false question (a message asking to "Respond with only 'true' or 'false'", as
+  AIConditionBlock asks): "false" when the `Input value:` line is empty, false, no, 0 or none,
+  else "true".
 * Otherwise: "Echo: <last user message>".
 
 List items come from a `<source_data>…</source_data>` section of the user message (split into
@@ -100,6 +108,7 @@ def _expected_keys(messages: list[dict[str, Any]]) -> list[str] | None:
 
 _CALL_TOOL = re.compile(r"^[ \t]*CALL_TOOL[ \t]+([A-Za-z0-9_-]+)[ \t]*(\{.*\})?[ \t]*$", re.M)
 _HANDOFF = re.compile(r"^[ \t]*HANDOFF[ \t]+(\S+)[ \t]*$", re.M)
+_THEN = re.compile(r"^[ \t]*THEN[ \t]*$", re.M)
 
 
 def _offered_tools(body: dict[str, Any]) -> set[str]:
@@ -122,6 +131,24 @@ def _directed_calls(text: str, offered: set[str]) -> list[tuple[str, str]]:
         if name in offered and (name, arguments) not in calls:
             calls.append((name, arguments))
     return calls
+
+
+def _turns(text: str) -> list[str]:
+    """The directive text of each turn (split at `THEN` lines)."""
+    return _THEN.split(text)
+
+
+def _next_turn_calls(messages: list[dict[str, Any]], offered: set[str]) -> list[tuple[str, str]]:
+    """After tool results: the calls of the next turn of the last user message with turns."""
+    replies = 0
+    for message in reversed(messages):
+        role = message.get("role")
+        if role == "assistant" and message.get("tool_calls"):
+            replies += 1
+        elif role == "user" and isinstance(message.get("content"), str) and _THEN.search(message["content"]):
+            turns = _turns(message["content"])
+            return _directed_calls(turns[replies], offered) if replies < len(turns) else []
+    return []
 
 
 def _tool_results_since_assistant(messages: list[dict[str, Any]]) -> list[str]:
@@ -149,6 +176,14 @@ def _list_items(user_text: str) -> list[str]:
     if focus:
         return [f"{focus} {number}" for number in range(1, 4)]
     return [f"Item {number}" for number in range(1, 4)]
+
+
+def _true_or_false(user_text: str) -> str:
+    """A true/false question (AIConditionBlock): "false" when its `Input value:` line is empty,
+    `false`, `no`, `0` or `none`, else "true"."""
+    match = re.search(r"Input value:(.*)", user_text)
+    value = match.group(1).strip().lower() if match else ""
+    return "false" if value in ("", "false", "no", "0", "none") else "true"
 
 
 def _summary(user_text: str) -> str:
@@ -307,15 +342,17 @@ class FakeOpenAI:
         tool_calls: list[dict[str, Any]] = []
         offered = _offered_tools(body)
         last_role = messages[-1].get("role")
+        directed: list[tuple[str, str]] = []
         if offered and last_role == "user":
-            tool_calls = [
-                {
-                    "id": f"call_{serial:06d}_{index}",
-                    "type": "function",
-                    "function": {"name": name, "arguments": arguments},
-                }
-                for index, (name, arguments) in enumerate(_directed_calls(last_user, offered))
-            ]
+            directed = _directed_calls(_turns(last_user)[0], offered)
+        elif offered and last_role == "tool":
+            directed = _next_turn_calls(messages, offered)
+        if body.get("parallel_tool_calls") is False:
+            directed = directed[:1]
+        tool_calls = [
+            {"id": f"call_{serial:06d}_{index}", "type": "function", "function": {"name": name, "arguments": arguments}}
+            for index, (name, arguments) in enumerate(directed)
+        ]
         if last_role == "tool":
             content = "Tool results: " + " | ".join(_tool_results_since_assistant(messages))
         elif json_mode:
@@ -337,6 +374,8 @@ class FakeOpenAI:
                     content = json.dumps(obj)
         elif "python list" in all_text.lower():
             content = repr(_list_items(last_user))
+        elif "respond with only 'true' or 'false'" in all_text.lower():
+            content = _true_or_false(last_user)
         else:
             content = "Echo: " + last_user
 

@@ -42,7 +42,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _graph_exec_id(detail: dict[str, Any]) -> str:
-    # Executions are named after the graph execution; a continued one adds "-<history>".
+    # Executions are named after the graph execution; a continued one adds "-<node runs>-<history>".
     name = detail["name"]
     return name if len(name) == 36 else name[:36]
 

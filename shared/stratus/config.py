@@ -185,6 +185,19 @@ class PlatformLlmSettings(EnvSettings):
         return getattr(self, f"{provider}_api_key_param", None)
 
 
+class ExecutionLimitsSettings(EnvSettings):
+    # A graph execution fails once it would run more node executions than this (loops).
+    max_node_runs_per_execution: int = Field(default=10_000, alias="MAX_NODE_RUNS_PER_EXECUTION", ge=1)
+
+
+class ReplicateSettings(EnvSettings):
+    """Replicate's API (AIImageGeneratorBlock): its base URL, and the platform's key for runs
+    without credentials of their own (none by default: such runs fail with "No API key")."""
+
+    replicate_base_url: str = Field(default="https://api.replicate.com/v1", alias="REPLICATE_BASE_URL")
+    replicate_api_key: str | None = Field(default=None, alias="REPLICATE_API_KEY")
+
+
 class WebSocketSettings(EnvSettings):
     connections_table: Required = Field(alias="CONNECTIONS_TABLE")
     websocket_management_endpoint: Required = Field(alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
@@ -203,7 +216,9 @@ class GraphsSettings(CommonSettings, JwtSettings, StateMachineSettings, BlockAiF
     """GraphsFunction: graphs, executions, the blocks API (one-off AI blocks in BlockAiFunction)."""
 
 
-class OrchestratorSettings(CommonSettings, StateMachineSettings, BlockCoreFunctionSettings, BlockAiFunctionSettings):
+class OrchestratorSettings(
+    CommonSettings, StateMachineSettings, BlockCoreFunctionSettings, BlockAiFunctionSettings, ExecutionLimitsSettings
+):
     """OrchestratorFunction."""
 
 
@@ -211,7 +226,7 @@ class BlockCoreSettings(CommonSettings, StateMachineSettings):
     """BlockCoreFunction (the AgentExecutor starts sub-agent executions)."""
 
 
-class BlockAiSettings(CommonSettings, PlatformLlmSettings):
+class BlockAiSettings(CommonSettings, PlatformLlmSettings, ReplicateSettings):
     """BlockAiFunction."""
 
 

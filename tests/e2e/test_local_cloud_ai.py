@@ -10,7 +10,7 @@ import json
 import httpx
 from websockets.asyncio.client import connect
 
-from tests.e2e.conftest import ROOT, auth, e2e_token, events_until_final
+from tests.e2e.conftest import ROOT, auth, e2e_token, events_until_final, run_to_end
 
 TEXT_GENERATOR = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
 
@@ -73,3 +73,29 @@ def test_an_autogpt_llm_export_runs_offline_with_token_stats_and_cost(cloud):
         assert sorted(tx["transaction_type"] for tx in usage) == ["REFUND"] * 3 + ["USAGE"] * 3
         assert sum(tx["amount"] for tx in usage) == -3
         assert http.get("/api/credits", headers=auth(user)).json()["credits"] == balance_before - 3
+
+
+IMAGE_GENERATOR = "ed1ae7a0-b770-4089-b520-1f0005fad19a"
+IMAGE_OUTPUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
+
+
+def test_an_image_generator_graph_runs_against_the_clouds_replicate_fake(cloud):
+    user = "image-alice"
+    graph = {
+        "name": "poster",
+        "nodes": [
+            {
+                "id": "img",
+                "block_id": IMAGE_GENERATOR,
+                "input_default": {"prompt": "a lighthouse", "model": "Recraft v3"},
+            },
+            {"id": "out", "block_id": IMAGE_OUTPUT, "input_default": {"name": "image"}},
+        ],
+        "links": [{"source_id": "img", "source_name": "image_url", "sink_id": "out", "sink_name": "value"}],
+    }
+    with httpx.Client(base_url=cloud.http, timeout=30) as http:
+        http.post("/api/auth/user", headers=auth(user))
+        result = run_to_end(cloud, http, user, graph, {})  # the platform key: the cloud's placeholder
+    assert result["status"] == "COMPLETED", result
+    (url,) = result["outputs"]["image"]
+    assert url.startswith("https://replicate.delivery/fake/") and url.endswith(".webp")

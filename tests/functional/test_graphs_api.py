@@ -139,7 +139,7 @@ def test_validation_reports_every_problem_per_node_and_pin(api):
     assert api.request("GET", "/api/graphs", user="alice") == (200, [])
 
 
-def test_dynamic_pins_validate_on_their_base_name_and_cycles_are_rejected(api):
+def test_dynamic_pins_validate_on_their_base_name_and_cycles_are_accepted(api):
     fill = "db7d8f02-2f44-4c55-ab7a-eae0941f0c30"
     graph = {
         "name": "dynamic",
@@ -147,13 +147,25 @@ def test_dynamic_pins_validate_on_their_base_name_and_cycles_are_rejected(api):
         "links": [_link("calc", "result", "fill", "values_#_x")],
     }
     assert create(api, "alice", graph)[0] == 200
+    # Loops are AutoGPT graphs too: a two-node cycle and a node feeding itself are saved as sent.
     cyclic = {
         "name": "cycle",
-        "nodes": [_node("c1", CALC, operation="Add"), _node("c2", CALC, operation="Add")],
-        "links": [_link("c1", "result", "c2", "a"), _link("c2", "result", "c1", "a")],
+        "nodes": [_node("c1", CALC, operation="Add", b=1), _node("c2", CALC, operation="Add", b=1)],
+        "links": [_link("c1", "result", "c2", "a"), _link("c2", "result", "c1", "a"), _link("c1", "result", "c1", "b")],
     }
-    status, body = create(api, "alice", cyclic)
-    assert status == 400 and "Circular" in json.dumps(body["detail"]["node_errors"])
+    status, created = create(api, "alice", cyclic)
+    assert status == 200, created
+    ids = {node["id"]: name for node, name in zip(created["nodes"], ("c1", "c2"), strict=True)}
+    assert sorted((ids[link["source_id"]], ids[link["sink_id"]]) for link in created["links"]) == [
+        ("c1", "c1"),
+        ("c1", "c2"),
+        ("c2", "c1"),
+    ]
+    # What AutoGPT refuses still is: a link to a pin the block lacks, inside the loop too.
+    broken = {**cyclic, "links": [*cyclic["links"], _link("c2", "result", "c1", "nope")]}
+    status, body = create(api, "alice", broken)
+    assert status == 400 and set(body["detail"]["node_errors"]) == {"c1"}
+    assert "nope" in body["detail"]["node_errors"]["c1"]
 
 
 def test_links_from_static_output_blocks_are_forced_static(api):

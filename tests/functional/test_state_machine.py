@@ -76,3 +76,35 @@ def test_the_map_state_runs_network_blocks_in_the_block_lambda(sfn_api, echo_ser
     assert sorted(r["path"] for r in result["outputs"]["responses"]) == ["/one", "/two"]
     block_runs = [name for name, _, _ in sfn_api.runner.invocations if name == "BlockCoreFunction"]
     assert len(block_runs) == 2
+
+
+def _run(sfn_api: Api, graph: dict, inputs: dict) -> tuple[dict, dict]:
+    sfn_api.request("POST", "/api/auth/user", user="alice")
+    status, created = sfn_api.request("POST", "/api/graphs", user="alice", json_body={"graph": graph})
+    assert status == 200, created
+    _, execution = sfn_api.request(
+        "POST", f"/api/graphs/{created['id']}/execute/1", user="alice", json_body={"inputs": inputs}
+    )
+    described = _wait(execution["id"])
+    _, result = sfn_api.request("GET", f"/api/graphs/{created['id']}/executions/{execution['id']}", user="alice")
+    return described, result
+
+
+def test_the_asl_runs_an_accumulator_loop(sfn_api):
+    from tests.functional.test_loops import accumulator_graph
+
+    words = [f"w{i}" for i in range(25)]
+    described, result = _run(sfn_api, accumulator_graph(), {"items": words, "count": len(words)})
+    assert described["status"] == "SUCCEEDED"
+    assert result["status"] == "COMPLETED" and result["outputs"] == {"all": [words]}
+
+
+def test_the_asl_fails_a_loop_past_its_node_run_budget(sfn_api, monkeypatch):
+    from tests.functional.test_loops import ping_pong_graph
+
+    monkeypatch.setenv("MAX_NODE_RUNS_PER_EXECUTION", "30")
+    described, result = _run(sfn_api, ping_pong_graph(), {})
+    assert described["status"] == "SUCCEEDED"  # the state machine finalized the failure itself
+    assert result["status"] == "FAILED"
+    assert result["stats"]["error"].startswith("The execution exceeded its budget of 30 node runs")
+    assert result["stats"]["node_exec_count"] == 30

@@ -2,6 +2,11 @@
 
 Input side: flattened pins (`values_#_name`, `items_$_0`) are merged back into the base pin.
 Output side: a link from `result_$_1` takes element 1 of the `result` output, or nothing.
+
+Tool pins (AutoGPT's SmartDecisionMaker): the other way round. The block yields
+`tools_^_{sink node id}_~_{sink pin}` and its links leave from `tools` (or, in older exports,
+`tools_^_{tool name}_~_{field}`): a yield goes over the link into that node and pin only, and a
+tool argument of None is not delivered (AutoGPT's executor drops a None that a selector picked).
 """
 
 from __future__ import annotations
@@ -13,10 +18,25 @@ LIST_SPLIT = "_$_"
 DICT_SPLIT = "_#_"
 _SPLIT = re.compile(r"(_\$_|_#_|_@_)")
 _MISSING = object()
+TOOLS_PIN = "tools"
+TOOL_PREFIX = "tools_^_"
+TOOL_FIELD_SPLIT = "_~_"
+
+
+def is_tool_pin(pin: str) -> bool:
+    """`tools` or `tools_^_…`: a link leaving a SmartDecisionMaker's tools pin."""
+    return pin == TOOLS_PIN or pin.startswith(TOOL_PREFIX)
+
+
+def tool_output_pin(sink_node_id: str, sink_pin: str) -> str:
+    """The pin a SmartDecisionMaker yields a tool argument on: routed to that node's pin."""
+    return f"{TOOL_PREFIX}{sink_node_id}{TOOL_FIELD_SPLIT}{sink_pin}"
 
 
 def base_name(pin: str) -> str:
-    """`values_#_a_$_0` → `values`."""
+    """`values_#_a_$_0` → `values`; a tool pin (`tools_^_…`) → `tools`."""
+    if is_tool_pin(pin):
+        return TOOLS_PIN
     return _SPLIT.split(pin, maxsplit=1)[0]
 
 
@@ -68,9 +88,17 @@ def _assign(container: Any, steps: list[tuple[str, str]], value: Any, pin: str) 
     return attributes
 
 
-def parse_execution_output(output_name: str, value: Any, source_pin: str) -> Any:
-    """The value a link from `source_pin` carries for one yield `(output_name, value)`,
-    or `_MISSING` when the link does not fire (another pin, or a path that is absent)."""
+def parse_execution_output(
+    output_name: str, value: Any, source_pin: str, sink_id: str | None = None, sink_pin: str | None = None
+) -> Any:
+    """The value a link from `source_pin` (into `sink_id`.`sink_pin`) carries for one yield
+    `(output_name, value)`, or `_MISSING` when the link does not fire (another pin, a path that
+    is absent, a tool argument for another node or pin, or a None tool argument)."""
+    if is_tool_pin(source_pin) and output_name.startswith(TOOL_PREFIX) and TOOL_FIELD_SPLIT in output_name:
+        target_node, target_pin = output_name[len(TOOL_PREFIX) :].split(TOOL_FIELD_SPLIT, 1)
+        if target_node == sink_id and target_pin == sink_pin and value is not None:
+            return value
+        return _MISSING
     name, steps = _path(source_pin)
     if name != output_name:
         return _MISSING

@@ -7,9 +7,9 @@ blocks has an implicit `error` output.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,6 +41,7 @@ class BlockType(str, Enum):
     OUTPUT = "Output"
     NOTE = "Note"
     AGENT = "Agent"
+    AI = "AI"  # SmartDecisionMaker: yields pins of its own making (tool arguments), not checked
 
 
 class BlockCostType(str, Enum):
@@ -56,8 +57,24 @@ class BlockCost(BaseModel):
     cost_type: BlockCostType = BlockCostType.RUN
 
 
+class InputLink(Protocol):
+    """What a readiness hook sees of a link into the node (stratus.graphs.models.Link)."""
+
+    source_id: str
+    source_name: str
+    sink_id: str
+    sink_name: str
+    is_static: bool
+
+
 class BlockSchema(BaseModel):
-    """Base of every Input and Output schema. Unknown fields are ignored, as in AutoGPT."""
+    """Base of every Input and Output schema. Unknown fields are ignored, as in AutoGPT.
+
+    Readiness (AutoGPT's `validate_exec`): a node execution is queued when
+    `get_missing_links(received, links)` and then `get_missing_input(merged)` are both empty.
+    Input schemas may override either classmethod (AutoGPT's SmartDecisionMaker does); a hook
+    that raises fails that node execution with the message.
+    """
 
     model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
 
@@ -74,6 +91,20 @@ class BlockSchema(BaseModel):
     @classmethod
     def required_fields(cls) -> set[str]:
         return {name for name, field in cls.model_fields.items() if field.is_required()}
+
+    @classmethod
+    def get_missing_links(cls, data: Mapping[str, Any], links: Sequence[InputLink]) -> set[str]:
+        """The linked pins this execution still waits for. `data`: the values it received (pin
+        names as linked, dynamic pins unmerged, static values filled in, no defaults); `links`:
+        every link into the node, static ones included. Default: every linked pin needs a value
+        (a default in input_default never satisfies a linked pin)."""
+        return {link.sink_name for link in links} - set(data)
+
+    @classmethod
+    def get_missing_input(cls, data: Mapping[str, Any]) -> set[str]:
+        """Required inputs without a value. `data`: input_default, then the received values,
+        dynamic pins merged (what the block would run on)."""
+        return cls.required_fields() - set(data)
 
 
 class BlockSchemaOutput(BlockSchema):
@@ -110,6 +141,9 @@ class Block:
     # (inputs, expected outputs) pairs; outputs are (name, value) in yield order.
     test_input: ClassVar[dict[str, Any] | list[dict[str, Any]]] = {}
     test_output: ClassVar[list[tuple[str, Any]] | tuple[str, Any]] = []
+    # Methods replaced during the self-test, as AutoGPT's test_mock (name -> plain function;
+    # an async method's mock is awaited): the parts that reach outside services or stores.
+    test_mock: ClassVar[dict[str, Any]] = {}
 
     @property
     def name(self) -> str:
@@ -145,7 +179,7 @@ class Block:
         inputs = self.validate_input(data)
         outputs = self.output_schema.field_names()
         async for name, value in self.run(inputs, **kwargs):
-            if name not in outputs and name != "error":
+            if name not in outputs and name != "error" and self.block_type is not BlockType.AI:
                 raise ValueError(f"Block {self.name} produced an unknown output pin {name!r}")
             yield name, value
 

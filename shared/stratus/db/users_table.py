@@ -355,3 +355,26 @@ def model_configs_of(user_id: str) -> list[dict[str, Any]]:
 
 def delete_model_config(user_id: str, name: str) -> None:
     _table().delete(_model_config_key(user_id, name))
+
+
+# --- block key-value data (PersistInformationBlock / RetrieveInformationBlock) ----------------
+_KV_PREFIX = "KV#"
+# A sort key holds at most 1,024 bytes; the item at most 400 KB (the rest: keys and attributes).
+KV_KEY_MAX_BYTES = 1_024 - len(_KV_PREFIX)
+KV_DATA_MAX_BYTES = 380_000
+
+
+def _kv_key(user_id: str, storage_key: str) -> dict[str, str]:
+    return key_of(_user_pk(user_id), f"{_KV_PREFIX}{storage_key}")
+
+
+def get_kv_data(user_id: str, storage_key: str) -> str | None:
+    """The JSON text stored under a user's key, or None (AutoGPT's get_execution_kv_data)."""
+    item = _table().get(_kv_key(user_id, storage_key), consistent=True)
+    return item.get("data") if item else None
+
+
+def put_kv_data(user_id: str, storage_key: str, data: str, node_exec_id: str, now: str) -> None:
+    """Create or replace a user's key (AutoGPT's set_execution_kv_data upsert): `data` is JSON
+    text, `node_exec_id` the node execution that wrote it last."""
+    _table().put({**_kv_key(user_id, storage_key), "data": data, "node_exec_id": node_exec_id, "updated_at": now})

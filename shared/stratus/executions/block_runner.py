@@ -56,7 +56,7 @@ def _run(graph_exec_id: str, node_exec_id: str, task_token: str | None) -> dict[
         # the finalizer refunded its reservation: it does not run
         return {"node_exec_id": node_exec_id, "status": S.TERMINATED.value}
     else:
-        node_run = run_block_node(meta.context, node_exec_id, block, run_input)
+        node_run = run_block_node(meta.context, node_exec_id, block, run_input, item.get("node_id"))
         outputs, failed, stats = node_run.outputs, node_run.failed, node_run.stats
     output_data: dict[str, list[Any]] = {}
     for name, value in outputs:

@@ -49,13 +49,15 @@ class Flow(Protocol):
 
 def missing_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, dict[str, str]]:
     """node_errors for required graph inputs (input nodes without a default) not given."""
+    from stratus.graphs.schemas import input_node_value
+
     errors: dict[str, dict[str, str]] = {}
     for node in graph.nodes:
         block = get_block(node.block_id)
         if block is None or block.block_type is not BlockType.INPUT:
             continue
         name = node.input_default.get("name")
-        if name and inputs.get(name) is None and node.input_default.get("value") is None:
+        if name and inputs.get(name) is None and input_node_value(block, node.input_default) is None:
             errors[node.id] = {"value": f"Missing required graph input {name!r}."}
     return errors
 

@@ -82,7 +82,7 @@ class ExecutionMeta(Model):
 
     @property
     def context(self) -> RunContext:
-        return RunContext(self.user_id, self.id, self.graph_id, self.credentials_inputs or {})
+        return RunContext(self.user_id, self.id, self.graph_id, self.credentials_inputs or {}, self.graph_version)
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,4 @@ class RunContext:
     graph_exec_id: str | None = None
     graph_id: str | None = None
     credentials_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    graph_version: int | None = None

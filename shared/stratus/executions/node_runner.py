@@ -3,9 +3,10 @@
 One place for the orchestrator's inline runs, the block Lambdas (block_runner) and one-off
 block runs (direct_run):
 
-* `block_kwargs`: user_id, graph_exec_id, graph_id, node_exec_id, `record_usage` (a
-  `UsageRecorder`), and for blocks with a `credentials` input the model endpoint:
-  `llm_api_key` / `llm_base_url`; a prepaid run's `token_limit`.
+* `block_kwargs`: user_id, graph_exec_id, graph_id, graph_version, node_id, node_exec_id,
+  the services of stratus.blocks.services, `record_usage` (a `UsageRecorder`), and for
+  blocks with a `credentials` input the model endpoint: `llm_api_key` / `llm_base_url`; a
+  prepaid run's `token_limit`.
 * `run_node`: the block's yields, and whether it failed.
 * `run_block_node`: build those, run the block, settle its usage (TOKEN) or charge its
   after-run cost (SECOND) (stratus.executions.billing) and return its outputs with its token stats.
@@ -82,8 +83,9 @@ def platform_api_key() -> str | None:
         return None
 
 
-def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, Any]:
-    """The model endpoint of a block run: the user's stored key, else the platform's."""
+def llm_kwargs(user_id: str, credentials: dict[str, Any] | None, provider: str = "openai") -> dict[str, Any]:
+    """The model endpoint of a block run: the user's stored key, else the platform's (Replicate:
+    its own base URL and platform key, never the model key)."""
     api_key = None
     if credentials:
         from stratus.integrations.credentials import resolve_api_key  # not every block group needs it
@@ -93,24 +95,37 @@ def llm_kwargs(user_id: str, credentials: dict[str, Any] | None) -> dict[str, An
         except StratusError as exc:
             name = credentials.get("title") or credentials.get("id") if isinstance(credentials, dict) else None
             raise CredentialsUnavailable(f"Credentials {name!r} cannot be used: {exc.detail}") from exc
+    if provider == "replicate":
+        from stratus.config import ReplicateSettings
+
+        replicate = get_settings(ReplicateSettings)
+        return {"llm_api_key": api_key or replicate.replicate_api_key, "llm_base_url": replicate.replicate_base_url}
     return {
         "llm_api_key": api_key or platform_api_key(),
         "llm_base_url": get_settings(PlatformLlmSettings).openai_base_url,
     }
 
 
-def block_kwargs(run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any]) -> dict[str, Any]:
+def block_kwargs(
+    run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any], node_id: str | None = None
+) -> dict[str, Any]:
     """Every block's run kwargs. Raises CredentialsUnavailable for unusable credentials."""
     kwargs: dict[str, Any] = {
         "user_id": run.user_id,
         "graph_exec_id": run.graph_exec_id,
         "graph_id": run.graph_id,
+        "graph_version": run.graph_version,
+        "node_id": node_id,
         "node_exec_id": node_exec_id,
         "record_usage": UsageRecorder(),
-        **block_services(run.user_id),
+        **block_services(run.user_id, run.graph_id, run.graph_version, node_id),
     }
     if "credentials" in block.input_schema.model_fields:
-        kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input)))
+        from stratus.graphs.schemas import block_credentials_fields
+
+        field = block_credentials_fields(block).get("credentials")
+        provider = field.providers[0] if field and field.providers else "openai"
+        kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input), provider))
     limit = prepaid_token_limit(block, cost_input(run, block, run_input))
     if limit is not None:  # a prepaid run may not use more than its reservation covers
         kwargs["token_limit"] = limit
@@ -138,10 +153,12 @@ class NodeRun:
     stats: dict[str, int] | None  # NodeExecutionStats fields, None without model calls
 
 
-def run_block_node(run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any]) -> NodeRun:
+def run_block_node(
+    run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any], node_id: str | None = None
+) -> NodeRun:
     """Run one node execution's block with its context; charge what it cost after the fact."""
     try:
-        kwargs = block_kwargs(run, node_exec_id, block, run_input)
+        kwargs = block_kwargs(run, node_exec_id, block, run_input, node_id)
     except CredentialsUnavailable as exc:
         return NodeRun([("error", str(exc))], True, None)
     started = time.monotonic()

@@ -20,6 +20,7 @@ from stratus.blocks.costs import cost_before_run, prepaid_token_limit
 from stratus.blocks.registry import block_function_arn, get_block
 from stratus.blocks.sdk import Block
 from stratus.clock import now_iso
+from stratus.config import ExecutionLimitsSettings, get_settings
 from stratus.db import executions_table as table
 from stratus.engine import dataflow
 from stratus.engine.models import ExecutionStatus as S
@@ -34,10 +35,12 @@ from stratus.executions.state import Step
 from stratus.observability import logger
 from stratus.users import credits
 
-HISTORY_BUDGET = 25_000
-HISTORY_MARGIN = 5_000  # continue as new well before the hard limit
-EVENTS_PER_LOOP = 8  # Choice + Task (scheduled/started/succeeded) + Map start/end, roughly
-EVENTS_PER_MAP_ITEM = 6
+HISTORY_BUDGET = 25_000  # Step Functions' hard limit of events in one execution's history
+HISTORY_MARGIN = 5_000  # continue as new well before it (retries add events we do not count)
+# Events each turn of the loop adds to the history (Standard workflows):
+EVENTS_PER_LOOP = 7  # Route (Choice entered/exited) + Advance (Task entered/scheduled/started/succeeded/exited)
+EVENTS_PER_MAP = 4  # RunBlocks: MapState entered/started/succeeded/exited
+EVENTS_PER_MAP_ITEM = 9  # MapIteration started/succeeded + HowToRun (Choice, 2) + RunBlock (Task, 5)
 STOP_CHECK_SECONDS = 0.5
 SAFETY_MS = 15_000  # leave the step before its Lambda timeout
 # Inline nodes are committed in groups: one transaction holds whole nodes with every sink
@@ -47,16 +50,22 @@ COMMIT_SECONDS = 0.2
 
 
 def _response(
-    graph_exec_id: str, history: int, batch: list[dict[str, Any]] | None = None, done: bool = False
+    step: Step, history: int, batch: list[dict[str, Any]] | None = None, done: bool = False
 ) -> dict[str, Any]:
-    history += EVENTS_PER_LOOP + EVENTS_PER_MAP_ITEM * len(batch or [])
+    """The step's answer to the state machine. `history`: the events of this state machine
+    execution so far (estimated); near the budget it continues as new under a name made
+    unique by the execution's node runs (every generation runs some), so successive
+    generations of one long loop never collide on a name."""
+    graph_exec_id = step.state.graph_exec_id
+    size = len(batch or [])
+    history += EVENTS_PER_LOOP + (EVENTS_PER_MAP + EVENTS_PER_MAP_ITEM * size if size else 0)
     return {
         "graph_exec_id": graph_exec_id,
         "batch": batch or [],
         "done": done,
         "history": history,
         "continue_as_new": not done and history > HISTORY_BUDGET - HISTORY_MARGIN,
-        "next_name": f"{graph_exec_id}-{history}",
+        "next_name": f"{graph_exec_id}-{step.state.node_runs}-{history}",
     }
 
 
@@ -73,7 +82,7 @@ def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int
     step = step_state.load(graph_exec_id)
     meta, state = step.meta, step.state
     if meta.is_final:
-        return _response(graph_exec_id, history, done=True)
+        return _response(step, history, done=True)
     if meta.status is S.QUEUED:
         # False: a re-run of this step, or a stop that got there first
         table.set_meta_if_status(graph_exec_id, S.QUEUED.value, {"status": S.RUNNING.value, "started_at": now_iso()})
@@ -87,7 +96,7 @@ def start_step(graph_exec_id: str, remaining_ms: Callable[[], int], history: int
     _route_lambda_results(step)
     stranded = _redispatch(step)
     if stranded:
-        return _response(graph_exec_id, history, batch=stranded)
+        return _response(step, history, batch=stranded)
     return _drive(step, remaining_ms, history)
 
 
@@ -142,7 +151,7 @@ def _drive(step: Step, remaining_ms: Callable[[], int], history: int) -> dict[st
 
     def respond(**kwargs: Any) -> dict[str, Any]:
         step_state.commit(step)
-        return _response(graph_exec_id, history, **kwargs)
+        return _response(step, history, **kwargs)
 
     while True:
         now = time.monotonic()
@@ -163,7 +172,7 @@ def _drive(step: Step, remaining_ms: Callable[[], int], history: int) -> dict[st
         inline = [e for e in queued if (b := get_block(e.block_id)) is None or b.runs_inline]
         if not inline:
             step_state.commit(step)
-            return _response(graph_exec_id, history, batch=_dispatch(step, queued))
+            return _response(step, history, batch=_dispatch(step, queued))
         for node_exec in inline:
             if remaining_ms() < SAFETY_MS:
                 return respond()  # the state machine calls advance again
@@ -201,6 +210,28 @@ def _charge(step: Step, node_exec: NodeExecution, block: Block, run_input: dict[
         return False
 
 
+def node_run_budget() -> int:
+    return get_settings(ExecutionLimitsSettings).max_node_runs_per_execution
+
+
+def budget_error(budget: int) -> str:
+    return (
+        f"The execution exceeded its budget of {budget} node runs (MaxNodeRunsPerExecution) and was "
+        "stopped: a loop in the graph may never end."
+    )
+
+
+def _within_budget(step: Step) -> bool:
+    """One more node run fits the execution's budget; otherwise the graph fails (a loop that
+    does not end, or a graph bigger than the platform allows)."""
+    budget = node_run_budget()
+    if step.state.node_runs < budget:
+        return True
+    logger.warning("Node-run budget exceeded", extra={"graph_exec_id": step.state.graph_exec_id, "budget": budget})
+    fail_graph(step, budget_error(budget))
+    return False
+
+
 def _run_inline(step: Step, node_exec: NodeExecution) -> bool:
     state = step.state
     block = get_block(node_exec.block_id)
@@ -208,11 +239,13 @@ def _run_inline(step: Step, node_exec: NodeExecution) -> bool:
         dataflow.complete(state, node_exec, [("error", f"Unknown block {node_exec.block_id}")], True)
         step_state.commit(step)
         return True
+    if not _within_budget(step):
+        return False
     run_input = step.flow.run_input(state, node_exec)
     if not _charge(step, node_exec, block, run_input):
         return False
     dataflow.mark_running(state, node_exec)
-    node_run = run_block_node(step.meta.context, node_exec.node_exec_id, block, run_input)
+    node_run = run_block_node(step.meta.context, node_exec.node_exec_id, block, run_input, node_exec.node_id)
     if node_run.stats:
         node_exec.stats = NodeExecutionStats.model_validate(node_run.stats)
     dataflow.complete(state, node_exec, node_run.outputs, node_run.failed)
@@ -231,7 +264,7 @@ def _dispatch(step: Step, queued: list[NodeExecution]) -> list[dict[str, Any]]:
         block = get_block(node_exec.block_id)
         assert block is not None, "a node of an unknown block runs inline"
         run_input = step.flow.run_input(state, node_exec)
-        if not _charge(step, node_exec, block, run_input):
+        if not _within_budget(step) or not _charge(step, node_exec, block, run_input):
             for node_exec_id, paid_block, paid_input in charged:  # they will not run: reservations go back
                 refund_reservation(run, node_exec_id, paid_block, cost_input(run, paid_block, paid_input))
             return []

@@ -12,7 +12,26 @@ _INPUT_TYPES = {  # AutoGPT's typed input blocks
     "96dae2bb-97a2-41c2-bd2f-13a3b5a8ea98": {"type": "number"},
     "7e198b09-4994-47db-8b4d-952d98241817": {"type": "string", "format": "date"},
     "2a1c757e-86cf-4c7e-aacf-060dc382e434": {"type": "string", "format": "time"},
+    "cbf36ab5-df4a-43b6-8a7f-f7ed8652116e": {"type": "boolean"},  # toggle
+    "95ead23f-8283-4654-aef3-10c053b74a31": {"type": "string", "format": "file"},
+    "655d6fdf-a334-421c-b733-520549c07cd1": {"type": "string"},  # dropdown (its options: the enum)
 }
+
+
+def _block_input_schema(block: Any, input_default: dict[str, Any]) -> dict[str, Any]:
+    """What a node's settings add to its input's schema (AutoGPT's generate_schema): a dropdown's
+    options as the enum, a table's columns."""
+    extra = getattr(block, "graph_input_schema", None)
+    return extra(input_default) if callable(extra) else {}
+
+
+def input_node_value(block: Any, input_default: dict[str, Any]) -> Any:
+    """An input node's default value: its own `value`, else its block's (a toggle's False).
+    None: the graph input is required."""
+    if "value" in input_default:
+        return input_default["value"]
+    field = block.input_schema.model_fields.get("value")
+    return field.get_default(call_default_factory=True) if field is not None else None
 
 
 def input_schema(graph: Graph) -> dict[str, Any]:
@@ -26,14 +45,16 @@ def input_schema(graph: Graph) -> dict[str, Any]:
         if not name:
             continue
         prop: dict[str, Any] = dict(_INPUT_TYPES.get(node.block_id, {}))
+        prop.update(_block_input_schema(block, node.input_default))
         prop["title"] = node.input_default.get("title") or name
         if node.input_default.get("description"):
             prop["description"] = node.input_default["description"]
         prop["secret"] = bool(node.input_default.get("secret", False))
         prop["advanced"] = bool(node.input_default.get("advanced", False))
-        if node.input_default.get("value") is not None:
+        value = input_node_value(block, node.input_default)
+        if value is not None:
             if not prop["secret"]:  # a secret's value is never shown (nor copied into sub-agent nodes)
-                prop["default"] = node.input_default["value"]
+                prop["default"] = value
         else:
             required.append(name)
         properties[name] = prop

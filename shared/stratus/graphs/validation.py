@@ -1,4 +1,9 @@
-"""Graph validation, reported as AutoGPT does: node_errors = {node_id: {pin: message}}."""
+"""Graph validation, reported as AutoGPT does: node_errors = {node_id: {pin: message}}.
+
+Graphs may loop: like AutoGPT's validate_graph, nothing here refuses a directed cycle (a node
+feeding itself or an earlier node). Loops end by their blocks' readiness and conditions, and
+an execution is bounded by its node-run budget and the user's credits.
+"""
 
 from __future__ import annotations
 
@@ -106,37 +111,6 @@ def validate_graph(graph: Graph, for_run: bool = False) -> None:
             provided = {base_name(pin) for pin in node.input_default} | linked_inputs[node.id]
             for pin in sorted(block.input_schema.required_fields() - provided):
                 errors[node.id][pin] = f"Required input {pin!r} has no value and no link."
-    cycle = find_cycle(graph)
-    if cycle:
-        errors[cycle[0]]["links"] = "Circular dependency: " + " → ".join(cycle) + "."
     if errors:
         count = sum(len(pins) for pins in errors.values())
         raise GraphValidationError(f"Graph has {count} validation error(s).", dict(errors))
-
-
-def find_cycle(graph: Graph) -> list[str] | None:
-    """A list of node ids forming a directed cycle over the links, or None."""
-    edges: dict[str, list[str]] = defaultdict(list)
-    for link in graph.links:
-        edges[link.source_id].append(link.sink_id)
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    for start in [node.id for node in graph.nodes]:
-        if start in state:
-            continue
-        stack = [(start, iter(edges[start]))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                stack.pop()
-                path.pop()
-                state[node] = 2
-            elif state.get(child) == 1:
-                return path[path.index(child) :] + [child]
-            elif child not in state:
-                state[child] = 1
-                path.append(child)
-                stack.append((child, iter(edges[child])))
-    return None

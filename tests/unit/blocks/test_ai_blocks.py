@@ -11,6 +11,7 @@ import pytest
 
 from localcloud.fake_openai import FakeOpenAI
 from stratus.blocks.ai.llm import (
+    AIConditionBlock,
     AIConversationBlock,
     AIListGeneratorBlock,
     AIStructuredResponseGeneratorBlock,
@@ -392,6 +393,7 @@ def test_list_generator_errors_after_max_retries(fake: FakeOpenAI) -> None:
         AITextSummarizerBlock,
         AIConversationBlock,
         AIListGeneratorBlock,
+        AIConditionBlock,
     ],
     ids=lambda cls: cls.__name__,
 )
@@ -404,3 +406,32 @@ def test_llm_block_self_test(fake: FakeOpenAI, cls: Any) -> None:
     for (name, value), (want_name, want_value) in zip(produced, block.test_output):
         assert name == want_name and _matches(want_value, value), ((name, value), (want_name, want_value))
     assert usage.calls and all(prompt > 0 and completion > 0 for prompt, completion in usage.calls)
+
+
+def test_ai_condition_routes_yes_and_no_and_fails_on_an_unclear_answer(fake: FakeOpenAI) -> None:
+    block = AIConditionBlock()
+    assert block.id == "553ec5b8-6c45-4299-8d75-b394d05f72ff"
+    assert {"result", "yes_output", "no_output", "error"} == block.output_schema.field_names()
+    assert BlockCategory.LOGIC in block.categories and block.group == "ai"
+    # No yes/no values: the input value passes through on the chosen pin.
+    assert run(fake, block, {"input_value": "no", "condition": "is positive"}) == [
+        ("result", False),
+        ("no_output", "no"),
+    ]
+    request = fake.requests[-1]
+    assert request["max_tokens"] == 16 and request["messages"][1]["content"].startswith("Input value: no\n")
+    assert run(fake, block, {"input_value": 7, "condition": "is a number", "yes_value": "yes!"}) == [
+        ("result", True),
+        ("yes_output", "yes!"),
+    ]
+    assert block.token_limit({"input_value": 7, "condition": "c"}) > 16
+
+
+def test_boolean_parsing_as_autogpt() -> None:
+    from stratus.blocks.ai.llm import parse_boolean_response
+
+    assert parse_boolean_response(" TRUE ") == (True, None)
+    assert parse_boolean_response("Yes, it is.") == (True, None)
+    assert parse_boolean_response("0") == (False, None)
+    assert parse_boolean_response("untrue") == (False, "Unclear AI response: 'untrue'")
+    assert parse_boolean_response("true or false")[1] is not None

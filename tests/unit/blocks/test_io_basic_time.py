@@ -17,12 +17,16 @@ from stratus.blocks.core.basic import (
 )
 from stratus.blocks.core.io import (
     AgentDateInputBlock,
+    AgentDropdownInputBlock,
+    AgentFileInputBlock,
     AgentInputBlock,
     AgentLongTextInputBlock,
     AgentNumberInputBlock,
     AgentOutputBlock,
     AgentShortTextInputBlock,
+    AgentTableInputBlock,
     AgentTimeInputBlock,
+    AgentToggleInputBlock,
 )
 from stratus.blocks.core.time_blocks import (
     CountdownTimerBlock,
@@ -40,6 +44,10 @@ INPUT_BLOCKS = {
     AgentNumberInputBlock: "96dae2bb-97a2-41c2-bd2f-13a3b5a8ea98",
     AgentDateInputBlock: "7e198b09-4994-47db-8b4d-952d98241817",
     AgentTimeInputBlock: "2a1c757e-86cf-4c7e-aacf-060dc382e434",
+    AgentFileInputBlock: "95ead23f-8283-4654-aef3-10c053b74a31",
+    AgentDropdownInputBlock: "655d6fdf-a334-421c-b733-520549c07cd1",
+    AgentToggleInputBlock: "cbf36ab5-df4a-43b6-8a7f-f7ed8652116e",
+    AgentTableInputBlock: "5603b273-f41e-4020-af7d-fbc9c6a8d928",
 }
 OTHER_IDS = {
     AgentOutputBlock: "363ae599-353e-4804-937e-b2ee3cef3da4",
@@ -154,6 +162,41 @@ def test_modules_expose_only_my_blocks():
 # --- AgentInput ---------------------------------------------------------------------------
 
 
+def test_dropdown_takes_options_and_the_older_placeholder_values():
+    block = AgentDropdownInputBlock()
+    assert block.validate_input({"name": "x", "options": ["a", "b"]}).options == ["a", "b"]
+    assert block.validate_input({"name": "x", "placeholder_values": ["c"]}).options == ["c"]
+    assert "options" in block.input_schema.jsonschema()["properties"]
+    assert block.graph_input_schema({"placeholder_values": ["a", "b"]}) == {"type": "string", "enum": ["a", "b"]}
+    assert block.graph_input_schema({"options": []}) == {}  # no options: free text
+    assert run_block(block, {"name": "x"}) == []
+
+
+def test_toggle_defaults_to_false_and_converts_strings():
+    assert run_block(AgentToggleInputBlock(), {"name": "t"}) == [("result", False)]
+    assert run_block(AgentToggleInputBlock(), {"name": "t", "value": "true"}) == [("result", True)]
+
+
+def test_table_yields_an_empty_list_without_value_and_describes_its_columns():
+    assert run_block(AgentTableInputBlock(), {"name": "t"}) == [("result", [])]
+    assert AgentTableInputBlock.graph_input_schema({"column_headers": ["A", "B"]}) == {
+        "type": "array",
+        "format": "table",
+        "items": {"type": "object", "properties": {"A": {"type": "string"}, "B": {"type": "string"}}},
+    }
+    default_columns = AgentTableInputBlock.graph_input_schema({})["items"]["properties"]
+    assert list(default_columns) == ["Column 1", "Column 2", "Column 3"]
+
+
+def test_file_input_passes_its_reference_on_and_nothing_when_empty():
+    block = AgentFileInputBlock()
+    assert run_block(block, {"name": "f", "value": "data:text/plain;base64,aGk="}) == [
+        ("result", "data:text/plain;base64,aGk=")
+    ]
+    assert run_block(block, {"name": "f", "value": ""}) == []
+    assert block.input_schema.jsonschema()["properties"]["value"]["anyOf"][0]["format"] == "file"
+
+
 def test_agent_input_yields_nothing_without_value():
     assert run_block(AgentInputBlock(), {"name": "x"}) == []
     assert run_block(AgentInputBlock(), {"name": "x", "value": None}) == []
@@ -165,8 +208,9 @@ def test_agent_input_passes_falsy_values():
     assert run_block(AgentInputBlock(), {"name": "x", "value": {"a": [1]}}) == [("result", {"a": [1]})]
 
 
-@pytest.mark.parametrize("cls", list(INPUT_BLOCKS))
+@pytest.mark.parametrize("cls", [c for c in INPUT_BLOCKS if c not in (AgentToggleInputBlock, AgentTableInputBlock)])
 def test_input_variants_yield_nothing_without_value(cls):
+    # The toggle has a value of its own (False) and the table yields [] (tested above).
     assert run_block(cls(), {"name": "x"}) == []
 
 

@@ -940,3 +940,101 @@ class AIListGeneratorBlock(_LLMBlock):
             self.build_prompt(inputs.focus, inputs.source_data),
         ]
         return texts, inputs.max_tokens, inputs.max_retries, _COMPLAINT_BYTES
+
+
+# --- AutoGPT's ai_condition.py -----------------------------------------------------------------
+MIN_LLM_OUTPUT_TOKENS = 16  # a true/false answer fits; OpenAI-compatible APIs take no fewer
+
+
+def parse_boolean_response(text: str) -> tuple[bool, str | None]:
+    """(result, error): 'true'/'false', else one kind of yes/no word only; anything else is unclear."""
+    cleaned = text.strip().lower()
+    if cleaned in ("true", "false"):
+        return cleaned == "true", None
+    tokens = set(re.findall(r"\b(true|false|yes|no|1|0)\b", cleaned))
+    if tokens in ({"true"}, {"yes"}, {"1"}):
+        return True, None
+    if tokens in ({"false"}, {"no"}, {"0"}):
+        return False, None
+    return False, f"Unclear AI response: '{text}'"
+
+
+class AIConditionBlock(_LLMBlock):
+    id = "553ec5b8-6c45-4299-8d75-b394d05f72ff"
+    description = "Uses AI to evaluate natural language conditions and provide conditional outputs"
+    categories = {BlockCategory.AI, BlockCategory.LOGIC}
+
+    SYSTEM_PROMPT = (
+        "You are an AI assistant that evaluates conditions based on input data. You must respond with only "
+        "'true' or 'false' (lowercase) to indicate whether the given condition is met by the input value. Be "
+        "accurate and consider the context and meaning of both the input and the condition."
+    )
+
+    class Input(BlockSchema):
+        input_value: Any = Field(description="The input value to evaluate with the AI condition")
+        condition: str = Field(description="A plaintext English description of the condition to evaluate")
+        yes_value: Any = Field(
+            default=None,
+            description="(Optional) Value to output if the condition is true. "
+            "If not provided, input_value will be used.",
+        )
+        no_value: Any = Field(
+            default=None,
+            description="(Optional) Value to output if the condition is false. "
+            "If not provided, input_value will be used.",
+        )
+        model: str = _model_field("The language model to use for evaluating the condition.")
+        credentials: dict[str, Any] = _credentials_field()
+
+    class Output(BlockSchemaOutput):
+        result: bool = Field(description="The result of the AI condition evaluation (True or False)")
+        yes_output: Any = Field(description="The output value if the condition is true")
+        no_output: Any = Field(description="The output value if the condition is false")
+
+    input_schema, output_schema = Input, Output
+    # AutoGPT mocks the model to answer "true"; localcloud.fake_openai answers true/false questions.
+    test_input = {
+        "input_value": "john@example.com",
+        "condition": "the input is an email address",
+        "yes_value": "Valid email",
+        "no_value": "Not an email",
+        "model": "gpt-4o-mini",
+    }
+    test_output = [("result", True), ("yes_output", "Valid email")]
+
+    @classmethod
+    def prompt(cls, input_value: Any, condition: str) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": cls.SYSTEM_PROMPT},
+            {
+                "role": "user",
+                "content": f"Input value: {input_value}\nCondition to evaluate: {condition}\n\n"
+                "Does the input value satisfy the condition? Respond with only 'true' or 'false'.",
+            },
+        ]
+
+    async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
+        yes_value = input_data.yes_value if input_data.yes_value is not None else input_data.input_value
+        no_value = input_data.no_value if input_data.no_value is not None else input_data.input_value
+        messages = self.prompt(input_data.input_value, input_data.condition)
+        async with _LLM(kwargs) as llm:
+            try:
+                reply = await generate(
+                    llm, model=input_data.model, messages=messages, retry=1, max_tokens=MIN_LLM_OUTPUT_TOKENS
+                )
+            except LLMError as exc:
+                yield "error", str(exc)
+                return
+        result, error = parse_boolean_response(reply)
+        if error:  # AutoGPT's yielded error ends the block there
+            yield "error", error
+            return
+        yield "result", result
+        if result:
+            yield "yes_output", yes_value
+        else:
+            yield "no_output", no_value
+
+    def _call_shape(self, inputs: Any) -> tuple[list[Any], int | None, int, int | None]:
+        texts = [m["content"] for m in self.prompt(inputs.input_value, inputs.condition)]
+        return texts, MIN_LLM_OUTPUT_TOKENS, 1, None

@@ -11,7 +11,7 @@ from datetime import date, time
 from functools import lru_cache
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from stratus.blocks.sdk import Block, BlockCategory, BlockOutput, BlockSchema, BlockType
 
@@ -190,6 +190,161 @@ class AgentTimeInputBlock(AgentInputBlock):
         {"value": "23:59:59", "name": "time_input_2", "description": "Time example 2"},
     ]
     test_output = [("result", time(9, 30, 0)), ("result", time(23, 59, 59))]
+
+
+class AgentFileInputBlock(AgentInputBlock):
+    """A file for the graph: a data URI (what AutoGPT's file inputs hold inside graphs) or a
+    reference, passed on as it is. Stratus keeps no media store, so a data URI stays a data URI
+    and a URL or path is not fetched (`base_64` is accepted for import compatibility)."""
+
+    id = "95ead23f-8283-4654-aef3-10c053b74a31"
+    description = "Block for file upload input (string path for example)."
+
+    class Input(AgentInputBlock.Input):
+        value: str | None = Field(
+            default=None,
+            title="Default Value",
+            description="Path or reference to an uploaded file.",
+            json_schema_extra=_string_format("file"),
+        )
+        base_64: bool = Field(
+            default=False,
+            title="Produce Base64 Output",
+            description="Whether to produce output in base64 format "
+            "(not recommended; you can pass the file reference across blocks).",
+            json_schema_extra={"advanced": True},
+        )
+
+    class Output(AgentInputBlock.Output):
+        result: str = Field(description="File reference/path result.")
+
+    input_schema, output_schema = Input, Output
+    test_input = [
+        {"value": "data:image/png;base64,MQ==", "name": "file_upload_1", "description": "Example file upload 1"}
+    ]
+    test_output = [("result", str)]
+
+    async def run(self, input_data: Any, **kwargs: Any) -> BlockOutput:
+        if input_data.value:  # AutoGPT yields nothing for an empty file input
+            yield "result", input_data.value
+
+
+class AgentDropdownInputBlock(AgentInputBlock):
+    """A text input restricted to a fixed set of values: `options` (AutoGPT's older exports call
+    it `placeholder_values`, still accepted) become the `enum` of the graph's input schema."""
+
+    id = "655d6fdf-a334-421c-b733-520549c07cd1"
+    description = "Block for dropdown text selection."
+
+    class Input(AgentInputBlock.Input):
+        value: str | None = Field(default=None, title="Default Value", description="Text selected from a dropdown.")
+        options: list = Field(
+            default_factory=list,
+            title="Dropdown Options",
+            description="If provided, renders the input as a dropdown selector restricted to these values. "
+            "Leave empty for free-text input.",
+            validation_alias=AliasChoices("options", "placeholder_values"),
+            json_schema_extra={"advanced": False, "secret": False},
+        )
+
+    class Output(AgentInputBlock.Output):
+        result: str = Field(description="Selected dropdown value.")
+
+    input_schema, output_schema = Input, Output
+    test_input = [
+        {
+            "value": "Option A",
+            "name": "dropdown_1",
+            "options": ["Option A", "Option B", "Option C"],
+            "description": "Dropdown example 1",
+        },
+        {
+            "value": "Option C",
+            "name": "dropdown_2",
+            "options": ["Option A", "Option B", "Option C"],
+            "description": "Dropdown example 2",
+        },
+    ]
+    test_output = [("result", "Option A"), ("result", "Option C")]
+
+    @staticmethod
+    def graph_input_schema(input_default: dict[str, Any]) -> dict[str, Any]:
+        options = input_default.get("options", input_default.get("placeholder_values"))
+        return {"type": "string", "enum": list(options)} if isinstance(options, list) and options else {}
+
+
+class AgentToggleInputBlock(AgentInputBlock):
+    id = "cbf36ab5-df4a-43b6-8a7f-f7ed8652116e"
+    description = "Block for boolean toggle input."
+
+    class Input(AgentInputBlock.Input):
+        value: bool = Field(default=False, title="Default Value", description="Boolean toggle input.")
+
+    class Output(AgentInputBlock.Output):
+        result: bool = Field(description="Boolean toggle result.")
+
+    input_schema, output_schema = Input, Output
+    test_input = [
+        {"value": True, "name": "toggle_1", "description": "Toggle example 1"},
+        {"value": False, "name": "toggle_2", "description": "Toggle example 2"},
+    ]
+    test_output = [("result", True), ("result", False)]
+
+
+_DEFAULT_TABLE_HEADERS = ["Column 1", "Column 2", "Column 3"]
+
+
+class AgentTableInputBlock(AgentInputBlock):
+    """Rows of a table, each a dict keyed by the column headers; no value yields `[]`."""
+
+    id = "5603b273-f41e-4020-af7d-fbc9c6a8d928"
+    description = "Block for table data input with customizable headers."
+
+    class Input(AgentInputBlock.Input):
+        value: list[dict[str, Any]] | None = Field(
+            default=None, title="Default Value", description="The table data as a list of dictionaries."
+        )
+        column_headers: list[str] = Field(
+            default_factory=lambda: list(_DEFAULT_TABLE_HEADERS),
+            title="Column Headers",
+            description="Column headers for the table.",
+        )
+
+    class Output(AgentInputBlock.Output):
+        result: list[dict[str, Any]] = Field(
+            description="The table data as a list of dictionaries with headers as keys."
+        )
+
+    input_schema, output_schema = Input, Output
+    test_input = [
+        {
+            "name": "test_table",
+            "column_headers": ["Name", "Age", "City"],
+            "value": [
+                {"Name": "John", "Age": "30", "City": "New York"},
+                {"Name": "Jane", "Age": "25", "City": "London"},
+            ],
+            "description": "Example table input",
+        }
+    ]
+    test_output = [
+        (
+            "result",
+            [{"Name": "John", "Age": "30", "City": "New York"}, {"Name": "Jane", "Age": "25", "City": "London"}],
+        )
+    ]
+
+    async def run(self, input_data: Any, **kwargs: Any) -> BlockOutput:
+        yield "result", input_data.value if input_data.value is not None else []
+
+    @staticmethod
+    def graph_input_schema(input_default: dict[str, Any]) -> dict[str, Any]:
+        headers = input_default.get("column_headers") or _DEFAULT_TABLE_HEADERS
+        return {
+            "type": "array",
+            "format": "table",
+            "items": {"type": "object", "properties": {str(header): {"type": "string"} for header in headers}},
+        }
 
 
 class AgentOutputBlock(Block):
