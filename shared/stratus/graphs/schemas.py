@@ -80,13 +80,42 @@ class CredentialsField(NamedTuple):
     key: str  # the graph-level input name
     providers: list[str]
     types: list[str]
+    discriminator: str | None = None
+    discriminator_mapping: dict[str, str] | None = None
+    discriminator_values: tuple[Any, ...] = ()
+    scopes: tuple[str, ...] = ()
 
 
-def block_credentials_fields(block: Any) -> dict[str, CredentialsField]:
-    """The credential inputs of a block, by input field name.
+def credentials_key(providers: list[str], types: list[str]) -> str:
+    """AutoGPT's aggregated input name: `<providers>_<types>_credentials`, each list sorted and
+    joined with "-" (one provider: `anthropic_api_key_credentials`)."""
+    return f"{'-'.join(sorted(providers))}_{'-'.join(sorted(types))}_credentials"
 
-    The graph-level key is AutoGPT's aggregated name `<provider>_<type>_credentials` (e.g.
-    `openai_api_key_credentials`): every node of that provider shares one graph input.
+
+def _discriminated_provider(value: Any, mapping: dict[str, str], providers: list[str]) -> str | None:
+    if isinstance(value, str) and value in mapping:
+        return mapping[value]
+    if isinstance(value, str) and set(providers) <= set(_llm_providers()):
+        # A model name outside AutoGPT's table: the LLM blocks' own routing (retired names, custom models).
+        from stratus.blocks.ai.providers import provider_of
+
+        return provider_of(value)
+    return None
+
+
+def _llm_providers() -> tuple[str, ...]:
+    from stratus.blocks.ai.providers import LLM_PROVIDERS
+
+    return LLM_PROVIDERS
+
+
+def block_credentials_fields(block: Any, input_default: dict[str, Any] | None = None) -> dict[str, CredentialsField]:
+    """The credential inputs of a block (of a node with these inputs), by input field name.
+
+    A field with a discriminator (the LLM blocks' `model`) is narrowed to the provider the
+    node's value maps to, as AutoGPT's `CredentialsFieldInfo.discriminate` (the block's default
+    when the node sets none), and remembers the value. The graph-level key is AutoGPT's
+    aggregated name (`credentials_key`): every node of that provider shares one graph input.
     """
     fields: dict[str, CredentialsField] = {}
     for name, field in block.input_schema.model_fields.items():
@@ -95,36 +124,76 @@ def block_credentials_fields(block: Any) -> dict[str, CredentialsField]:
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         providers = sorted(extra.get("credentials_provider") or [extra.get("provider") or "unknown"])
         types = sorted(extra.get("credentials_types") or ["api_key"])
-        fields[name] = CredentialsField(f"{'_'.join(providers)}_{'_'.join(types)}_credentials", providers, types)
+        discriminator = extra.get("discriminator")
+        mapping = extra.get("discriminator_mapping")
+        values: tuple[Any, ...] = ()
+        if isinstance(discriminator, str) and isinstance(mapping, dict):
+            value = (input_default or {}).get(discriminator)
+            if value is None and discriminator in block.input_schema.model_fields:
+                value = block.input_schema.model_fields[discriminator].get_default(call_default_factory=True)
+            provider = _discriminated_provider(value, mapping, providers) if value is not None else None
+            if provider is not None:
+                providers, values = [provider], (value,)
+        fields[name] = CredentialsField(
+            credentials_key(providers, types),
+            providers,
+            types,
+            discriminator if isinstance(discriminator, str) else None,
+            mapping if isinstance(mapping, dict) else None,
+            values,
+            tuple(extra.get("credentials_scopes") or ()),
+        )
     return fields
 
 
-def credentials_input_schema(graph: Graph) -> dict[str, Any]:
-    """Credential inputs of the graph's blocks, one per provider and type (AI blocks add them).
+def _credentials_property(field: CredentialsField, values: list[Any], scopes: list[str]) -> dict[str, Any]:
+    """One aggregated credentials input, in AutoGPT's shape (its credentials_input_schema)."""
 
-    Executions take them as `credentials_inputs` {key: {id, provider, type, title}}; nodes
-    whose own `credentials` are empty use them.
+    def one_of(options: list[str]) -> dict[str, Any]:
+        return {"enum": options} if len(options) > 1 else {"const": options[0]}
+
+    prop: dict[str, Any] = {
+        "credentials_provider": field.providers,
+        "credentials_types": field.types,
+        "type": "object",
+        "properties": {
+            "id": {"title": "Id", "type": "string"},
+            "title": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None, "title": "Title"},
+            "provider": {"title": "Provider", "type": "string", **one_of(field.providers)},
+            "type": {"title": "Type", "type": "string", **one_of(field.types)},
+        },
+        "required": ["id", "provider", "type"],
+    }
+    if scopes:
+        prop["credentials_scopes"] = scopes
+    if field.discriminator:
+        prop["discriminator"] = field.discriminator
+    if field.discriminator_mapping:
+        prop["discriminator_mapping"] = field.discriminator_mapping
+    if values:
+        prop["discriminator_values"] = values
+    return prop
+
+
+def credentials_input_schema(graph: Graph) -> dict[str, Any]:
+    """The credentials inputs of the graph's nodes as AutoGPT aggregates them: one per provider
+    (after discrimination by each node's model) and type, named `<provider>_<type>_credentials`,
+    with the discriminator values of the nodes merged into it.
+
+    Executions take them as `credentials_inputs` {key: {id, provider, type, title}}; they win
+    over the nodes' own `credentials` (AutoGPT's input masks). None is required (AutoGPT
+    requires them): a node without usable credentials runs on the platform's key of its provider.
     """
-    properties: dict[str, Any] = {}
+    grouped: dict[str, tuple[CredentialsField, list[Any], list[str]]] = {}
     for node in graph.nodes:
         block = get_block(node.block_id)
         if block is None:
             continue
-        for name, field in block_credentials_fields(block).items():
-            properties[field.key] = {
-                "type": "object",
-                "title": name,
-                "credentials_provider": field.providers,
-                "credentials_types": field.types,
-                "properties": {
-                    "id": {"type": "string"},
-                    "title": {"type": "string"},
-                    "provider": {"type": "string"},
-                    "type": {"type": "string"},
-                },
-                "required": ["id", "provider", "type"],
-            }
-    # None is required: a node without credentials runs on the platform's key.
+        for field in block_credentials_fields(block, node.input_default).values():
+            first, values, scopes = grouped.setdefault(field.key, (field, [], []))
+            values.extend(value for value in field.discriminator_values if value not in values)
+            scopes.extend(scope for scope in field.scopes if scope not in scopes)
+    properties = {key: _credentials_property(field, values, scopes) for key, (field, values, scopes) in grouped.items()}
     return {"type": "object", "properties": properties, "required": []}
 
 

@@ -121,7 +121,13 @@ class LLMResponse(BaseModel):
 
 
 class LlmCallError(ValueError):
-    """A call that cannot be made (no key, tools a provider does not take, empty reply)."""
+    """A call that cannot be made (no key, another provider's key, tools a provider does not take)."""
+
+
+class EmptyReply(LlmCallError):
+    """The endpoint answered without a choice or content (worth a retry)."""
+
+    retryable = True
 
 
 # --- conversions ------------------------------------------------------------------------------
@@ -279,7 +285,7 @@ def output_budget(model: str, prompt: list[dict[str, Any]], max_tokens: int | No
     """AutoGPT's max_tokens of a call: the least of the room left in the context window, the
     model's max output and the caller's max_tokens (at least 1). A model the table does not
     know gets the caller's max_tokens as it is (None: the endpoint's default)."""
-    entry = p.lookup(model)
+    entry = p.limits(model)
     if entry is None:
         return max_tokens if max_tokens and max_tokens > 0 else None
     model_max = entry.max_output_tokens or _UNKNOWN_MODEL_OUTPUT
@@ -298,6 +304,14 @@ def provider_base_url(provider: str, ollama_host: str | None = None) -> str:
         host = ollama_host.strip().rstrip("/")
         return (host if "://" in host else f"http://{host}") + "/v1"
     return get_settings(PlatformLlmSettings).base_url(provider) or p.DEFAULT_BASE_URLS[provider]
+
+
+def _platform_key(provider: str) -> str | None:
+    """The platform's key of a provider given directly (`<P>_API_KEY`: local runs, tests); the
+    executor resolves the SSM one (stratus.executions.node_runner)."""
+    from stratus.config import PlatformLlmSettings, get_settings
+
+    return get_settings(PlatformLlmSettings).api_key(provider)
 
 
 def _parallel_tool_calls(model: str, parallel_tool_calls: bool | None) -> dict[str, Any]:
@@ -321,7 +335,7 @@ async def llm_call(
     doc for what each provider gets. Raises the SDK's errors (openai.APIStatusError,
     anthropic.APIStatusError, connection errors) and LlmCallError."""
     model = p.api_model_name(llm_model)
-    entry = p.lookup(llm_model)
+    entry = p.limits(llm_model)
     provider = p.provider_of(llm_model)
     if credentials.provider and credentials.provider != provider:
         raise LlmCallError(
@@ -332,7 +346,7 @@ async def llm_call(
         prompt = compress_prompt(prompt, entry.context_window // 2)
     prompt = [_without_surrogates(m) for m in prompt]
     budget = output_budget(model, prompt, max_tokens)
-    api_key = credentials.api_key or ("ollama" if provider == p.OLLAMA else None)  # Ollama takes any key
+    api_key = credentials.api_key or _platform_key(provider) or ("ollama" if provider == p.OLLAMA else None)
     if not api_key:
         raise LlmCallError(f"No API key for the LLM provider {provider!r}: set the block's credentials.")
     base_url = credentials.base_url or provider_base_url(provider, ollama_host)
@@ -360,7 +374,7 @@ async def llm_call(
     async with client:
         response = await client.chat.completions.create(**params)
     if not response.choices:
-        raise LlmCallError(f"The {provider} endpoint returned no choices")
+        raise EmptyReply(f"The {provider} endpoint returned no choices")
     message = response.choices[0].message
     usage = getattr(response, "usage", None)
     return LLMResponse(
@@ -399,7 +413,7 @@ async def _anthropic_call(
     async with client:
         response = await client.messages.create(**params)
     if not response.content:
-        raise LlmCallError("No content returned from Anthropic.")
+        raise EmptyReply("No content returned from Anthropic.")
     first = response.content[0]
     reasoning = next((b.thinking for b in response.content if getattr(b, "type", None) == "thinking"), None)
     usage = response.usage

@@ -422,6 +422,34 @@ _TOKEN_COST_MARGIN = 1.5
 
 DEFAULT_PROVIDER = OPENAI  # of a model name the table does not know
 
+# Model names earlier AutoGPT versions offered and since retired (older exports still name them):
+# provider, context window, max output tokens, as AutoGPT had them. Not in LlmModel (AutoGPT no
+# longer accepts them); the blocks still route them to their provider.
+LEGACY_MODELS: dict[str, tuple[str, int, int | None]] = {
+    "o1-preview": (OPENAI, 128_000, 32_768),
+    "gpt-3.5-turbo": (OPENAI, 16_385, 4_096),
+    "claude-3-7-sonnet-20250219": (ANTHROPIC, 200_000, 8_192),
+    "claude-3-7-sonnet-latest": (ANTHROPIC, 200_000, 8_192),
+    "claude-3-5-sonnet-latest": (ANTHROPIC, 200_000, 8_192),
+    "claude-3-5-haiku-latest": (ANTHROPIC, 200_000, 8_192),
+    "claude-3-opus-latest": (ANTHROPIC, 200_000, 4_096),
+    "gemma2-9b-it": (GROQ, 8_192, None),
+    "llama3-70b-8192": (GROQ, 8_192, None),
+    "llama3-8b-8192": (GROQ, 8_192, None),
+    "mixtral-8x7b-32768": (GROQ, 32_768, None),
+    "deepseek-r1-distill-llama-70b": (GROQ, 128_000, None),
+    "google/gemini-flash-1.5": (OPEN_ROUTER, 1_000_000, 8_192),
+    "x-ai/grok-beta": (OPEN_ROUTER, 131_072, 131_072),
+    "eva-unit-01/eva-qwen-2.5-32b": (OPEN_ROUTER, 16_384, 4_096),
+    "perplexity/llama-3.1-sonar-large-128k-online": (OPEN_ROUTER, 127_072, 127_072),
+    "qwen/qwq-32b-preview": (OPEN_ROUTER, 32_768, 32_768),
+}
+
+
+class ModelLimits(NamedTuple):
+    context_window: int
+    max_output_tokens: int | None
+
 
 def lookup(model: str | LlmModel | None) -> LlmModel | None:
     """The table's entry of a model name (provider-prefixed names included), else None."""
@@ -436,9 +464,26 @@ def lookup(model: str | LlmModel | None) -> LlmModel | None:
 
 
 def provider_of(model: str | LlmModel | None) -> str:
-    """The provider a model's calls go to: the table's, else `openai` (any OpenAI-compatible model)."""
+    """The provider a model's calls go to: the table's (retired AutoGPT names included), a
+    `claude-…` name's Anthropic, else `openai` (any OpenAI-compatible model)."""
     entry = lookup(model)
-    return entry.provider if entry is not None else DEFAULT_PROVIDER
+    if entry is not None:
+        return entry.provider
+    name = str(model or "")
+    if name in LEGACY_MODELS:
+        return LEGACY_MODELS[name][0]
+    if name.startswith("claude-"):
+        return ANTHROPIC
+    return DEFAULT_PROVIDER
+
+
+def limits(model: str | LlmModel | None) -> ModelLimits | None:
+    """A model's context window and max output tokens (None: a model the table does not know)."""
+    entry = lookup(model)
+    if entry is not None:
+        return ModelLimits(entry.context_window, entry.max_output_tokens)
+    legacy = LEGACY_MODELS.get(str(model or ""))
+    return ModelLimits(legacy[1], legacy[2]) if legacy else None
 
 
 def api_model_name(model: str | LlmModel) -> str:
@@ -458,6 +503,12 @@ def token_rate(model: LlmModel) -> int:
 def discriminator_mapping() -> dict[str, str]:
     """AutoGPT's credentials discriminator_mapping of the LLM blocks: model value → provider."""
     return {model.value: model.provider for model in LlmModel}
+
+
+def platform_rate(model: str) -> int | None:
+    """Credits per 1,000 tokens of a platform-key run of `model` (None: not in the table, free)."""
+    entry = lookup(model)
+    return token_rate(entry) if entry is not None else None
 
 
 for _model in LlmModel:  # the table is complete, as AutoGPT checks at import
