@@ -186,6 +186,7 @@ def test_the_decision_maker_on_claude_calls_two_tools_in_anthropic_format(api, m
     first, last = model_server.calls[0]["body"], model_server.calls[-1]["body"]
     assert {t["name"] for t in first["tools"]} == {"calculatorblock", "textreplaceblock"}
     assert all("input_schema" in t for t in first["tools"])
+    assert first["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}  # multiple_tool_calls off
     assert first["system"][0]["text"].startswith("[Main Objective Prompt]: ")
     roles = [m["role"] for m in last["messages"]]
     assert roles == ["user", "assistant", "user", "assistant", "user"]

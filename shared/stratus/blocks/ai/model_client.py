@@ -9,7 +9,9 @@
   Anthropic tools (`name`, `description`, `input_schema` {type object, properties, required}),
   and the reply's `tool_use` blocks come back as tool calls with JSON-string arguments; the
   response text is the first block's text (or the tool's name when the first block is a
-  tool_use), `thinking` blocks are the reasoning. Beyond AutoGPT, a conversation in OpenAI's
+  tool_use), `thinking` blocks are the reasoning; `parallel_tool_calls=False` is sent as
+  `tool_choice {type: auto, disable_parallel_tool_use: true}` (AutoGPT sends none). Beyond
+  AutoGPT, a conversation in OpenAI's
   tool-call shape (an assistant message with `tool_calls`, `tool` messages) is converted to
   `tool_use` / `tool_result` blocks, so a caller can keep one history for every provider.
 * every other provider (openai, open_router, groq, llama_api, aiml_api, v0, ollama): the
@@ -352,7 +354,9 @@ async def llm_call(
     base_url = credentials.base_url or provider_base_url(provider, ollama_host)
     headers = {**p.PROVIDER_HEADERS.get(provider, {}), **credentials.headers}
     if p.PROTOCOLS[provider] == p.ANTHROPIC_MESSAGES:
-        return await _anthropic_call(api_key, base_url, headers, credentials.timeout, model, prompt, budget, tools)
+        return await _anthropic_call(
+            api_key, base_url, headers, credentials.timeout, model, prompt, budget, tools, parallel_tool_calls
+        )
     if tools and provider in (p.GROQ, p.OLLAMA):
         raise LlmCallError(f"{'Groq' if provider == p.GROQ else 'Ollama'} does not support tools.")
     params: dict[str, Any] = {"model": model, "messages": prompt}
@@ -397,6 +401,7 @@ async def _anthropic_call(
     prompt: list[dict[str, Any]],
     budget: int | None,
     tools: list[dict[str, Any]] | None,
+    parallel_tool_calls: bool | None = None,
 ) -> LLMResponse:
     system, messages = anthropic_messages(prompt)
     params: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": budget or 4096}
@@ -405,6 +410,8 @@ async def _anthropic_call(
         # As AutoGPT: the tool definitions and the system prompt are cached prefixes.
         anthropic_tools[-1] = {**anthropic_tools[-1], "cache_control": {"type": "ephemeral"}}
         params["tools"] = anthropic_tools
+        if parallel_tool_calls is False:  # Anthropic's way to say one tool call at most
+            params["tool_choice"] = {"type": "auto", "disable_parallel_tool_use": True}
     if system.strip():  # Anthropic refuses empty text blocks
         params["system"] = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
     client = anthropic_client(
