@@ -15,3 +15,8 @@ async def collect(block: Block, data: dict[str, Any], **kwargs: Any) -> list[tup
 def run_block(block: Block, data: dict[str, Any], **kwargs: Any) -> list[tuple[str, Any]]:
     """Every (output name, value) the block yields, in order. Raises what the block raises."""
     return asyncio.run(collect(block, data, **kwargs))
+
+
+def run_node_block(block: Block, data: dict[str, Any], **kwargs: Any) -> list[tuple[str, Any]]:
+    """As a graph node runs the block: its inputs converted first (AutoGPT's validate_exec)."""
+    return run_block(block, block.convert_input(data), **kwargs)
