@@ -132,6 +132,7 @@ def coerce_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, Any]:
     """The graph inputs converted to their input blocks' `value` types as AutoGPT's
     validate_exec does (typeconv, then the block's schema); Unprocessable naming the input
     when a value cannot become that type. Inputs no input block names pass unchanged."""
+    from stratus.blocks.jsonable import to_json_value
     from stratus.blocks.sdk import BlockInputError
     from stratus.errors import Unprocessable
 
@@ -142,11 +143,11 @@ def coerce_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, Any]:
         if block is None or block.block_type is not BlockType.INPUT or not name or inputs.get(name) is None:
             continue
         try:
-            checked = block.validate_input({**node.input_default, "value": inputs[name]})
+            given = {**node.input_default, "value": inputs[name]}
+            checked = block.validate_input(block.convert_input(given, strict=True))
         except BlockInputError as error:
             message = error.errors.get("value") or next(iter(error.errors.values()), "invalid")
             raise Unprocessable(f"inputs.{name}: {message}") from None
         # Every INPUT block's schema has a `value` pin (BlockSchema itself declares none).
-        value = vars(checked)["value"]  # date and time inputs stay JSON strings, as sent
-        coerced[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        coerced[name] = to_json_value(vars(checked)["value"])  # a date input stays an ISO string
     return coerced

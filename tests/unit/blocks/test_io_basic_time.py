@@ -35,7 +35,7 @@ from stratus.blocks.core.time_blocks import (
     GetCurrentTimeBlock,
 )
 from stratus.blocks.sdk import BlockCategory, BlockInputError, BlockSchemaOutput, BlockType
-from stratus.blocks.testing import run_block
+from stratus.blocks.testing import run_block, run_node_block
 
 INPUT_BLOCKS = {
     AgentInputBlock: "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b",
@@ -216,7 +216,7 @@ def test_input_variants_yield_nothing_without_value(cls):
 
 def test_input_variants_convert_values():
     assert run_block(AgentNumberInputBlock(), {"name": "n", "value": "7"}) == [("result", 7)]
-    assert run_block(AgentShortTextInputBlock(), {"name": "s", "value": 12}) == [("result", "12")]
+    assert run_node_block(AgentShortTextInputBlock(), {"name": "s", "value": 12}) == [("result", "12")]
     assert run_block(AgentDateInputBlock(), {"name": "d", "value": "2024-02-29"}) == [("result", date(2024, 2, 29))]
     assert run_block(AgentTimeInputBlock(), {"name": "t", "value": "07:05"}) == [("result", time(7, 5))]
     with pytest.raises(BlockInputError):
