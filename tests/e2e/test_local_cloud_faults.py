@@ -59,7 +59,7 @@ def test_timed_out_block_fails_its_node_and_the_graph_ends(faulty_cloud):
 def test_raising_block_fails_its_node_and_routes_the_error(faulty_cloud):
     with httpx.Client(base_url=faulty_cloud.http, timeout=30) as http:
         http.post("/api/auth/user", headers=auth("faults"))
-        calc = {"id": "calc", "block_id": CALC, "input_default": {"operation": "Add", "a": "x", "b": 1}}
+        calc = {"id": "calc", "block_id": CALC, "input_default": {"operation": "Modulo of nothing", "a": 1, "b": 1}}
         meta = run_to_end(faulty_cloud, http, "faults", _graph("raises", calc, "error"), {})
     assert meta["status"] == "COMPLETED" and len(meta["outputs"]["out"]) == 1
     assert meta["stats"]["node_error_count"] == 1

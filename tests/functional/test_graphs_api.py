@@ -34,7 +34,7 @@ def test_importing_an_autogpt_export_reassigns_every_id(api):
     adder = next(n for n in graph["nodes"] if n["input_default"].get("operation") == "Add")
     assert {link["sink_name"] for link in adder["input_links"]} == {"a", "b"}
     assert graph["input_schema"]["required"] == ["a", "b"]
-    assert graph["input_schema"]["properties"]["a"]["type"] == "number"
+    assert graph["input_schema"]["properties"]["a"]["anyOf"] == [{"type": "integer"}, {"type": "null"}]
     assert set(graph["output_schema"]["properties"]) == {"result"}
     assert graph["credentials_input_schema"]["properties"] == {}
 
@@ -262,14 +262,12 @@ def test_a_secret_input_value_is_not_in_the_schema_nor_in_an_exported_sub_agent_
 
 
 def test_an_export_bundles_the_owners_sub_graphs_once_each_and_an_import_remaps_them_all(api):
-    _, bobs = create(api, "bob", example("calculator.json"))
     _, grandchild = create(api, "alice", example("calculator.json"))
     child_graph = {
         "name": "child",
         "nodes": [
             _agent("g1", grandchild),
             _agent("g2", grandchild),
-            _agent("b", bobs),
             _node("secret", INP, name="token", value="s3cr3t", secret=True),
         ],
         "links": [],
@@ -287,7 +285,7 @@ def test_an_export_bundles_the_owners_sub_graphs_once_each_and_an_import_remaps_
 
     status, exported = api.request("GET", f"/api/graphs/{parent['id']}", user="alice", query="for_export=true")
     assert status == 200
-    # Breadth-first, each graph once; bob's graph and the graph itself are not bundled.
+    # Breadth-first, each graph once; the graph itself is not bundled.
     assert [s["id"] for s in exported["sub_graphs"]] == [child["id"], grandchild["id"]]
     assert all(s["user_id"] == "" for s in exported["sub_graphs"]) and "s3cr3t" not in json.dumps(exported)
 
@@ -297,9 +295,37 @@ def test_an_export_bundles_the_owners_sub_graphs_once_each_and_an_import_remaps_
     new_ids = {imported["id"], new_child["id"], new_grandchild["id"]}
     assert len(new_ids) == 3 and not new_ids & {parent["id"], child["id"], grandchild["id"]}
     assert _agent_targets(imported) == sorted([(new_child["id"], 1), (new_grandchild["id"], 1), (imported["id"], 1)])
-    assert _agent_targets(new_child) == sorted([(new_grandchild["id"], 1)] * 2 + [(bobs["id"], 1)])
+    assert _agent_targets(new_child) == sorted([(new_grandchild["id"], 1)] * 2)
     status, listed = api.request("GET", "/api/graphs", user="carol")
     assert sorted(g["id"] for g in listed) == sorted(new_ids)
+
+
+def test_a_reference_to_a_graph_the_user_cannot_run_is_a_node_error_at_upload(api):
+    _, bobs = create(api, "bob", example("calculator.json"))
+    graph = {"name": "borrows", "nodes": [_agent("b", bobs), _node("out", OUT, name="x")], "links": []}
+    status, body = create(api, "alice", graph)
+    assert status == 400, body
+    assert "is not a graph you can run" in body["detail"]["node_errors"]["b"]["graph_id"]
+    assert api.request("GET", "/api/graphs", user="alice") == (200, [])
+    status, own = create(api, "bob", graph)  # bob may run his own graph
+    assert status == 200 and _agent_targets(own) == [(bobs["id"], 1)]
+
+
+def test_an_export_whose_agent_nodes_name_re_ided_sub_graphs_runs_the_bundled_copies(api):
+    """AutoGPT's shipped exports: the sub-graph was re-id'd, the node kept its old graph_id but
+    its version and its copies of the child's input and output schemas still name it."""
+    exported = example("calculator_subagent.json")
+    bundled = exported["sub_graphs"][0]
+    node = next(n for n in exported["nodes"] if n["block_id"] == AGENT)
+    node["input_default"]["graph_id"] = "0c9c3670-b3b4-45ce-92d1-42b178fd92b9"  # no graph of that id anywhere
+    status, graph = create(api, "alice", exported)
+    assert status == 200, graph
+    [child] = graph["sub_graphs"]
+    assert _agent_targets(graph) == [(child["id"], 1)] and child["id"] != bundled["id"]
+    # Without schema copies that fit, nothing is evident: the node's error names it.
+    node["input_default"]["input_schema"] = {"type": "object", "properties": {"other": {"type": "string"}}}
+    status, body = create(api, "alice", exported)
+    assert status == 400 and list(body["detail"]["node_errors"]) == [node["id"]]
 
 
 def test_an_invalid_sub_graph_rejects_the_whole_upload_and_names_it(api):

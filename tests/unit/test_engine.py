@@ -164,7 +164,7 @@ def test_dynamic_pins_merge_and_extract():
 def test_error_pin_is_routed_and_the_node_fails():
     graph = Graph(
         nodes=[
-            node("calc", CALC, operation="Add", a="not a number", b=1),
+            node("calc", CALC, operation="Modulo of nothing", a=1, b=2),
             node("out", OUT, name="problem"),
         ],
         links=[link("calc", "error", "out", "value")],

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from stratus.blocks.typeconv import convert_to_annotation
+from stratus.blocks.typeconv import ConversionError, convert_to_annotation
 
 BlockOutput = AsyncIterator[tuple[str, Any]]
 
@@ -160,13 +160,24 @@ class Block:
         return None
 
     # --- validation and execution -------------------------------------------------
-    def validate_input(self, data: dict[str, Any]) -> BlockSchema:
+    def convert_input(self, data: dict[str, Any], strict: bool = False) -> dict[str, Any]:
+        """A node's input as AutoGPT's validate_exec prepares it before validation: each value
+        not None and not exactly of its field's type converted by typeconv (a graph node's
+        inputs, on every path: inline, block Lambda, sub-agent, graph inputs). A one-off run
+        (the blocks API, a block's self-test) is validated as given, as in AutoGPT. `strict`: see
+        typeconv.convert (a graph's inputs from the API)."""
         converted = {}
         for name, value in data.items():
             field = self.input_schema.model_fields.get(name)
-            converted[name] = convert_to_annotation(value, field.annotation) if field else value
+            try:
+                converted[name] = convert_to_annotation(value, field.annotation, strict) if field else value
+            except ConversionError as exc:
+                raise BlockInputError({name: str(exc)}) from exc
+        return converted
+
+    def validate_input(self, data: dict[str, Any]) -> BlockSchema:
         try:
-            return self.input_schema.model_validate(converted)
+            return self.input_schema.model_validate(data)
         except ValidationError as exc:
             errors: dict[str, str] = {}
             for error in exc.errors():

@@ -52,3 +52,8 @@ def run_self_test(block: Block) -> list[tuple[str, Any]]:
     mocked = with_test_mocks(block)
     context = self_test_kwargs()
     return [pair for data in inputs for pair in run_block(mocked, data, **context)]
+
+
+def run_node_block(block: Block, data: dict[str, Any], **kwargs: Any) -> list[tuple[str, Any]]:
+    """As a graph node runs the block: its inputs converted first (AutoGPT's validate_exec)."""
+    return run_block(block, block.convert_input(data), **kwargs)

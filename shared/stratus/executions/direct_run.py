@@ -21,6 +21,7 @@ from typing import Any
 
 from stratus.blocks.costs import cost_before_run
 from stratus.blocks.dynamic_pins import merge_execution_input
+from stratus.blocks.jsonable import to_json_value
 from stratus.blocks.registry import block_function_arn, get_block
 from stratus.blocks.sdk import Block, BlockInputError
 from stratus.blocks.testing import collect
@@ -66,7 +67,7 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
     usage: UsageRecorder = kwargs["record_usage"]
     try:
         for name, value in await collect(block, inputs, **kwargs):
-            outputs.setdefault(name, []).append(value)
+            outputs.setdefault(name, []).append(to_json_value(value))  # the response is JSON
     finally:  # a block that raises settles its reservation too
         charge_after_run(run, key, block, priced, time.monotonic() - started, usage.total_tokens)
     return outputs

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratus.blocks.costs import prepaid_token_limit
+from stratus.blocks.jsonable import to_json_value
 from stratus.blocks.sdk import Block
 from stratus.config import PlatformLlmSettings, get_settings
 from stratus.errors import StratusError
@@ -139,12 +140,13 @@ def block_kwargs(
 
 
 async def run_node(block: Block, input_data: dict[str, Any], **context: Any) -> tuple[list[tuple[str, Any]], bool]:
-    """(yields, failed). A block that raises fails with its message on the `error` pin,
-    after whatever it yielded before raising (AutoGPT routes both)."""
+    """(yields, failed); every value as JSON (stratus.blocks.jsonable, AutoGPT's SafeJson). A
+    block that raises fails with its message on the `error` pin, after whatever it yielded
+    before raising (AutoGPT routes both)."""
     outputs: list[tuple[str, Any]] = []
     try:
-        async for name, value in block.execute(input_data, **context):
-            outputs.append((name, value))
+        async for name, value in block.execute(block.convert_input(input_data), **context):
+            outputs.append((name, to_json_value(value)))  # stored, routed and sent as JSON
     except Exception as exc:  # the node fails; the graph goes on
         message = str(exc) or type(exc).__name__
         outputs.append(("error", message))

@@ -54,7 +54,7 @@ def start_child(
 
     graph_exec_id = meta.id
     try:
-        agent = cast("AgentExecutorBlock.Input", block.validate_input(run_input))
+        agent = cast("AgentExecutorBlock.Input", block.validate_input(block.convert_input(run_input)))
     except BlockInputError as exc:
         return _fail(graph_exec_id, node_exec_id, str(exc))
     depth = meta.depth + 1

@@ -8,22 +8,6 @@ from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockType
 from stratus.graphs.models import Graph
 
-_INPUT_TYPES = {  # AutoGPT's typed input blocks
-    "96dae2bb-97a2-41c2-bd2f-13a3b5a8ea98": {"type": "number"},
-    "7e198b09-4994-47db-8b4d-952d98241817": {"type": "string", "format": "date"},
-    "2a1c757e-86cf-4c7e-aacf-060dc382e434": {"type": "string", "format": "time"},
-    "cbf36ab5-df4a-43b6-8a7f-f7ed8652116e": {"type": "boolean"},  # toggle
-    "95ead23f-8283-4654-aef3-10c053b74a31": {"type": "string", "format": "file"},
-    "655d6fdf-a334-421c-b733-520549c07cd1": {"type": "string"},  # dropdown (its options: the enum)
-}
-
-
-def _block_input_schema(block: Any, input_default: dict[str, Any]) -> dict[str, Any]:
-    """What a node's settings add to its input's schema (AutoGPT's generate_schema): a dropdown's
-    options as the enum, a table's columns."""
-    extra = getattr(block, "graph_input_schema", None)
-    return extra(input_default) if callable(extra) else {}
-
 
 def input_node_value(block: Any, input_default: dict[str, Any]) -> Any:
     """An input node's default value: its own `value`, else its block's (a toggle's False).
@@ -34,46 +18,52 @@ def input_node_value(block: Any, input_default: dict[str, Any]) -> Any:
     return field.get_default(call_default_factory=True) if field is not None else None
 
 
-def input_schema(graph: Graph) -> dict[str, Any]:
+def _interface_schema(graph: Graph, block_type: BlockType) -> dict[str, Any]:
+    """AutoGPT's BaseGraph._generate_schema over the graph's input (or output) nodes.
+
+    Each property is the block's `generate_schema(input_default)` (its `value` pin's schema:
+    type or anyOf, format, enum, a table's items) without its description and default, then
+    `secret`, `advanced` (only when the node has a value: a field without one is required and
+    shown), `title` (the node's, else its name), the node's `description` when it has one and
+    its value as `default`. `required`: the names of nodes without a value, in node order.
+
+    One deliberate difference: a secret node's value is never shown as `default` (AutoGPT shows
+    it); the input still counts as having a value (not required, `advanced` as set).
+    """
     properties: dict[str, Any] = {}
     required: list[str] = []
     for node in graph.nodes:
         block = get_block(node.block_id)
-        if block is None or block.block_type is not BlockType.INPUT:
+        generate = getattr(block, "generate_schema", None)
+        if block is None or block.block_type is not block_type or not callable(generate):
             continue
         name = node.input_default.get("name")
-        if not name:
+        if not name:  # never stored: validation requires an interface node's name
             continue
-        prop: dict[str, Any] = dict(_INPUT_TYPES.get(node.block_id, {}))
-        prop.update(_block_input_schema(block, node.input_default))
+        value = input_node_value(block, node.input_default)
+        secret = bool(node.input_default.get("secret", False))
+        prop = {k: v for k, v in generate(node.input_default).items() if k not in ("description", "default")}
+        prop["secret"] = secret
+        prop["advanced"] = bool(node.input_default.get("advanced", False)) and value is not None
         prop["title"] = node.input_default.get("title") or name
         if node.input_default.get("description"):
             prop["description"] = node.input_default["description"]
-        prop["secret"] = bool(node.input_default.get("secret", False))
-        prop["advanced"] = bool(node.input_default.get("advanced", False))
-        value = input_node_value(block, node.input_default)
-        if value is not None:
-            if not prop["secret"]:  # a secret's value is never shown (nor copied into sub-agent nodes)
-                prop["default"] = value
-        else:
-            required.append(name)
+        if value is not None and not secret:  # a secret's value is never shown (nor copied into sub-agent nodes)
+            prop["default"] = value
         properties[name] = prop
-    return {"type": "object", "properties": properties, "required": sorted(set(required))}
+        if value is None and name not in required:
+            required.append(name)
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def input_schema(graph: Graph) -> dict[str, Any]:
+    return _interface_schema(graph, BlockType.INPUT)
 
 
 def output_schema(graph: Graph) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    for node in graph.nodes:
-        block = get_block(node.block_id)
-        if block is None or block.block_type is not BlockType.OUTPUT:
-            continue
-        name = node.input_default.get("name")
-        if name:
-            prop: dict[str, Any] = {"title": node.input_default.get("title") or name}
-            if node.input_default.get("description"):
-                prop["description"] = node.input_default["description"]
-            properties[name] = prop
-    return {"type": "object", "properties": properties, "required": []}
+    """The graph's outputs as AutoGPT lists them: required are the output nodes without a value
+    of their own (normally all: their value arrives over a link)."""
+    return _interface_schema(graph, BlockType.OUTPUT)
 
 
 class CredentialsField(NamedTuple):
@@ -201,6 +191,7 @@ def coerce_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, Any]:
     """The graph inputs converted to their input blocks' `value` types as AutoGPT's
     validate_exec does (typeconv, then the block's schema); Unprocessable naming the input
     when a value cannot become that type. Inputs no input block names pass unchanged."""
+    from stratus.blocks.jsonable import to_json_value
     from stratus.blocks.sdk import BlockInputError
     from stratus.errors import Unprocessable
 
@@ -211,11 +202,11 @@ def coerce_inputs(graph: Graph, inputs: dict[str, Any]) -> dict[str, Any]:
         if block is None or block.block_type is not BlockType.INPUT or not name or inputs.get(name) is None:
             continue
         try:
-            checked = block.validate_input({**node.input_default, "value": inputs[name]})
+            given = {**node.input_default, "value": inputs[name]}
+            checked = block.validate_input(block.convert_input(given, strict=True))
         except BlockInputError as error:
             message = error.errors.get("value") or next(iter(error.errors.values()), "invalid")
             raise Unprocessable(f"inputs.{name}: {message}") from None
         # Every INPUT block's schema has a `value` pin (BlockSchema itself declares none).
-        value = vars(checked)["value"]  # date and time inputs stay JSON strings, as sent
-        coerced[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        coerced[name] = to_json_value(vars(checked)["value"])  # a date input stays an ISO string
     return coerced

@@ -103,6 +103,98 @@ def _validate_upload(graph: Graph) -> None:
         raise GraphValidationError("; ".join(invalid) + ".", node_errors)
 
 
+def _property_names(schema: Any) -> frozenset[str] | None:
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    return frozenset(properties) if isinstance(properties, dict) else None
+
+
+def _evident_sub_graph(input_default: dict[str, Any], bundled: list[Graph]) -> Graph | None:
+    """The bundled sub-graph an AgentExecutor node evidently names when its graph_id is none of
+    theirs: the one at its graph_version with the inputs and outputs of the node's own copies of
+    the child's schemas (AutoGPT copies them into the node); ties go to the one whose schemas
+    are equal outright. None when nothing, or more than one, fits."""
+    wanted_in = _property_names(input_default.get("input_schema"))
+    wanted_out = _property_names(input_default.get("output_schema"))
+    if wanted_in is None or wanted_out is None:
+        return None
+    fitting = [
+        sub
+        for sub in bundled
+        if sub.version == input_default.get("graph_version")
+        and _property_names(schemas.input_schema(sub)) == wanted_in
+        and _property_names(schemas.output_schema(sub)) == wanted_out
+    ]
+    if len(fitting) > 1:
+        fitting = [
+            sub
+            for sub in fitting
+            if schemas.input_schema(sub) == input_default.get("input_schema")
+            and schemas.output_schema(sub) == input_default.get("output_schema")
+        ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _resolve_agent_refs(user_id: str, graph: Graph, own_ids: frozenset[str] = frozenset()) -> None:
+    """Point every AgentExecutor node of an upload at a graph the user can run, or raise.
+
+    A reference stands as sent when it names a bundled sub-graph (or the graph itself, or one of
+    `own_ids`: the graph being updated), or a graph version the user can run (theirs, or
+    approved in the store). Otherwise, as in AutoGPT's own exports where the sub-graphs were
+    re-id'd and only the versions still match, it is pointed at the bundled sub-graph it
+    evidently names (_evident_sub_graph), which reassign_ids then renames with the rest. What
+    resolves to nothing is a per-node validation error (the 400 of _validate_upload's form,
+    sub-graph nodes keyed `<sub-graph id>/<node id>`), never a run-time "not found"."""
+    bundled = list(graph.sub_graphs)
+    known = {sub.id for sub in bundled if sub.id} | ({graph.id} if graph.id else set()) | set(own_ids)
+    pending: list[tuple[str, Node, str, int]] = []  # (error key, node, graph_id, version)
+    for each in [graph, *bundled]:
+        prefix = "" if each is graph else f"{each.id}/"
+        for node in each.nodes:
+            if node.block_id != AGENT_EXECUTOR_BLOCK_ID:
+                continue
+            graph_id, version = node.input_default.get("graph_id"), node.input_default.get("graph_version")
+            if not isinstance(graph_id, str) or not graph_id or graph_id in known:
+                continue  # a missing graph_id is the block's own required-field error at run
+            if not isinstance(version, int) or isinstance(version, bool):
+                continue
+            pending.append((prefix + node.id, node, graph_id, version))
+    if not pending:
+        return
+    runnable = _runnable_versions(user_id, {(graph_id, version) for _, _, graph_id, version in pending})
+    errors: dict[str, dict[str, str]] = {}
+    for key, node, graph_id, version in pending:
+        if (graph_id, version) in runnable:
+            continue
+        sub = _evident_sub_graph(node.input_default, bundled)
+        if sub is not None and sub.id:
+            node.input_default["graph_id"], node.input_default["graph_version"] = sub.id, sub.version
+            continue
+        errors[key] = {
+            "graph_id": f"Graph {graph_id} version {version} is not bundled in sub_graphs and is not a graph "
+            f"you can run."
+        }
+    if errors:
+        raise GraphValidationError(f"{len(errors)} sub-agent reference(s) resolve to no graph you can run.", errors)
+
+
+def _runnable_versions(user_id: str, refs: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of these graph versions the user may run: their own, or approved in the store."""
+    items = graphs_table.get_items(ref for graph_id, version in refs for ref in ((graph_id, None), (graph_id, version)))
+    found = set()
+    for graph_id, version in refs:
+        active, item = items.get((graph_id, None)), items.get((graph_id, version))
+        if not active or not item or kind_of(item) != AUTOGPT:
+            continue
+        if active["user_id"] == user_id:
+            found.add((graph_id, version))
+            continue
+        from stratus.store.access import is_approved  # lazy: only for other users' graphs
+
+        if is_approved(graph_id, version):
+            found.add((graph_id, version))
+    return found
+
+
 def _agent_refs(graph: Graph) -> list[tuple[str, int]]:
     """(graph_id, graph_version) named by each AgentExecutor node, in node order."""
     refs = []
@@ -306,7 +398,8 @@ def create_graph(
     the same validation (nothing is written if any is invalid); the response lists them."""
     if kind_of(extra or {}) == AUTOGPT:
         _validate_upload(request.graph)
-        source = request.graph
+        source = request.graph.model_copy(deep=True)
+        _resolve_agent_refs(user_id, source)
     else:
         check_limits(request.graph)
         source = request.graph.model_copy(update={"sub_graphs": []})
@@ -423,6 +516,9 @@ def update_graph(user_id: str, graph_id: str, graph: Graph, extra: dict[str, Any
             raise BadRequest(f"Graph {graph_id} is a MAG graph: update it with PUT /api/mag/graphs/{active['name']}.")
         raise BadRequest(f"Graph {graph_id} is an AutoGPT graph: update it with PUT /api/graphs/{graph_id}.")
     _validate(graph, kind_of(active))
+    if kind_of(active) == AUTOGPT:
+        graph = graph.model_copy(update={"sub_graphs": []}, deep=True)
+        _resolve_agent_refs(user_id, graph, own_ids=frozenset({graph_id}))
     latest = int(active["latest_version"])
     # Bundled sub-graphs are created only with a new graph (POST), as in AutoGPT's builder.
     new = reassign_ids(graph.model_copy(update={"sub_graphs": []}), new_graph_id=False)

@@ -10,7 +10,7 @@ from stratus.blocks.core import data, logic
 from stratus.blocks.dynamic_pins import merge_execution_input
 from stratus.blocks.registry import all_blocks
 from stratus.blocks.sdk import BlockInputError
-from stratus.blocks.testing import run_block
+from stratus.blocks.testing import run_block, run_node_block
 
 EXPECTED_IDS = {
     "CreateDictionaryBlock": "b924ddf4-de4f-4b56-9a85-358930dcbc91",
@@ -114,7 +114,7 @@ def test_add_to_dictionary_does_not_mutate_input_and_skips_none_value():
 
 
 def test_add_to_dictionary_accepts_json_text():
-    assert run(data.AddToDictionaryBlock, dictionary='{"a": 1}', key="b", value=False) == [
+    assert run_node_block(data.AddToDictionaryBlock(), {"dictionary": '{"a": 1}', "key": "b", "value": False}) == [
         ("updated_dictionary", {"a": 1, "b": False})
     ]
 
@@ -352,7 +352,12 @@ def test_step_through_json_string():
 
 
 def test_step_through_list_given_as_json_text_on_items_pin():
-    assert run(logic.StepThroughItemsBlock, items="[1, 2]") == [("item", 1), ("key", 0), ("item", 2), ("key", 1)]
+    assert run_node_block(logic.StepThroughItemsBlock(), {"items": "[1, 2]"}) == [
+        ("item", 1),
+        ("key", 0),
+        ("item", 2),
+        ("key", 1),
+    ]
 
 
 def test_step_through_nothing_and_bad_input():

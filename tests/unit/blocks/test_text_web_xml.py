@@ -27,7 +27,7 @@ from stratus.blocks.core.xml import XMLParserBlock
 from stratus.blocks.dynamic_pins import merge_execution_input
 from stratus.blocks.registry import all_blocks
 from stratus.blocks.sdk import BlockInputError
-from stratus.blocks.testing import run_block
+from stratus.blocks.testing import run_block, run_node_block
 from tests.conftest import allowed_egress
 
 
@@ -134,7 +134,7 @@ def test_fill_text_template_unsafe_attribute_renders_nothing(template: str) -> N
 
 def test_combine_split_replace() -> None:
     assert run_block(CombineTextsBlock(), {"input": ["a", "b", "c"], "delimiter": "-"}) == [("output", "a-b-c")]
-    assert run_block(CombineTextsBlock(), {"input": '["x", "y"]'}) == [("output", "xy")]
+    assert run_node_block(CombineTextsBlock(), {"input": '["x", "y"]'}) == [("output", "xy")]
     split = TextSplitBlock()
     assert run_block(split, {"text": " a | b |c ", "delimiter": "|"}) == [("texts", ["a", "b", "c"])]
     assert run_block(split, {"text": " a | b ", "delimiter": "|", "strip": False}) == [("texts", [" a ", " b "])]

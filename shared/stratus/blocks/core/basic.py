@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import logging
 from typing import Any
 
@@ -114,33 +113,9 @@ _TARGETS: dict[TypeOptions, type] = {
 }
 
 
-def _fallback(value: Any, target: type) -> Any:
-    """AutoGPT's answer where typeconv leaves a value unconverted (None, "abc" → number…)."""
-    if target is float:
-        if isinstance(value, (list, dict, tuple, set)):
-            return float(len(value))
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return 0.0
-    if target is bool:
-        return False if isinstance(value, str) else bool(value)
-    if target is list:
-        return [value]
-    if target is dict:
-        return {"value": value}
-    return value
-
-
 def universal_convert(value: Any, option: TypeOptions) -> Any:
-    target = _TARGETS[option]
-    if target is str and not isinstance(value, str):
-        # AutoGPT serialises every non-string as JSON: True → "true", None → "null".
-        return json.dumps(value)
-    result = convert(value, target)
-    if isinstance(result, target) and not (target is float and isinstance(result, bool)):
-        return result
-    return _fallback(value, target)
+    """AutoGPT's block: typeconv's `convert` to the chosen type (None → "null", 0.0, False, [None] …)."""
+    return convert(value, _TARGETS[option])
 
 
 class UniversalTypeConverterBlock(Block):
