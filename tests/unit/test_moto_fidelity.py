@@ -56,3 +56,65 @@ def test_plain_values_are_taken_as_they_are():
     for name in ("text", "number", "yes", "nothing", "strings", "list", "map"):
         assert moto_fidelity.plain_attribute_value(ITEM[name]) == ITEM[name]
     assert moto_fidelity.plain_attribute_value({"N": 1}) is None  # not the wire form: the serializer decides
+
+
+def test_plain_json_of_an_item_is_what_moto_made_of_it():
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_fidelity.apply()
+    original = DynamoType.to_regular_json.moto_original
+    for name, value in ITEM.items():
+        converted = DynamoType(value).to_regular_json()
+        assert converted == original(DynamoType(value)), name
+    item = Item(DynamoType(ITEM["PK"]), None, ITEM)
+    attributes = item.to_json()["Attributes"]
+    attributes["list"]["L"].append({"S": "changed"})  # a copy: the stored item stays as it was
+    assert item.to_json()["Attributes"]["list"] == ITEM["list"]
+
+
+def test_a_transaction_that_fails_while_writing_puts_back_what_it_changed():
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    moto_fidelity.apply()
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for key in ("put", "update", "bad"):
+            dynamodb.put_item(TableName="t", Item={"PK": {"S": key}, "list": {"L": [{"S": "old"}]}})
+        with pytest.raises(ClientError) as raised:
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "t", "Item": {"PK": {"S": "put"}, "list": {"L": []}}}},
+                    {
+                        "Update": {
+                            "TableName": "t",
+                            "Key": {"PK": {"S": "update"}},
+                            "UpdateExpression": "SET #l = :new",
+                            "ExpressionAttributeNames": {"#l": "list"},
+                            "ExpressionAttributeValues": {":new": {"L": []}},
+                        }
+                    },
+                    {"Put": {"TableName": "t", "Item": {"PK": {"S": "new"}}}},
+                    # Fails when applied, after every condition passed: the rest is rolled back.
+                    {
+                        "Update": {
+                            "TableName": "t",
+                            "Key": {"PK": {"S": "bad"}},
+                            "UpdateExpression": "SET #x = #x + :v",  # no x to add to
+                            "ExpressionAttributeNames": {"#x": "x"},
+                            "ExpressionAttributeValues": {":v": {"N": "1"}},
+                        }
+                    },
+                ]
+            )
+        assert "does not exist" in str(raised.value)  # the write's own error, not a refused transaction
+        for key in ("put", "update"):
+            assert dynamodb.get_item(TableName="t", Key={"PK": {"S": key}})["Item"]["list"] == {"L": [{"S": "old"}]}
+        assert "Item" not in dynamodb.get_item(TableName="t", Key={"PK": {"S": "new"}})
