@@ -4,7 +4,10 @@
   bare FastAPI+Mangum hello (HTTP functions, target ≤ 1.3×) and a bare Powertools handler
   with one DynamoDB client (other functions, target ≤ 1.2×);
 - the local cloud: time to ready (median of 3 starts);
-- the HTTP gateway: added latency over calling the handler directly (median of 200).
+- the HTTP gateway: added latency over calling the handler directly (median of 200);
+- executions (localcloud.bench_executions): core-node chains of 100 and 1,000 nodes and a
+  1,000-iteration accumulator loop through the real ASL on moto: time, state transitions per
+  node, projected cost.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from localcloud.bench_executions import first_node_event_ms, run_chain
+from localcloud.bench_executions import accumulator_line, chain_line, first_node_event_ms, run_accumulator, run_chain
 from localcloud.lambda_runner import LAYER_DIR, REPO_ROOT
 from localcloud.stack import Stack
 
@@ -170,9 +173,11 @@ def gateway_overhead_ms(requests: int = 200) -> tuple[float, float, dict[str, li
                 result = cloud.runner.invoke("UsersFunction", event)
                 direct.append((time.perf_counter() - started) * 1000)
                 assert result.payload["statusCode"] == 200
-            with httpx.Client(base_url=cloud.http_url, timeout=120) as http:
+            with httpx.Client(base_url=cloud.http_url, timeout=600) as http:
                 execution_rows = [run_chain(cloud, http, headers, nodes) for nodes in (100, 1000)]
                 first_event = first_node_event_ms(cloud, http, headers, headers["authorization"].split()[1])
+                # Last: the stream poller and the notifier take a while to drain its records.
+                execution_rows.append(run_accumulator(cloud, http, headers, 1000))
         finally:
             sys.stdout.close()
             sys.stdout = sys.__stdout__
@@ -273,13 +278,7 @@ def main() -> int:
     for label, calls in counts.items():
         console.print(f"{label}: DynamoDB requests {calls} ({len(calls)})")
     for row in execution_rows:
-        console.print(
-            f"{row['nodes']}-node core graph: {row['status']} in {row['seconds']:.2f} s locally "
-            f"(target {'≤ 3 s' if row['nodes'] <= 100 else '≤ 20 s'}); {row['transitions']} state transitions = "
-            f"{row['transitions_per_node']:.3f} per node (target ≤ 0.5); {row['lambda_invocations']} Lambda "
-            f"invocations, {row['gb_seconds']:.1f} GB-s, {row['write_units']} WRU, {row['read_units']} RRU → "
-            f"${row['usd_per_1000_nodes']:.4f} per 1,000 nodes (target ≤ $0.01)"
-        )
+        console.print(accumulator_line(row) if "iterations" in row else chain_line(row))
     console.print(
         f"First node event after POST execute: median {statistics.median(first_event):.0f} ms "
         f"(runs: {', '.join(f'{v:.0f}' for v in first_event)}; target ≤ 300 ms)"

@@ -9,7 +9,10 @@ size); ours checks every condition first, then writes, and only backs up the ite
 changes. Used by the local cloud and by the tests that run moto in-process.
 
 It also spares the start-up the import of moto's EC2 models, which the ASL parser pulls in
-through `moto.batch` for nothing we use.
+through `moto.batch` for nothing we use, and takes two costs off every response at size:
+moto's serializer walks each attribute value of an item through its shape model (a Query or
+stream read of items holding long lists spent most of a long loop's local time there), and
+the server looked up its own package directory on disk for every request.
 """
 
 from __future__ import annotations
@@ -78,7 +81,9 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                 errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
             else:
                 errors.append((None, None, None))
-            planned.append((op_type, op, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+            # The rollback copy: a Put or Delete replaces moto's Item object (kept as it is), an
+            # Update changes it in place (copied first).
+            planned.append((op_type, op, key, current if op_type != "Update" else copy.deepcopy(current)))
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
         applied: list[tuple[str, dict[str, Any], Any]] = []
@@ -104,7 +109,7 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
                 if original is None:
                     self.delete_item(table_name, key)
                 else:
-                    self.put_item(table_name, original)
+                    self.put_item(table_name, original.to_json()["Attributes"])
             raise
 
 
@@ -150,6 +155,8 @@ def apply() -> None:
         setattr(DynamoDBBackend, name, locked)
     DynamoDBBackend.transact_write_items = _transact_write_items
     _serialize_empty_map_keys()
+    _cache_module_list()
+    _plain_json_in_one_pass()
     _applied = True
 
 
@@ -162,14 +169,85 @@ def _serialize_empty_map_keys() -> None:
     original = BaseJSONSerializer._serialize_type_map
 
     def serialize_map(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
-        if not (isinstance(value, dict) and "" in value):
+        attribute_values = getattr(shape.value, "name", None) == "AttributeValue"
+        if not (isinstance(value, dict) and ("" in value or attribute_values)):
             return original(self, serialized, value, shape, key)
         map_obj = self.MAP_TYPE()
         self._default_serialize(serialized, map_obj, shape, key)
         for sub_key, sub_value in value.items():
+            plain = plain_attribute_value(sub_value) if attribute_values else None
+            if plain is not None:  # already what the serializer would write
+                map_obj[sub_key] = plain
+                continue
             wrapper = self.MAP_TYPE()
             self._serialize(wrapper, sub_value, shape.value, "__value__")
             map_obj[sub_key] = wrapper.get("__value__")
         return None
 
     BaseJSONSerializer._serialize_type_map = serialize_map
+
+
+def plain_attribute_value(value: Any) -> Any:
+    """An AttributeValue as moto's JSON serializer writes it, when it is built of plain JSON
+    (S, N, BOOL, NULL, SS, NS, L and M of those), else None: binary values and anything else
+    go through the serializer."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return value if type(inner) is str else None
+    if kind in ("BOOL", "NULL"):
+        return value if type(inner) is bool else None
+    if kind in ("SS", "NS"):
+        return {kind: list(inner)} if type(inner) is list and all(type(v) is str for v in inner) else None
+    if kind == "L" and type(inner) is list:
+        items = []
+        for item in inner:
+            plain = plain_attribute_value(item)
+            if plain is None:
+                return None
+            items.append(plain)
+        return {"L": items}
+    if kind == "M" and type(inner) is dict:
+        members = {}
+        for name, member in inner.items():
+            plain = plain_attribute_value(member)
+            if plain is None:
+                return None
+            members[name] = plain
+        return {"M": members}
+    return None
+
+
+def _plain_json_in_one_pass() -> None:
+    """moto's DynamoType.to_regular_json deep-copies its whole value, then converts each nested
+    value, which deep-copies that one's again: O(size × depth) for every stream record, Query
+    and transaction backup of an item holding nested lists. The same result in one pass."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    original = DynamoType.to_regular_json
+
+    def plain(nested: Any) -> Any:
+        return nested.to_regular_json() if isinstance(nested, DynamoType) else copy.deepcopy(nested)
+
+    def to_regular_json(self: Any) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, dict):
+            value = {k: plain(v) for k, v in value.items()}
+        elif isinstance(value, list):
+            value = [plain(v) for v in value]
+        else:
+            return original(self)  # scalars and binary: as moto converts them
+        return {self.type: value}
+
+    to_regular_json.moto_original = original  # type: ignore[attr-defined]
+    DynamoType.to_regular_json = to_regular_json
+
+
+def _cache_module_list() -> None:
+    """The server matched each request's host against moto's package directory listing, read
+    from disk every time; the listing does not change while it runs."""
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]

@@ -179,3 +179,23 @@ def test_the_history_estimate_counts_each_event_the_loop_adds(batch, expected):
     step = Step(meta=None, state=state, flow=None)  # type: ignore[arg-type]
     response = orchestrator._response(step, 100, batch=[{}] * batch)
     assert response["history"] == 100 + expected
+
+
+def test_a_long_accumulator_completes_in_one_step_with_every_item(user):
+    """AutoGPT's accumulator over 200 items, through the orchestrator on moto: one step (core
+    blocks run inline), every node run counted, the list given out whole and in order. (The
+    1,000-iteration run is `make bench`'s: on moto it takes over a minute, as each turn stores the
+    list it received and the one it made, as AutoGPT stores every node execution's data.)"""
+    iterations = 200
+    items_in = [f"item-{index}" for index in range(iterations)]
+    execution = launcher.start_execution(
+        user, upload(user, accumulator_graph()), 1, {"items": items_in, "count": len(items_in)}
+    )
+    steps = drive(execution.id)
+    assert len(steps) == 1
+    meta = repository.get_meta(execution.id)
+    assert meta["status"] == "COMPLETED", meta
+    assert meta["outputs"] == {"all": [items_in]}
+    # items, count, step, empty, last_key and out once; acc and is_last once per item.
+    assert meta["stats"]["node_exec_count"] == 6 + 2 * iterations
+    assert meta["stats"]["node_error_count"] == 0
