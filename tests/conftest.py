@@ -295,6 +295,25 @@ def allowed_egress(*urls: str) -> Iterator[None]:
         reset_settings()
 
 
+@pytest.fixture(scope="module")
+def model_server() -> Iterator[Any]:
+    """The loopback model server (localcloud.fake_openai: OpenAI chat completions and Anthropic
+    messages), egress opened for it, one per test module."""
+    from localcloud.fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    with allowed_egress(server.url):
+        yield server
+    server.stop()
+
+
+@pytest.fixture()
+def fake(model_server: Any) -> Any:
+    """The module's model server with its recorded requests and directives cleared."""
+    model_server.reset()
+    return model_server
+
+
 @contextlib.contextmanager
 def recorded_calls(service: str) -> Iterator[list[str]]:
     """The operations the code under test sends to one AWS service, in order."""

@@ -5,14 +5,11 @@ charges in the ledger, and credentials given at execute (`credentials_inputs`)."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from localcloud.fake_openai import FakeOpenAI
 from stratus.db.executions_table import executions_table, meta_key
-from tests.conftest import allowed_egress
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -31,14 +28,6 @@ def _nodes(result: dict) -> dict[str, dict]:
     """Node executions by the export's node names (the LLM nodes and `topic`)."""
     names = {**LLM_NODES, INPUT_BLOCK: "topic"}
     return {names[n["block_id"]]: n for n in result["node_executions"] if n["block_id"] in names}
-
-
-@pytest.fixture(scope="module")
-def model_server() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    with allowed_egress(server.url):
-        yield server
-    server.stop()
 
 
 @pytest.fixture()

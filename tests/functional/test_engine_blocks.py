@@ -8,6 +8,7 @@ import pytest
 
 from stratus.db import users_table
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
+from tests.graph_dicts import link_dict as _link
 
 INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
 DROPDOWN = "655d6fdf-a334-421c-b733-520549c07cd1"
@@ -17,10 +18,6 @@ FILE = "95ead23f-8283-4654-aef3-10c053b74a31"
 OUTPUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
 PERSIST = "1d055e55-a2b9-4547-8311-907d05b0304d"
 RETRIEVE = "d8710fc9-6e29-481e-a7d5-165eb16f8471"
-
-
-def _link(source: str, source_name: str, sink: str, sink_name: str) -> dict:
-    return {"source_id": source, "source_name": source_name, "sink_id": sink, "sink_name": sink_name}
 
 
 def _create(api, user: str, graph: dict) -> dict:

@@ -10,6 +10,8 @@ deliberate difference: a secret's value is never shown as `default`.
 
 from __future__ import annotations
 
+from tests.graph_dicts import node_dict as _node
+
 INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
 SHORT = "7fcd3bcb-8e1b-4e69-903d-32d3d4a92158"
 LONG = "90a56ffb-7024-4b2b-ab50-e26c5e5ab8ba"
@@ -23,10 +25,6 @@ TABLE = "5603b273-f41e-4020-af7d-fbc9c6a8d928"
 OUTPUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
 
 _NULL = {"type": "null"}
-
-
-def _node(node_id: str, block_id: str, **input_default) -> dict:
-    return {"id": node_id, "block_id": block_id, "input_default": input_default}
 
 
 def _forms_graph() -> dict:

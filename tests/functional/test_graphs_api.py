@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.graph_dicts import link_dict as _link
+from tests.graph_dicts import node_dict as _node
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CALC = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
 OUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
@@ -102,14 +105,6 @@ def test_only_the_owner_reads_or_writes_a_graph(api):
         assert api.request(method, path, user="bob", json_body=body)[0] == 404, (method, path)
     assert api.request("GET", "/api/graphs", user="bob") == (200, [])
     assert api.request("GET", f"/api/graphs/{graph_id}", user="alice")[1]["version"] == 1
-
-
-def _node(node_id: str, block_id: str, **defaults) -> dict:
-    return {"id": node_id, "block_id": block_id, "input_default": defaults}
-
-
-def _link(source: str, source_name: str, sink: str, sink_name: str) -> dict:
-    return {"source_id": source, "source_name": source_name, "sink_id": sink, "sink_name": sink_name}
 
 
 def test_validation_reports_every_problem_per_node_and_pin(api):

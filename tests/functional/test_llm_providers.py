@@ -8,14 +8,11 @@ discriminator values), and execute takes the export's own names."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from localcloud.fake_openai import FakeOpenAI
 from stratus.blocks.ai.providers import LLM_PROVIDERS
-from tests.conftest import allowed_egress
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
 
 TEXT_GENERATOR = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
@@ -29,14 +26,6 @@ MODELS = {"anthropic": CLAUDE, "open_router": OPEN_ROUTER_MODEL, "groq": GROQ_MO
 
 def platform_key(provider: str) -> str:
     return f"platform-{provider}-key"
-
-
-@pytest.fixture(scope="module")
-def model_server() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    with allowed_egress(server.url):
-        yield server
-    server.stop()
 
 
 @pytest.fixture()

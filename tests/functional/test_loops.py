@@ -5,26 +5,18 @@ itself, so its continue-as-new is driven here as the ASL's ContinueAsNew state w
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from stratus.db import executions_table as repository
 from stratus.executions import block_runner, launcher, orchestrator
 from tests.functional.test_orchestrator import CALC, OUT, WEB, items, plenty_of_time, upload, user  # noqa: F401
+from tests.graph_dicts import link_dict as _link
+from tests.graph_dicts import node_dict as _node
 
 INP = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
 STEP = "f66a3543-28d3-4ab5-8945-9b336371e2ce"
 ADD_TO_LIST = "aeb08fc1-2fc1-4141-bc8e-f758f183a822"
 CONDITION = "715696a0-e1da-45c8-b209-c2fa9c3b0be6"
-
-
-def _node(node_id: str, block_id: str, **defaults: Any) -> dict:
-    return {"id": node_id, "block_id": block_id, "input_default": defaults}
-
-
-def _link(source: str, source_name: str, sink: str, sink_name: str) -> dict:
-    return {"source_id": source, "source_name": source_name, "sink_id": sink, "sink_name": sink_name}
 
 
 def accumulator_graph() -> dict:

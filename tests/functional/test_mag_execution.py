@@ -3,13 +3,8 @@ agent node runs in BlockAiFunction against the loopback model (FakeOpenAI)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from localcloud.fake_openai import FakeOpenAI
 from stratus.mag.models import MAG_AGENT_BLOCK_ID
-from tests.conftest import allowed_egress
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401
 
 WRITER_CRITIC = {
@@ -35,14 +30,6 @@ WRITER_CRITIC = {
     ],
     "end_template": "{{writer:all}}",
 }
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    with allowed_egress(server.url):
-        yield server
-    server.stop()
 
 
 def _setup(api, fake: FakeOpenAI, config: dict) -> str:

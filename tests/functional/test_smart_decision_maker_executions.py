@@ -5,13 +5,10 @@ the conversation through its own conversations → conversation_history link."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from localcloud.fake_openai import FakeOpenAI
-from tests.conftest import allowed_egress
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
 
 SDM = "3b191d9f-356f-482d-8238-ba04b6d18381"
@@ -65,14 +62,6 @@ def agent_graph(multiple_tool_calls: bool = False, model: str = "gpt-4o-mini") -
             link("sdm", "finished", "answer", "value"),
         ],
     }
-
-
-@pytest.fixture(scope="module")
-def model_server() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    with allowed_egress(server.url):
-        yield server
-    server.stop()
 
 
 @pytest.fixture()

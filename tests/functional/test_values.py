@@ -9,7 +9,6 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -22,6 +21,8 @@ from stratus.executions import launcher, values
 from stratus.users.service import get_or_create_user
 from tests.functional.test_orchestrator import drive
 from tests.functional.test_realtime import Stream, _connect, _invoke, _send
+from tests.graph_dicts import link_dict as _link
+from tests.graph_dicts import node_dict as _node
 
 DATE_INPUT = "7e198b09-4994-47db-8b4d-952d98241817"
 TIME_INPUT = "2a1c757e-86cf-4c7e-aacf-060dc382e434"
@@ -30,14 +31,6 @@ NUMBER_INPUT = "96dae2bb-97a2-41c2-bd2f-13a3b5a8ea98"
 OUTPUT = "363ae599-353e-4804-937e-b2ee3cef3da4"
 STORE = "1ff065e9-88e8-4358-9d82-8dc91f622ba9"
 CALC = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
-
-
-def _node(node_id: str, block_id: str, **input_default: Any) -> dict:
-    return {"id": node_id, "block_id": block_id, "input_default": input_default}
-
-
-def _link(source: str, source_name: str, sink: str, sink_name: str) -> dict:
-    return {"source_id": source, "source_name": source_name, "sink_id": sink, "sink_name": sink_name}
 
 
 @pytest.fixture()

@@ -24,14 +24,6 @@ from tests.conftest import allowed_egress
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    with allowed_egress(server.url):
-        yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def mcp() -> Iterator[McpServerHandle]:
     handle = start_mcp_server()
     with allowed_egress(handle.base_url):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,7 +19,6 @@ from stratus.blocks.ai.llm import (
 )
 from stratus.blocks.sdk import BlockCategory, BlockCostType
 from stratus.blocks.testing import run_block
-from tests.conftest import allowed_egress
 
 CREDENTIALS = {
     "id": "769f6af7-820b-4d5d-9b7a-ab82bbc165f",
@@ -28,20 +26,6 @@ CREDENTIALS = {
     "type": "api_key",
     "title": "Test key",
 }
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI().start()
-    with allowed_egress(fake.url):
-        yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
 
 
 class Usage:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from stratus.blocks.ai import providers as p
 from stratus.blocks.ai.llm import AITextGeneratorBlock
 from stratus.blocks.ai.model_client import LlmCallError, LlmCredentials, llm_call, output_budget
 from stratus.blocks.testing import run_block
-from tests.conftest import allowed_egress
 
 TOOL = {
     "type": "function",
@@ -28,16 +26,9 @@ TOOL = {
 }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI().start()
-    with allowed_egress(fake.url):
-        yield fake
-    fake.stop()
-
-
 @pytest.fixture
-def fake(server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+def fake(model_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+    server = model_server
     server.reset()
     for provider in p.LLM_PROVIDERS:
         monkeypatch.setenv(f"{provider.upper()}_BASE_URL", server.root_url if provider == p.ANTHROPIC else server.url)

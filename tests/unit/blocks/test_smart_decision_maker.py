@@ -5,7 +5,6 @@ is the loopback fake or a scripted reply)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,6 @@ from stratus.blocks.dynamic_pins import base_name, fires, parse_execution_output
 from stratus.blocks.services import EXECUTION_GRAPH, GraphInfo
 from stratus.blocks.testing import run_block
 from stratus.graphs.models import Graph, Link, Node
-from tests.conftest import allowed_egress
 
 CALCULATOR = "b1ab9b19-67a6-406d-abf5-2dba76d00c79"
 TEXT_REPLACE = "7e7c87ab-3469-4bcc-9abe-67705091b713"
@@ -252,20 +250,6 @@ def test_engine_delivers_each_argument_to_its_tool_node():
 
 
 # --- runs ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI().start()
-    with allowed_egress(fake.url):
-        yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
-
-
 def run_sdm(
     fake: FakeOpenAI, inputs: dict[str, Any], graph: Graph | None = None, **extra: Any
 ) -> list[tuple[str, Any]]:
