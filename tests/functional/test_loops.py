@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from localcloud.bench_executions import accumulator_graph  # the graph `make bench` runs 1,000 times
 from stratus.db import executions_table as repository
 from stratus.executions import block_runner, launcher, orchestrator
 from tests.functional.test_orchestrator import CALC, OUT, WEB, items, plenty_of_time, upload, user  # noqa: F401
@@ -17,36 +18,6 @@ INP = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
 STEP = "f66a3543-28d3-4ab5-8945-9b336371e2ce"
 ADD_TO_LIST = "aeb08fc1-2fc1-4141-bc8e-f758f183a822"
 CONDITION = "715696a0-e1da-45c8-b209-c2fa9c3b0be6"
-
-
-def accumulator_graph() -> dict:
-    """StepThroughItems over the input → AddToList whose updated_list feeds its own list; a
-    Condition gives the list out once its key is the last one (AutoGPT agents' accumulator)."""
-    return {
-        "name": "accumulate",
-        "nodes": [
-            _node("items", INP, name="items"),
-            _node("count", INP, name="count"),
-            _node("step", STEP),
-            _node("empty", ADD_TO_LIST, list=[]),
-            _node("acc", ADD_TO_LIST),
-            _node("last_key", CALC, operation="Subtract", b=1),
-            _node("is_last", CONDITION, operator="=="),
-            _node("out", OUT, name="all"),
-        ],
-        "links": [
-            _link("items", "result", "step", "items"),
-            _link("step", "item", "acc", "entry"),
-            _link("empty", "updated_list", "acc", "list"),
-            _link("acc", "updated_list", "acc", "list"),
-            # The list is given out once: when the item just added had the last key.
-            _link("count", "result", "last_key", "a"),
-            {**_link("last_key", "result", "is_last", "value2"), "is_static": True},  # serves every turn
-            _link("step", "key", "is_last", "value1"),
-            _link("acc", "updated_list", "is_last", "yes_value"),
-            _link("is_last", "yes_output", "out", "value"),
-        ],
-    }
 
 
 def ping_pong_graph() -> dict:
