@@ -1,0 +1,257 @@
+"""`python -m localcloud.run_exports DIR_OR_FILES… [--json]`: import AutoGPT agent exports and run them.
+
+A developer tool for the compatibility promise ("an agent exported from AutoGPT runs unchanged").
+It starts the embedded local cloud (the real templates and state machines on moto, the loopback
+fakes, the fake model server), signs in a user over HTTP, and for each export file:
+
+1. uploads it unchanged (`POST /api/graphs`); a 400 is reported with its node errors grouped by
+   the block of the node they name (sub-graph nodes included),
+2. executes it (`POST /api/graphs/{id}/execute/{version}`) with inputs made from the uploaded
+   graph's input schema (`placeholder_inputs`),
+3. polls the execution until it ends and reports its status, node counts by status and the
+   failed nodes with their errors.
+
+One line per agent is printed (or a JSON list with --json); the exit code is 0 when every export
+either completed or was refused at upload, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+RUN_USER = "exports-user"
+FINAL = {"COMPLETED", "FAILED", "TERMINATED"}
+TOP_UP_CENTS = 1_000_000  # enough credits that no export stops on its balance
+# Placeholders per JSON-schema string format, as a user filling AutoGPT's run form would type them.
+_FORMAT_PLACEHOLDERS = {
+    "email": "someone@example.com",
+    "uri": "https://example.com",
+    "url": "https://example.com",
+    "date": "2026-01-15",
+    "time": "09:30:00",
+    "date-time": "2026-01-15T09:30:00Z",
+}
+
+
+@dataclass
+class AgentReport:
+    file: str
+    name: str = ""
+    imported: bool = False
+    refused: dict[str, list[str]] = field(default_factory=dict)  # block id → its node errors
+    error: str = ""  # an upload or execute failure that is not node errors
+    status: str = ""
+    node_counts: dict[str, int] = field(default_factory=dict)
+    failed_nodes: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Refused at upload, or completed with no failed node (AutoGPT, and Stratus, end a graph
+        COMPLETED even when some of its nodes failed)."""
+        return bool(self.refused) or (self.status == "COMPLETED" and not self.failed_nodes)
+
+    def line(self) -> str:
+        head = f"{self.name or '?'} ({self.file})"
+        if self.refused:
+            blocks = "; ".join(f"{block} ×{len(errors)}: {errors[0]}" for block, errors in self.refused.items())
+            return f"{head}: REFUSED at upload — {blocks}"
+        if self.error:
+            return f"{head}: {'imported, ' if self.imported else ''}ERROR {self.error}"
+        counts = ", ".join(f"{count} {status}" for status, count in sorted(self.node_counts.items()))
+        text = f"{head}: imported, {self.status} in {self.seconds:.1f} s ({counts or 'no node runs'})"
+        for failed in self.failed_nodes:
+            text += f"\n    failed {failed['block']} (node {failed['node_id']}): {failed['error']}"
+        return text
+
+
+def placeholder_value(prop: dict[str, Any]) -> Any:
+    """A value for one input of a graph's input schema: its default, the first of its choices, or
+    a plausible placeholder for its type and format."""
+    if "default" in prop and prop["default"] not in (None, ""):
+        return prop["default"]
+    choices = prop.get("enum") or [option.get("const") for option in prop.get("oneOf", []) if "const" in option]
+    if choices:
+        return choices[0]
+    kind = prop.get("type")
+    if kind is None and prop.get("anyOf"):  # Optional[X] → X
+        kind = next((option.get("type") for option in prop["anyOf"] if option.get("type") not in (None, "null")), None)
+    title = str(prop.get("title") or "value")
+    if kind == "integer":
+        return int(prop.get("minimum", 1) or 1)
+    if kind == "number":
+        return float(prop.get("minimum", 1) or 1)
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return [placeholder_value(prop.get("items") or {"type": "string", "title": title})]
+    if kind == "object":
+        return {}
+    if prop.get("format") in _FORMAT_PLACEHOLDERS:
+        return _FORMAT_PLACEHOLDERS[prop["format"]]
+    words = set(re.findall(r"[a-z]+", title.lower()))
+    if "email" in words:  # many exports ask for an address in a plain text input
+        return _FORMAT_PLACEHOLDERS["email"]
+    if words & {"url", "link", "website", "homepage"}:
+        return _FORMAT_PLACEHOLDERS["uri"]
+    return f"Example {title}"
+
+
+def placeholder_inputs(input_schema: dict[str, Any]) -> dict[str, Any]:
+    return {name: placeholder_value(prop) for name, prop in (input_schema.get("properties") or {}).items()}
+
+
+def _node_blocks(export: dict[str, Any]) -> dict[str, str]:
+    """Node id (a sub-graph's as `<sub-graph id>/<node id>`, as the upload's errors name them) → block id."""
+    blocks = {node["id"]: node["block_id"] for node in export.get("nodes", [])}
+    for sub in export.get("sub_graphs") or []:
+        blocks.update({f"{sub.get('id')}/{node['id']}": node["block_id"] for node in sub.get("nodes", [])})
+    return blocks
+
+
+def refusal_by_block(export: dict[str, Any], detail: dict[str, Any]) -> dict[str, list[str]]:
+    blocks = _node_blocks(export)
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for node_id, pins in (detail.get("node_errors") or {}).items():
+        for pin, message in pins.items():
+            grouped[blocks.get(node_id, f"node {node_id}")].append(f"{pin}: {message}")
+    return dict(grouped)
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    return body.get("detail", body) if isinstance(body, dict) else body
+
+
+def run_export(
+    http: httpx.Client,
+    headers: dict[str, str],
+    path: Path,
+    block_names: dict[str, str] | None = None,
+    timeout: float = 600,
+    poll: float = 0.5,
+) -> AgentReport:
+    """Upload one export, run it with placeholder inputs and report how it ended (failed nodes
+    named by their block's name when `block_names` knows it)."""
+    names = block_names or {}
+    export = json.loads(path.read_text())
+    report = AgentReport(file=path.name, name=str(export.get("name") or ""))
+    uploaded = http.post("/api/graphs", headers=headers, json={"graph": export, "source": "upload"})
+    if uploaded.status_code >= 400:
+        detail = _detail(uploaded)
+        if isinstance(detail, dict) and detail.get("node_errors"):
+            report.refused = refusal_by_block(export, detail)
+        else:
+            report.error = f"upload {uploaded.status_code}: {detail}"
+        return report
+    graph = uploaded.json()
+    report.imported = True
+    started = time.monotonic()
+    run = http.post(
+        f"/api/graphs/{graph['id']}/execute/{graph['version']}",
+        headers=headers,
+        json={"inputs": placeholder_inputs(graph.get("input_schema") or {})},
+    )
+    if run.status_code >= 400:
+        report.error = f"execute {run.status_code}: {_detail(run)}"
+        return report
+    execution_url = f"/api/graphs/{graph['id']}/executions/{run.json()['id']}"
+    while True:
+        execution = http.get(execution_url, headers=headers).json()
+        if execution.get("status") in FINAL or time.monotonic() - started > timeout:
+            break
+        time.sleep(poll)
+    report.seconds = time.monotonic() - started
+    report.status = execution.get("status") or "?"
+    if report.status not in FINAL:
+        report.status += f" (still running after {timeout:.0f} s)"
+    nodes = execution.get("node_executions") or []
+    report.node_counts = dict(Counter(node["status"] for node in nodes))
+    for node in nodes:
+        if node["status"] == "FAILED":
+            errors = node.get("output_data", {}).get("error") or [""]
+            block = names.get(node["block_id"], node["block_id"])
+            report.failed_nodes.append({"node_id": node["node_id"], "block": block, "error": str(errors[0])})
+    graph_error = (execution.get("stats") or {}).get("error")
+    if graph_error and report.status != "COMPLETED":
+        report.failed_nodes.append({"node_id": "-", "block": "graph", "error": str(graph_error)})
+    return report
+
+
+def export_files(arguments: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for argument in arguments:
+        path = Path(argument)
+        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return files
+
+
+def run_all(files: list[Path], timeout: float = 600) -> list[AgentReport]:
+    """Start a local cloud in a temporary state directory and run every export on it."""
+    from localcloud.cloud import LocalCloud
+    from localcloud.settings import jwt_secret
+    from stratus.auth.jwt_tokens import issue_token
+
+    user = {"Authorization": f"Bearer {issue_token(jwt_secret(), RUN_USER, email=f'{RUN_USER}@example.com')}"}
+    admin = {"Authorization": f"Bearer {issue_token(jwt_secret(), 'exports-admin', admin=True)}"}
+    with tempfile.TemporaryDirectory(prefix="stratus-exports-") as state:
+        cloud = LocalCloud(http_port=0, ws_port=0, state=Path(state), autosave_seconds=0).start()
+        try:
+            with httpx.Client(base_url=cloud.http_url, timeout=60) as http:
+                http.post("/api/auth/user", headers=user).raise_for_status()
+                http.post(
+                    "/api/credits/admin/add_credits",
+                    headers=admin,
+                    json={
+                        "user_id": RUN_USER,
+                        "amount": TOP_UP_CENTS,
+                        "comments": "run_exports top-up",
+                        "idempotency_key": f"run-exports-{datetime.date.today()}",
+                    },
+                ).raise_for_status()
+                names = {block["id"]: block["name"] for block in http.get("/api/blocks", headers=user).json()}
+                return [run_export(http, user, path, names, timeout) for path in files]
+        finally:
+            cloud.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("paths", nargs="+", help="export files, or directories of *.json exports")
+    parser.add_argument("--json", action="store_true", help="print the reports as a JSON list")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for each execution")
+    args = parser.parse_args(argv)
+    files = export_files(args.paths)
+    out = sys.stdout
+    # The functions' log and metric lines go to stdout in Lambda: keep them off the report.
+    with tempfile.TemporaryFile("w") as function_log:
+        sys.stdout = function_log
+        try:
+            reports = run_all(files, args.timeout)
+        finally:
+            sys.stdout = out
+    if args.json:
+        print(json.dumps([{**asdict(report), "ok": report.ok} for report in reports], indent=2))
+    else:
+        for report in reports:
+            print(report.line())
+    return 0 if all(report.ok for report in reports) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
