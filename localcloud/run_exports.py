@@ -12,7 +12,13 @@ fakes, the fake model server), signs in a user over HTTP, and for each export fi
    failed nodes with their errors.
 
 One line per agent is printed (or a JSON list with --json); the exit code is 0 when every export
-either completed or was refused at upload, 1 otherwise.
+either completed with no failed node or was refused at upload, 1 otherwise.
+
+`--stub-unknown-blocks` looks past the refusal: each block an export uses that Stratus does not
+serve (the integrations) is stood in for, in this process's block registry, by a stub whose
+inputs are the pins the export feeds and whose outputs are the pins it links from, each yielding
+a placeholder of the type its sink pin wants. The rest of the graph then runs for real, so what
+fails there is Stratus's (or the stub's placeholder data's) doing.
 """
 
 from __future__ import annotations
@@ -193,6 +199,77 @@ def run_export(
     return report
 
 
+def _placeholder_for_sink(sink_block: Any, sink_pin: str, label: str) -> Any:
+    from stratus.blocks.dynamic_pins import base_name, is_dynamic
+
+    prop: dict[str, Any] = {}
+    if sink_block is not None and not is_dynamic(sink_pin):
+        prop = sink_block.input_schema.jsonschema().get("properties", {}).get(base_name(sink_pin), {})
+    kind = prop.get("type") or next((o.get("type") for o in prop.get("anyOf", []) if o.get("type") != "null"), None)
+    if kind == "array":
+        return [f"{label} item 1", f"{label} item 2"]
+    if kind == "object":
+        return {"result": label}
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return True
+    return label
+
+
+def stub_unknown_blocks(exports: list[dict[str, Any]]) -> list[str]:
+    """Register a stub for every block id the exports use that the registry lacks; their ids."""
+    from pydantic import create_model
+
+    from stratus.blocks.registry import all_blocks, get_block
+    from stratus.blocks.sdk import Block, BlockSchema, BlockSchemaOutput
+
+    inputs: dict[str, set[str]] = defaultdict(set)
+    outputs: dict[str, dict[str, Any]] = defaultdict(dict)
+    for export in exports:
+        for graph in [export, *(export.get("sub_graphs") or [])]:
+            nodes = {node["id"]: node for node in graph.get("nodes", [])}
+            for node in nodes.values():
+                if get_block(node["block_id"]) is None:
+                    inputs[node["block_id"]].update(node.get("input_default") or {})
+            for link in graph.get("links", []):
+                source, sink = nodes.get(link["source_id"]), nodes.get(link["sink_id"])
+                if source is None or sink is None:
+                    continue
+                if get_block(sink["block_id"]) is None:
+                    inputs[sink["block_id"]].add(link["sink_name"])
+                if get_block(source["block_id"]) is None and link["source_name"] != "error":
+                    label = f"Stub {link['source_name']}"
+                    value = _placeholder_for_sink(get_block(sink["block_id"]), link["sink_name"], label)
+                    outputs[source["block_id"]].setdefault(link["source_name"], value)
+    registry = all_blocks()
+    for block_id in inputs:
+        stub_outputs = outputs.get(block_id, {})
+        fields: dict[str, Any] = {name: (Any, None) for name in inputs[block_id] if not name.startswith("_")}
+
+        async def run(self: Any, input_data: Any, _outputs: dict[str, Any] = stub_outputs, **kwargs: Any) -> Any:
+            for name, value in _outputs.items():
+                yield name, value
+
+        stub = type(
+            f"Stub_{block_id[:8]}",
+            (Block,),
+            {
+                "id": block_id,
+                "description": "run_exports stand-in for a block Stratus does not serve",
+                "input_schema": create_model(f"StubInput_{block_id[:8]}", __base__=BlockSchema, **fields),
+                "output_schema": create_model(
+                    f"StubOutput_{block_id[:8]}",
+                    __base__=BlockSchemaOutput,
+                    **{name: (Any, None) for name in stub_outputs},
+                ),
+                "run": run,
+            },
+        )
+        registry[block_id] = stub()
+    return list(inputs)
+
+
 def export_files(arguments: list[str]) -> list[Path]:
     files: list[Path] = []
     for argument in arguments:
@@ -201,8 +278,10 @@ def export_files(arguments: list[str]) -> list[Path]:
     return files
 
 
-def run_all(files: list[Path], timeout: float = 600) -> list[AgentReport]:
+def run_all(files: list[Path], timeout: float = 600, stub_unknown: bool = False) -> list[AgentReport]:
     """Start a local cloud in a temporary state directory and run every export on it."""
+    if stub_unknown:
+        stub_unknown_blocks([json.loads(path.read_text()) for path in files])
     from localcloud.cloud import LocalCloud
     from localcloud.settings import jwt_secret
     from stratus.auth.jwt_tokens import issue_token
@@ -235,6 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", help="export files, or directories of *.json exports")
     parser.add_argument("--json", action="store_true", help="print the reports as a JSON list")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for each execution")
+    parser.add_argument(
+        "--stub-unknown-blocks",
+        action="store_true",
+        help="stand in for the blocks Stratus lacks with placeholder stubs, to run the rest of each graph",
+    )
     args = parser.parse_args(argv)
     files = export_files(args.paths)
     out = sys.stdout
@@ -242,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryFile("w") as function_log:
         sys.stdout = function_log
         try:
-            reports = run_all(files, args.timeout)
+            reports = run_all(files, args.timeout, args.stub_unknown_blocks)
         finally:
             sys.stdout = out
     if args.json:
