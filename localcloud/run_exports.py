@@ -31,9 +31,10 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx
 
@@ -199,9 +200,18 @@ def run_export(
     return report
 
 
-def _placeholder_for_sink(sink_block: Any, sink_pin: str, label: str) -> Any:
+def _split_output_pin(name: str) -> tuple[str, str]:
+    """`result_#_status` → ("result", "status"); a plain pin → (pin, "")."""
+    parts = re.split(r"_#_|_@_", name, maxsplit=1)
+    return (parts[0], parts[1]) if len(parts) == 2 else (name, "")
+
+
+def _placeholder_for_sink(sink_block: Any, sink: dict[str, Any], sink_pin: str, label: str) -> Any:
     from stratus.blocks.dynamic_pins import base_name, is_dynamic
 
+    lookup = (sink.get("input_default") or {}).get("key")
+    if sink_block is not None and sink_block.name == "FindInDictionaryBlock" and sink_pin == "input" and lookup:
+        return {str(lookup): label}  # the dictionary that block looks the key up in
     prop: dict[str, Any] = {}
     if sink_block is not None and not is_dynamic(sink_pin):
         prop = sink_block.input_schema.jsonschema().get("properties", {}).get(base_name(sink_pin), {})
@@ -240,8 +250,13 @@ def stub_unknown_blocks(exports: list[dict[str, Any]]) -> list[str]:
                     inputs[sink["block_id"]].add(link["sink_name"])
                 if get_block(source["block_id"]) is None and link["source_name"] != "error":
                     label = f"Stub {link['source_name']}"
-                    value = _placeholder_for_sink(get_block(sink["block_id"]), link["sink_name"], label)
-                    outputs[source["block_id"]].setdefault(link["source_name"], value)
+                    value = _placeholder_for_sink(get_block(sink["block_id"]), sink, link["sink_name"], label)
+                    # A dynamic output pin (`result_#_status`) reads a key of the pin's dict.
+                    pin, key = _split_output_pin(link["source_name"])
+                    if key:
+                        outputs[source["block_id"]].setdefault(pin, {}).setdefault(key, value)
+                    else:
+                        outputs[source["block_id"]].setdefault(pin, value)
     registry = all_blocks()
     for block_id in inputs:
         stub_outputs = outputs.get(block_id, {})
@@ -278,8 +293,14 @@ def export_files(arguments: list[str]) -> list[Path]:
     return files
 
 
-def run_all(files: list[Path], timeout: float = 600, stub_unknown: bool = False) -> list[AgentReport]:
-    """Start a local cloud in a temporary state directory and run every export on it."""
+def run_all(
+    files: list[Path],
+    timeout: float = 600,
+    stub_unknown: bool = False,
+    on_report: Callable[[AgentReport], None] | None = None,
+) -> list[AgentReport]:
+    """Start a local cloud in a temporary state directory and run every export on it
+    (`on_report` is called with each report as soon as it is made)."""
     if stub_unknown:
         stub_unknown_blocks([json.loads(path.read_text()) for path in files])
     from localcloud.cloud import LocalCloud
@@ -304,9 +325,21 @@ def run_all(files: list[Path], timeout: float = 600, stub_unknown: bool = False)
                     },
                 ).raise_for_status()
                 names = {block["id"]: block["name"] for block in http.get("/api/blocks", headers=user).json()}
-                return [run_export(http, user, path, names, timeout) for path in files]
+                reports = []
+                for path in files:
+                    reports.append(run_export(http, user, path, names, timeout))
+                    if on_report:
+                        on_report(reports[-1])
+                return reports
         finally:
             cloud.stop()
+
+
+def _printer(out: TextIO) -> Callable[[AgentReport], None]:
+    def show(report: AgentReport) -> None:
+        print(report.line(), file=out, flush=True)
+
+    return show
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -326,14 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryFile("w") as function_log:
         sys.stdout = function_log
         try:
-            reports = run_all(files, args.timeout, args.stub_unknown_blocks)
+            reports = run_all(files, args.timeout, args.stub_unknown_blocks, None if args.json else _printer(out))
         finally:
             sys.stdout = out
     if args.json:
         print(json.dumps([{**asdict(report), "ok": report.ok} for report in reports], indent=2))
-    else:
-        for report in reports:
-            print(report.line())
     return 0 if all(report.ok for report in reports) else 1
 
 
