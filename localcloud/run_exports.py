@@ -111,7 +111,7 @@ def placeholder_value(prop: dict[str, Any]) -> Any:
     words = set(re.findall(r"[a-z]+", title.lower()))
     if "email" in words:  # many exports ask for an address in a plain text input
         return _FORMAT_PLACEHOLDERS["email"]
-    if words & {"url", "link", "website", "homepage"}:
+    if words & {"url", "link"}:
         return _FORMAT_PLACEHOLDERS["uri"]
     return f"Example {title}"
 
@@ -217,7 +217,7 @@ def _placeholder_for_sink(sink_block: Any, sink: dict[str, Any], sink_pin: str, 
         prop = sink_block.input_schema.jsonschema().get("properties", {}).get(base_name(sink_pin), {})
     kind = prop.get("type") or next((o.get("type") for o in prop.get("anyOf", []) if o.get("type") != "null"), None)
     if kind == "array":
-        return [f"{label} item 1", f"{label} item 2"]
+        return [{"text": f"{label} item 1"}, {"text": f"{label} item 2"}]  # items a dictionary lookup can read
     if kind == "object":
         return {"result": label}
     if kind in ("integer", "number"):
@@ -225,6 +225,16 @@ def _placeholder_for_sink(sink_block: Any, sink: dict[str, Any], sink_pin: str, 
     if kind == "boolean":
         return True
     return label
+
+
+def _merge(old: Any, new: Any) -> Any:
+    """One placeholder for a stub pin several sinks read: dictionaries merged (each sink finds
+    its key), a dictionary preferred to a scalar, else the first."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**new, **old}
+    if isinstance(new, dict) and not isinstance(old, dict):
+        return new
+    return new if old is None else old
 
 
 def stub_unknown_blocks(exports: list[dict[str, Any]]) -> list[str]:
@@ -253,10 +263,8 @@ def stub_unknown_blocks(exports: list[dict[str, Any]]) -> list[str]:
                     value = _placeholder_for_sink(get_block(sink["block_id"]), sink, link["sink_name"], label)
                     # A dynamic output pin (`result_#_status`) reads a key of the pin's dict.
                     pin, key = _split_output_pin(link["source_name"])
-                    if key:
-                        outputs[source["block_id"]].setdefault(pin, {}).setdefault(key, value)
-                    else:
-                        outputs[source["block_id"]].setdefault(pin, value)
+                    pins = outputs[source["block_id"]]
+                    pins[pin] = _merge(pins.get(pin), {key: value} if key else value)
     registry = all_blocks()
     for block_id in inputs:
         stub_outputs = outputs.get(block_id, {})
