@@ -66,7 +66,7 @@ class LocalCloud:
         self._session: Any = None
         self._clients: dict[str, Any] = {}
         self.mcp_server: Any = None  # the demo MCP server (localcloud.mcp_server), if started
-        self.model_server: Any = None  # localcloud.fake_openai, unless STRATUS_OPENAI_BASE_URL is set
+        self.model_server: Any = None  # localcloud.fake_openai, for each provider without STRATUS_<P>_BASE_URL
         self.replicate_server: Any = None  # localcloud.fake_replicate (image blocks), unless STRATUS_REPLICATE_BASE_URL
 
     # --- start / stop ---------------------------------------------------------------
@@ -195,15 +195,24 @@ class LocalCloud:
         os.environ["STRATUS_DEMO_MCP_SSE_URL"] = self.mcp_server.sse_url
 
     def _start_model_server(self) -> dict[str, str]:
-        """The AI blocks' model endpoint: the deterministic loopback server (offline by
-        default) or STRATUS_OPENAI_BASE_URL. Only the endpoint and the key change locally."""
-        base_url = settings.openai_base_url()
-        if base_url is None:
-            from localcloud.fake_openai import FakeOpenAI
+        """Every LLM provider's endpoint (`<P>_BASE_URL`, `<P>_API_KEY`): the deterministic
+        loopback server (offline by default; Anthropic's Messages API at its root, the others'
+        OpenAI-compatible API at /v1), or STRATUS_<P>_BASE_URL for a real one. Only the
+        endpoints and the keys change locally."""
+        from stratus.blocks.ai.providers import ANTHROPIC, LLM_PROVIDERS
 
-            self.model_server = FakeOpenAI().start()
-            base_url = self.model_server.url
-        return {"OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": settings.openai_api_key()}
+        environment: dict[str, str] = {}
+        for provider in LLM_PROVIDERS:
+            base_url = settings.model_base_url(provider)
+            if base_url is None:
+                if self.model_server is None:
+                    from localcloud.fake_openai import FakeOpenAI
+
+                    self.model_server = FakeOpenAI().start()
+                base_url = self.model_server.root_url if provider == ANTHROPIC else self.model_server.url
+            environment[f"{provider.upper()}_BASE_URL"] = base_url
+            environment[f"{provider.upper()}_API_KEY"] = settings.model_api_key(provider)
+        return environment
 
     def _start_replicate_server(self) -> dict[str, str]:
         """Replicate's API for the image blocks: the loopback fake, or STRATUS_REPLICATE_BASE_URL

@@ -4,7 +4,9 @@
     ...                                # point the openai client (base_url) at server.url
     server.stop()
 
-Endpoints: POST /v1/chat/completions (non-streaming) and GET /v1/models. The reply is a
+Endpoints: POST /v1/chat/completions (non-streaming, OpenAI's wire format: OpenAI and every
+OpenAI-compatible provider), POST /v1/messages (Anthropic's Messages API, non-streaming, what
+the `anthropic` SDK sends: point it at `server.root_url`) and GET /v1/models. The reply is a
 pure function of the request:
 
 * JSON mode — `response_format: {"type": "json_object"}`, or a system message that embeds a
@@ -61,8 +63,18 @@ Injected failures, for tests of retries and validation:
 * header `X-Fake-Status: <code>`: reply with that HTTP error status;
 * `server.fail_next(count, status=500)`: the next `count` requests fail with `status`.
 
-`server.requests` records every chat request body (for assertions); `server.reset()` clears
-it and the failure state.
+Anthropic's Messages API gets the same replies: the request is read as the equivalent chat
+request (`system` → a system message, `tool_use` blocks → the assistant's tool calls,
+`tool_result` blocks → tool messages, `tools` → functions with their `input_schema`,
+`tool_choice.disable_parallel_tool_use` → `parallel_tool_calls: false`) and the reply written
+as a Message: a `text` block (when there is text), one `tool_use` block per tool call (ids
+`toolu_…`, `input` the parsed arguments), `stop_reason` `tool_use` / `max_tokens` /
+`end_turn`, `usage` `input_tokens` / `output_tokens`; errors as `{"type": "error", …}`.
+
+`server.requests` records every request body as a chat request (for assertions; an Anthropic
+request in its chat equivalent); `server.calls` records, for each, the API (`chat` or
+`messages`), the API key it came with (Bearer token or `x-api-key`) and the body as sent.
+`server.reset()` clears them and the failure state.
 """
 
 from __future__ import annotations
@@ -263,6 +275,95 @@ def _value_for(key: str, user_text: str) -> Any:
     return f"{key}: " + " ".join(user_text.split()[:8])
 
 
+# --- Anthropic's Messages API, read and written as the chat API --------------------------------
+def _chat_request(body: dict[str, Any]) -> dict[str, Any]:
+    """The chat-completions request a Messages API request amounts to."""
+    messages: list[dict[str, Any]] = []
+    system = body.get("system")
+    if system:
+        messages.append({"role": "system", "content": _text(system)})
+    for message in body.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        role, content = message.get("role"), message.get("content")
+        if not isinstance(content, list):
+            messages.append({"role": role, "content": content})
+            continue
+        texts = [str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"]
+        if role == "assistant":
+            calls = [
+                {
+                    "id": b.get("id"),
+                    "type": "function",
+                    "function": {"name": b.get("name"), "arguments": json.dumps(b.get("input") or {})},
+                }
+                for b in content
+                if isinstance(b, dict) and b.get("type") == "tool_use"
+            ]
+            messages.append(
+                {"role": "assistant", "content": " ".join(texts) or None, **({"tool_calls": calls} if calls else {})}
+            )
+            continue
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "tool_result":
+                messages.append(
+                    {"role": "tool", "tool_call_id": block.get("tool_use_id"), "content": _text(block.get("content"))}
+                )
+        if texts:
+            messages.append({"role": role, "content": " ".join(texts)})
+    chat: dict[str, Any] = {"model": body.get("model"), "messages": messages, "max_tokens": body.get("max_tokens")}
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": t.get("name"),
+                "description": t.get("description", ""),
+                "parameters": t.get("input_schema"),
+            },
+        }
+        for t in body.get("tools") or []
+        if isinstance(t, dict)
+    ]
+    if tools:
+        chat["tools"] = tools
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("disable_parallel_tool_use"):
+        chat["parallel_tool_calls"] = False
+    return chat
+
+
+def _anthropic_message(reply: dict[str, Any]) -> dict[str, Any]:
+    """A chat completion as Anthropic's Message."""
+    choice = reply["choices"][0]
+    message = choice["message"]
+    content: list[dict[str, Any]] = []
+    if message.get("content"):
+        content.append({"type": "text", "text": message["content"]})
+    for call in message.get("tool_calls") or []:
+        content.append(
+            {
+                "type": "tool_use",
+                "id": "toolu_" + str(call["id"]).removeprefix("call_"),
+                "name": call["function"]["name"],
+                "input": json.loads(call["function"]["arguments"] or "{}"),
+            }
+        )
+    stop = {"tool_calls": "tool_use", "length": "max_tokens"}.get(choice["finish_reason"], "end_turn")
+    return {
+        "id": "msg_" + reply["id"].removeprefix("chatcmpl-"),
+        "type": "message",
+        "role": "assistant",
+        "model": reply["model"],
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": reply["usage"]["prompt_tokens"],
+            "output_tokens": reply["usage"]["completion_tokens"],
+        },
+    }
+
+
 class FakeOpenAI:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self._host, self._port = host, port
@@ -270,6 +371,7 @@ class FakeOpenAI:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
+        self.calls: list[dict[str, Any]] = []
         self._seen_models: dict[str, int] = {}
         self._fail_queue: list[int] = []
         self._counter = 0
@@ -277,10 +379,16 @@ class FakeOpenAI:
     # --- lifecycle -----------------------------------------------------------------
     @property
     def url(self) -> str:
+        """The OpenAI-compatible base URL (`…/v1`)."""
+        return self.root_url + "/v1"
+
+    @property
+    def root_url(self) -> str:
+        """The server's root: the `anthropic` SDK's base URL (it adds `/v1/messages`)."""
         if self._server is None:
             raise RuntimeError("FakeOpenAI is not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host}:{port}"
 
     def start(self) -> FakeOpenAI:
         if self._server is not None:
@@ -328,6 +436,7 @@ class FakeOpenAI:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.calls.clear()
             self._seen_models.clear()
             self._fail_queue.clear()
 
@@ -357,22 +466,36 @@ class FakeOpenAI:
                 },
             )
             return
-        if method != "POST" or path != "/v1/chat/completions":
+        if method != "POST" or path not in ("/v1/chat/completions", "/v1/messages"):
             self._error(handler, 404, f"No route {method} {path}", "invalid_request_error")
             return
+        anthropic = path == "/v1/messages"
         length = int(handler.headers.get("Content-Length") or 0)
         try:
             body = json.loads(handler.rfile.read(length) or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("body must be an object")
         except ValueError as exc:
-            self._error(handler, 400, f"Invalid JSON body: {exc}", "invalid_request_error")
+            self._reply_error(handler, anthropic, 400, f"Invalid JSON body: {exc}", "invalid_request_error")
             return
-        status, reply = self._complete(body, handler.headers.get("X-Fake-Status"))
+        authorization = handler.headers.get("Authorization") or ""
+        api_key = handler.headers.get("x-api-key") or authorization.removeprefix("Bearer ").strip() or None
+        with self._lock:
+            self.calls.append({"api": "messages" if anthropic else "chat", "api_key": api_key, "body": body})
+        chat = _chat_request(body) if anthropic else body
+        status, reply = self._complete(chat, handler.headers.get("X-Fake-Status"))
         if status != 200:
-            self._error(handler, status, reply["message"])
+            self._reply_error(handler, anthropic, status, reply["message"])
             return
-        self._send(handler, 200, reply)
+        self._send(handler, 200, _anthropic_message(reply) if anthropic else reply)
+
+    def _reply_error(
+        self, handler: BaseHTTPRequestHandler, anthropic: bool, status: int, message: str, kind: str = "api_error"
+    ) -> None:
+        if anthropic:
+            self._send(handler, status, {"type": "error", "error": {"type": kind, "message": message}})
+        else:
+            self._error(handler, status, message, "server_error" if kind == "api_error" else kind)
 
     # --- the model -----------------------------------------------------------------
     def _complete(self, body: dict[str, Any], forced_status: str | None) -> tuple[int, dict[str, Any]]:

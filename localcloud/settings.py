@@ -25,17 +25,28 @@ def state_dir() -> Path:
     return Path(os.environ.get("STRATUS_STATE_DIR", ".stratus"))
 
 
-# The AI blocks' model endpoint. Unset: the local cloud starts localcloud.fake_openai on
-# loopback (offline, deterministic). Set it (and the key) to use a real OpenAI-compatible API.
+# The AI blocks' model endpoints, one per LLM provider (openai, anthropic, open_router, groq,
+# ollama, llama_api, aiml_api, v0). Unset: the local cloud points the provider at
+# localcloud.fake_openai on loopback (offline, deterministic; it speaks OpenAI's chat API and
+# Anthropic's Messages API). Set STRATUS_<PROVIDER>_BASE_URL (and STRATUS_<PROVIDER>_API_KEY)
+# to use a real endpoint of that provider, e.g. STRATUS_OPENAI_BASE_URL.
 LOCAL_MODEL_KEY = "stratus-local-model-key"  # the loopback server accepts any key
 
 
+def model_base_url(provider: str) -> str | None:
+    return os.environ.get(f"STRATUS_{provider.upper()}_BASE_URL") or None
+
+
+def model_api_key(provider: str) -> str:
+    return os.environ.get(f"STRATUS_{provider.upper()}_API_KEY") or LOCAL_MODEL_KEY
+
+
 def openai_base_url() -> str | None:
-    return os.environ.get("STRATUS_OPENAI_BASE_URL") or None
+    return model_base_url("openai")
 
 
 def openai_api_key() -> str:
-    return os.environ.get("STRATUS_OPENAI_API_KEY") or LOCAL_MODEL_KEY
+    return model_api_key("openai")
 
 
 def egress_allow_list() -> list[str]:

@@ -139,13 +139,50 @@ class SchedulerSettings(EnvSettings):
 
 
 class PlatformLlmSettings(EnvSettings):
-    """The platform's model endpoint and key. Without a key, AI blocks that have no
-    credentials of their own fail with "No API key" (a deployment may choose that)."""
+    """The platform's model endpoints and keys, one set per LLM provider (AutoGPT's provider
+    names: stratus.blocks.ai.providers). Per provider `<P>_BASE_URL` (unset: the provider's
+    public endpoint), `<P>_API_KEY` (a key given directly: local runs, tests; wins) and
+    `<P>_API_KEY_PARAM` (the SSM SecureString holding it: AWS). Without a key, AI blocks that
+    have no credentials of their own for that provider fail with "No API key" (a deployment
+    may choose that)."""
 
     openai_base_url: str | None = Field(default=None, alias="OPENAI_BASE_URL")
-    # A key given directly (local runs, tests) wins over the SSM SecureString name (AWS).
     openai_api_key: str | None = Field(default=None, alias="OPENAI_API_KEY")
     openai_api_key_param: str | None = Field(default=None, alias="OPENAI_API_KEY_PARAM")
+    anthropic_base_url: str | None = Field(default=None, alias="ANTHROPIC_BASE_URL")
+    anthropic_api_key: str | None = Field(default=None, alias="ANTHROPIC_API_KEY")
+    anthropic_api_key_param: str | None = Field(default=None, alias="ANTHROPIC_API_KEY_PARAM")
+    open_router_base_url: str | None = Field(default=None, alias="OPEN_ROUTER_BASE_URL")
+    open_router_api_key: str | None = Field(default=None, alias="OPEN_ROUTER_API_KEY")
+    open_router_api_key_param: str | None = Field(default=None, alias="OPEN_ROUTER_API_KEY_PARAM")
+    groq_base_url: str | None = Field(default=None, alias="GROQ_BASE_URL")
+    groq_api_key: str | None = Field(default=None, alias="GROQ_API_KEY")
+    groq_api_key_param: str | None = Field(default=None, alias="GROQ_API_KEY_PARAM")
+    llama_api_base_url: str | None = Field(default=None, alias="LLAMA_API_BASE_URL")
+    llama_api_api_key: str | None = Field(default=None, alias="LLAMA_API_API_KEY")
+    llama_api_api_key_param: str | None = Field(default=None, alias="LLAMA_API_API_KEY_PARAM")
+    aiml_api_base_url: str | None = Field(default=None, alias="AIML_API_BASE_URL")
+    aiml_api_api_key: str | None = Field(default=None, alias="AIML_API_API_KEY")
+    aiml_api_api_key_param: str | None = Field(default=None, alias="AIML_API_API_KEY_PARAM")
+    v0_base_url: str | None = Field(default=None, alias="V0_BASE_URL")
+    v0_api_key: str | None = Field(default=None, alias="V0_API_KEY")
+    v0_api_key_param: str | None = Field(default=None, alias="V0_API_KEY_PARAM")
+    # Ollama: the endpoint of the default `ollama_host` (a node's own ollama_host wins); no key needed.
+    ollama_base_url: str | None = Field(default=None, alias="OLLAMA_BASE_URL")
+    ollama_api_key: str | None = Field(default=None, alias="OLLAMA_API_KEY")
+    ollama_api_key_param: str | None = Field(default=None, alias="OLLAMA_API_KEY_PARAM")
+
+    def base_url(self, provider: str) -> str | None:
+        """The configured endpoint of a provider (None: its public default)."""
+        return getattr(self, f"{provider}_base_url", None)
+
+    def api_key(self, provider: str) -> str | None:
+        """The platform key of a provider given directly (not the SSM parameter)."""
+        return getattr(self, f"{provider}_api_key", None)
+
+    def api_key_param(self, provider: str) -> str | None:
+        """The SSM SecureString name of a provider's platform key."""
+        return getattr(self, f"{provider}_api_key_param", None)
 
 
 class ExecutionLimitsSettings(EnvSettings):

@@ -99,3 +99,30 @@ def test_an_image_generator_graph_runs_against_the_clouds_replicate_fake(cloud):
     assert result["status"] == "COMPLETED", result
     (url,) = result["outputs"]["image"]
     assert url.startswith("https://replicate.delivery/fake/") and url.endswith(".webp")
+
+
+AGENT_INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
+
+
+def test_claude_openrouter_and_groq_models_run_offline_against_the_clouds_model_server(cloud):
+    """Every provider is pointed at the loopback server: a Claude node goes through Anthropic's
+    Messages API, the OpenRouter and Groq nodes through the OpenAI-compatible API, each on the
+    platform's (placeholder) key of its provider."""
+    user = "providers-alice"
+    models = ["claude-sonnet-4-5-20250929", "meta-llama/llama-4-scout", "llama-3.3-70b-versatile"]
+    nodes: list[dict] = [{"id": "topic", "block_id": AGENT_INPUT, "input_default": {"name": "topic"}}]
+    links: list[dict] = []
+    for index, model in enumerate(models):
+        nodes += [
+            {"id": f"w{index}", "block_id": TEXT_GENERATOR, "input_default": {"model": model, "prompt": "On {{t}}"}},
+            {"id": f"o{index}", "block_id": IMAGE_OUTPUT, "input_default": {"name": f"text{index}"}},
+        ]
+        links += [
+            {"source_id": "topic", "source_name": "result", "sink_id": f"w{index}", "sink_name": "prompt_values_#_t"},
+            {"source_id": f"w{index}", "source_name": "response", "sink_id": f"o{index}", "sink_name": "value"},
+        ]
+    with httpx.Client(base_url=cloud.http, timeout=30) as http:
+        http.post("/api/auth/user", headers=auth(user))
+        result = run_to_end(cloud, http, user, {"name": "providers", "nodes": nodes, "links": links}, {"topic": "sun"})
+    assert result["status"] == "COMPLETED", result
+    assert [result["outputs"][f"text{i}"] for i in range(3)] == [["Echo: On sun"]] * 3

@@ -57,14 +57,16 @@ def test_dropdown_options_are_the_enum_of_the_graph_input_schema(api):
     assert status == 200
     for graph in (created, fetched):
         properties = graph["input_schema"]["properties"]
-        assert properties["tone"]["type"] == "string" and properties["tone"]["enum"] == ["formal", "casual"]
+        assert properties["tone"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+        assert properties["tone"]["enum"] == ["formal", "casual"]
         assert properties["lang"]["enum"] == ["en", "fr"] and properties["lang"]["default"] == "en"
         assert properties["loud"]["type"] == "boolean" and properties["loud"]["default"] is False
         assert properties["rows"]["type"] == "array" and properties["rows"]["format"] == "table"
         assert properties["rows"]["items"]["properties"] == {"City": {"type": "string"}, "Temp": {"type": "string"}}
-        assert properties["doc"] == {**properties["doc"], "type": "string", "format": "file"}
-        # A toggle has a value of its own (False): only inputs without any value are required.
-        assert graph["input_schema"]["required"] == ["doc", "rows", "tone"]
+        assert properties["doc"]["anyOf"] == [{"format": "file", "type": "string"}, {"type": "null"}]
+        # A toggle has a value of its own (False): only inputs without any value are required,
+        # in node order as AutoGPT lists them.
+        assert graph["input_schema"]["required"] == ["tone", "rows", "doc"]
 
 
 def test_a_graph_with_the_typed_inputs_runs(sfn_api):  # noqa: F811

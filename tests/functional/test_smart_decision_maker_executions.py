@@ -166,3 +166,34 @@ def test_multiple_tool_calls_run_both_tools_and_answer_once_both_are_back(api, m
     last = model_server.requests[-1]["messages"]
     assert [m["role"] for m in last][-3:] == ["assistant", "tool", "tool"]
     assert {m["tool_call_id"] for m in last[-2:]} == {c["id"] for c in last[-3]["tool_calls"]}
+
+
+def test_the_decision_maker_on_claude_calls_two_tools_in_anthropic_format(api, model_server, monkeypatch):
+    """The same agent with a Claude model: the calls go to Anthropic's Messages API (the
+    `anthropic` SDK against the loopback server) with tools as Anthropic tools, the model's
+    tool_use blocks become the tool nodes' inputs, and their outputs go back as tool_result
+    blocks answering the tool_use ids."""
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", model_server.root_url)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "platform-anthropic-key")
+    result = run_agent(api, agent_graph(model="claude-sonnet-4-5-20250929"), TWO_TOOLS_IN_TURN)
+    assert result["status"] == "COMPLETED", result
+    assert result["outputs"]["answer"] == ["Tool results: The answer is five"]
+    [calc], [replace] = runs_of(result, CALCULATOR), runs_of(result, TEXT_REPLACE)
+    assert calc["output_data"]["result"] == [5.0] and replace["output_data"]["output"] == ["The answer is five"]
+    assert [r["status"] for r in runs_of(result, SDM)] == ["COMPLETED"] * 3
+
+    assert [(c["api"], c["api_key"]) for c in model_server.calls] == [("messages", "platform-anthropic-key")] * 3
+    first, last = model_server.calls[0]["body"], model_server.calls[-1]["body"]
+    assert {t["name"] for t in first["tools"]} == {"calculatorblock", "textreplaceblock"}
+    assert all("input_schema" in t for t in first["tools"])
+    assert first["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": True}  # multiple_tool_calls off
+    assert first["system"][0]["text"].startswith("[Main Objective Prompt]: ")
+    roles = [m["role"] for m in last["messages"]]
+    assert roles == ["user", "assistant", "user", "assistant", "user"]
+    uses = [b for m in last["messages"] for b in m["content"] if isinstance(b, dict) and b["type"] == "tool_use"]
+    results = [b for m in last["messages"] for b in m["content"] if isinstance(b, dict) and b["type"] == "tool_result"]
+    assert [u["name"] for u in uses] == ["calculatorblock", "textreplaceblock"]
+    assert all(u["id"].startswith("toolu_") for u in uses)
+    assert [r["tool_use_id"] for r in results] == [u["id"] for u in uses]
+    assert results[1]["content"] == "The answer is five"
+    assert result["stats"]["cost"] >= 3  # the platform's Anthropic key: charged per run

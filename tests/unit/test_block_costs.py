@@ -91,26 +91,57 @@ def test_after_run_costs_by_type() -> None:
     assert {"cost_amount": 2, "cost_filter": {"model": "small"}, "cost_type": "token"} in block.to_dict()["costs"]
 
 
-def test_llm_token_costs_apply_to_platform_key_runs_only() -> None:
+def _stored(provider: str = "openai") -> dict[str, Any]:
+    from stratus.integrations.credentials import CreateAPIKeyCredentials, create_credentials
+
+    meta = create_credentials("u1", provider, CreateAPIKeyCredentials(api_key=f"sk-{provider}", title="My key"))
+    return {"id": meta.id, "provider": provider, "type": "api_key", "title": "My key"}
+
+
+def test_llm_token_costs_apply_to_platform_key_runs_only(aws) -> None:
     block, meta = AITextGeneratorBlock(), RunContext("u1")
     tokens = 2500
     platform = cost_input(meta, block, {"model": "gpt-4o-mini"})
     assert platform["credentials"] == {}
     assert cost_after_run(block, platform, 0, tokens) == 3 * MODEL_TOKEN_COSTS["gpt-4o-mini"]
     assert cost_after_run(block, cost_input(meta, block, {"model": "o1"}), 0, tokens) == 15
-    own = cost_input(meta, block, {"model": "gpt-4o-mini", "credentials": USER_CREDENTIALS})
+    stored = _stored()
+    own = cost_input(meta, block, {"model": "gpt-4o-mini", "credentials": stored})
     assert cost_after_run(block, own, 0, tokens) == 0  # the user's own key: the provider bills them
-    assigned = RunContext("u1", credentials_inputs={"openai_api_key_credentials": USER_CREDENTIALS})
+    assigned = RunContext("u1", credentials_inputs={"openai_api_key_credentials": stored})
     assert cost_after_run(block, cost_input(assigned, block, {"model": "gpt-4o-mini"}), 0, tokens) == 0
     assert cost_after_run(block, cost_input(meta, block, {"model": "my-local-model"}), 0, tokens) == 0
+    # Claude on the platform key: the table price (claude-sonnet-4-5 output $15 / 1M tokens: 2 / 1,000)
+    claude = cost_input(meta, block, {"model": "claude-sonnet-4-5-20250929"})
+    assert cost_after_run(block, claude, 0, tokens) == 5  # 2.5 thousand tokens at 2 credits
 
 
-def test_effective_credentials_order() -> None:
+def test_unusable_credentials_are_platform_key_runs(aws) -> None:
+    """Credentials the user does not have (an import's reference to its author's account),
+    AutoGPT's system credentials, or another provider's, count as none: the run is the
+    platform's and is charged."""
+    block, meta = AITextGeneratorBlock(), RunContext("u1")
+    openai_key = _stored("openai")
+    for credentials in (
+        USER_CREDENTIALS,  # not stored
+        {"id": "24e5d942-d9e3-4798-8151-90143ee55629", "provider": "anthropic", "type": "api_key"},  # AutoGPT's
+        openai_key,  # the user's, but OpenAI's: never sent to Anthropic
+    ):
+        priced = cost_input(meta, block, {"model": "claude-sonnet-4-5-20250929", "credentials": credentials})
+        assert priced["credentials"] == {}
+        assert cost_after_run(block, priced, 0, 1000) == 2
+
+
+def test_effective_credentials_order(aws) -> None:
     block = AITextGeneratorBlock()
-    other = {**USER_CREDENTIALS, "id": "c-2"}
+    own, other = _stored(), _stored()
     meta = RunContext("u1", credentials_inputs={"openai_api_key_credentials": other})
-    assert effective_credentials(meta, block, {"credentials": USER_CREDENTIALS}) == USER_CREDENTIALS  # the node's own
+    # AutoGPT's order: the execution's credentials_inputs (its input mask) win over the node's own
+    assert effective_credentials(meta, block, {"credentials": own}) == other
+    assert effective_credentials(RunContext("u1"), block, {"credentials": own}) == own
     assert effective_credentials(meta, block, {"credentials": {}}) == other  # the execution's, for its provider
+    claude = {"credentials": {}, "model": "claude-sonnet-4-5-20250929"}
+    assert effective_credentials(meta, block, claude) is None  # another provider's input: the platform key
     assert effective_credentials(RunContext("u1"), block, {}) is None  # the platform key
 
 

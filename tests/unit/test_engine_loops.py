@@ -153,7 +153,7 @@ def test_the_error_pin_works_inside_loops():
         nodes=[
             node("items", INP, name="items"),
             node("step", STEP),
-            node("times10", CALC, operation="Multiply", b=10),
+            node("times10", CALC, a=1, b=10),
             node("empty", ADD_TO_LIST, list=[]),
             node("acc", ADD_TO_LIST),
             node("errors_empty", ADD_TO_LIST, list=[]),
@@ -163,7 +163,7 @@ def test_the_error_pin_works_inside_loops():
         ],
         links=[
             link("items", "result", "step", "items", static=True),
-            link("step", "item", "times10", "a"),
+            link("step", "item", "times10", "operation"),
             link("times10", "result", "acc", "entry"),
             link("empty", "updated_list", "acc", "list"),
             link("acc", "updated_list", "acc", "list"),
@@ -174,11 +174,11 @@ def test_the_error_pin_works_inside_loops():
             link("errors", "updated_list", "err_out", "value"),
         ],
     )
-    state = run_graph(graph, {"items": ["1", "x", "3", "y"]})
+    state = run_graph(graph, {"items": ["Multiply", "Nope", "Add", "Bad"]})
     outputs = dataflow.graph_outputs(state)
-    assert outputs["products"] == [[10.0], [10.0, 30.0]]
+    assert outputs["products"] == [[10.0], [10.0, 11.0]]
     assert len(outputs["problems"]) == 2 and len(outputs["problems"][-1]) == 2
-    assert all("a" in problem for problem in outputs["problems"][-1])  # the pin that failed is named
+    assert all("operation" in problem for problem in outputs["problems"][-1])  # the pin that failed is named
     assert [e.status for e in runs_of(state, "times10")] == [S.COMPLETED, S.FAILED, S.COMPLETED, S.FAILED]
 
 

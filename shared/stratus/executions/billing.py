@@ -9,9 +9,9 @@ have reported more than the bound, charges the excess up to what the balance hol
 costs are charged after the run once per node execution (`<node_exec_id>#usage`). The ledger
 keys are stratus.db.users_table's (`settle_ledger_key`, `usage_ledger_key`).
 
-Credentials resolution (AutoGPT's order), which per-model costs depend on: the node's own
-`credentials` input, then the execution's `credentials_inputs` for that provider (given at
-execute), then the platform's key.
+Credentials resolution (AutoGPT's order), which per-model costs depend on: the execution's
+`credentials_inputs` for the node's provider (given at execute), then the node's own
+`credentials` input, then the platform's key of that provider (`effective_credentials`).
 """
 
 from __future__ import annotations
@@ -29,13 +29,21 @@ _PARTIAL_CHARGE_ATTEMPTS = 3
 
 
 def effective_credentials(run: RunContext, block: Block, run_input: dict[str, Any]) -> dict[str, Any] | None:
-    """The node's own `credentials`, else the execution's credentials_inputs for its provider."""
-    own = run_input.get("credentials")
-    if own:
-        return own
-    field = block_credentials_fields(block).get("credentials")
-    assigned = run.credentials_inputs.get(field.key) if field else None
-    return assigned or None
+    """The credentials a node execution runs with, as AutoGPT resolves them: the execution's
+    credentials_inputs for the node's (model's) provider, else the node's own `credentials`,
+    each only when usable (the user's, of that provider: stratus.integrations.credentials.
+    usable_credentials); None: the platform's key of the provider."""
+    field = block_credentials_fields(block, run_input).get("credentials")
+    candidates = [run.credentials_inputs.get(field.key) if field else None, run_input.get("credentials")]
+    if not any(isinstance(c, dict) and c.get("id") for c in candidates):
+        return None
+    from stratus.integrations.credentials import usable_credentials  # only nodes with credentials need it
+
+    for candidate in candidates:
+        usable = usable_credentials(run.user_id, candidate, field.providers if field else [])
+        if usable is not None:
+            return usable
+    return None
 
 
 def cost_input(run: RunContext, block: Block, run_input: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,7 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
     (credentials that are not the user's), InsufficientBalance (before-run cost or TOKEN
     reservation), nothing run or charged in either case."""
     run = RunContext(user_id)  # a run outside any graph execution
+    _check_own_credentials(user_id, inputs.get("credentials"))
     try:
         kwargs = block_kwargs(run, key, block, inputs)
     except CredentialsUnavailable as exc:  # resolve_api_key's 404 (not the user's) or 422 (expired)
@@ -70,6 +71,21 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
     finally:  # a block that raises settles its reservation too
         charge_after_run(run, key, block, priced, time.monotonic() - started, usage.total_tokens)
     return outputs
+
+
+def _check_own_credentials(user_id: str, credentials: Any) -> None:
+    """Credentials named in a one-off run are the caller's choice: they must be the user's (a
+    graph's node instead runs on the platform key when its credentials are not; AutoGPT's
+    system credentials mean the platform key here too)."""
+    from stratus.integrations.credentials import SYSTEM_CREDENTIALS, resolve_api_key
+
+    if not isinstance(credentials, dict) or not credentials.get("id") or credentials["id"] in SYSTEM_CREDENTIALS:
+        return
+    try:
+        resolve_api_key(user_id, credentials)
+    except StratusError as exc:
+        name = credentials.get("title") or credentials.get("id")
+        raise _error(exc.status_code, f"Credentials {name!r} cannot be used: {exc.detail}") from exc
 
 
 def handle_direct_event(event: dict[str, Any]) -> dict[str, Any]:

@@ -5,18 +5,21 @@ block runs (direct_run):
 
 * `block_kwargs`: user_id, graph_exec_id, graph_id, graph_version, node_id, node_exec_id,
   the services of stratus.blocks.services, `record_usage` (a `UsageRecorder`), and for
-  blocks with a `credentials` input the model endpoint: `llm_api_key` / `llm_base_url`; a
-  prepaid run's `token_limit`.
+  blocks with a `credentials` input the key of the node's provider: `llm_api_key` /
+  `llm_provider` (Replicate: `llm_base_url` too); a prepaid run's `token_limit`.
 * `run_node`: the block's yields, and whether it failed.
 * `run_block_node`: build those, run the block, settle its usage (TOKEN) or charge its
   after-run cost (SECOND) (stratus.executions.billing) and return its outputs with its token stats.
 
-Credentials resolution (AutoGPT's order): the node's own `credentials` input, then the
-execution's `credentials_inputs` for that provider (given at execute), then the platform's
-key (`OPENAI_API_KEY`, or the SSM SecureString named by `OPENAI_API_KEY_PARAM`), as AutoGPT
-falls back to its system credentials.
-The endpoint is `OPENAI_BASE_URL` (any OpenAI-compatible server). A credential that is not
-the user's fails the node with a clear error; the Lambda itself succeeds.
+Credentials resolution (AutoGPT's order, stratus.executions.billing.effective_credentials):
+the provider is the node's model's (AutoGPT's model table); the execution's
+`credentials_inputs` for that provider (given at execute), else the node's own `credentials`
+when they are the user's credentials of that provider, else the platform's key of that
+provider (`<P>_API_KEY`, or the SSM SecureString named by `<P>_API_KEY_PARAM`), as AutoGPT
+falls back to its system credentials. Credentials that are not the user's (an imported
+graph's reference to its author's account, AutoGPT's system credentials) count as none. A
+stored key is sent to its own provider only. Expired credentials fail the node with a clear
+error; the Lambda itself succeeds.
 """
 
 from __future__ import annotations
@@ -67,12 +70,14 @@ class UsageRecorder:
         }
 
 
-def platform_api_key() -> str | None:
-    """The platform's own model key, or None when the deployment has none."""
+def platform_api_key(provider: str = "openai") -> str | None:
+    """The platform's own key of a model provider (`<P>_API_KEY`, else the SSM SecureString
+    named by `<P>_API_KEY_PARAM`), or None when the deployment has none for it."""
     platform = get_settings(PlatformLlmSettings)
-    if platform.openai_api_key:
-        return platform.openai_api_key
-    name = platform.openai_api_key_param
+    direct = platform.api_key(provider)
+    if direct:
+        return direct
+    name = platform.api_key_param(provider)
     if not name:
         return None
     from aws_lambda_powertools.utilities import parameters  # lazy: SSM only in AWS-style config
@@ -80,13 +85,17 @@ def platform_api_key() -> str | None:
     try:
         return parameters.get_parameter(name, decrypt=True, max_age=300) or None
     except parameters.exceptions.GetParameterError:
-        logger.warning("No platform model key: the SSM parameter cannot be read", extra={"parameter": name})
+        logger.warning(
+            "No platform model key: the SSM parameter cannot be read", extra={"parameter": name, "provider": provider}
+        )
         return None
 
 
 def llm_kwargs(user_id: str, credentials: dict[str, Any] | None, provider: str = "openai") -> dict[str, Any]:
-    """The model endpoint of a block run: the user's stored key, else the platform's (Replicate:
-    its own base URL and platform key, never the model key)."""
+    """The key of a block run: the user's stored key (`credentials`, already known usable for
+    `provider`: stratus.executions.billing.effective_credentials), else the platform's key of
+    that provider. LLM providers' endpoints are the model client's (their configured base URL,
+    or a node's own ollama_host); Replicate gets its base URL and its own platform key."""
     api_key = None
     if credentials:
         from stratus.integrations.credentials import resolve_api_key  # not every block group needs it
@@ -101,10 +110,7 @@ def llm_kwargs(user_id: str, credentials: dict[str, Any] | None, provider: str =
 
         replicate = get_settings(ReplicateSettings)
         return {"llm_api_key": api_key or replicate.replicate_api_key, "llm_base_url": replicate.replicate_base_url}
-    return {
-        "llm_api_key": api_key or platform_api_key(),
-        "llm_base_url": get_settings(PlatformLlmSettings).openai_base_url,
-    }
+    return {"llm_api_key": api_key or platform_api_key(provider), "llm_provider": provider}
 
 
 def block_kwargs(
@@ -124,8 +130,8 @@ def block_kwargs(
     if "credentials" in block.input_schema.model_fields:
         from stratus.graphs.schemas import block_credentials_fields
 
-        field = block_credentials_fields(block).get("credentials")
-        provider = field.providers[0] if field and field.providers else "openai"
+        field = block_credentials_fields(block, run_input).get("credentials")  # narrowed by the node's model
+        provider = field.providers[0] if field and len(field.providers) == 1 else "openai"
         kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input), provider))
     limit = prepaid_token_limit(block, cost_input(run, block, run_input))
     if limit is not None:  # a prepaid run may not use more than its reservation covers

@@ -22,6 +22,22 @@ from stratus.payload_limits import check_structure
 
 PROVIDER_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}$")
 
+# AutoGPT's system credentials ("Use Credits for …", its integrations credentials store): every
+# AutoGPT user has them, so a graph made there may name them. Here they mean the platform's key
+# of that provider (a node naming one runs as a node without credentials of its own).
+SYSTEM_CREDENTIALS: dict[str, str] = {
+    "744fdc56-071a-4761-b5a5-0af0ce10a2b5": "ollama",
+    "6b9fc200-4726-4973-86c9-cd526f5ce5db": "replicate",
+    "53c25cb8-e3ee-465c-a4d1-e75a4c899c2a": "openai",
+    "aad82a89-9794-4ebb-977f-d736aa5260a3": "aiml_api",
+    "24e5d942-d9e3-4798-8151-90143ee55629": "anthropic",
+    "4ec22295-8f97-4dd1-b42b-2c6957a02545": "groq",
+    "b5a0e27d-0c98-4df3-a4b9-10193e1f3c40": "open_router",
+    "d44045af-1c33-4833-9e19-752313214de2": "llama_api",
+    "c4e6d1a0-3b5f-4789-a8e2-9b123456789f": "v0",
+    "96b83908-2789-4dec-9968-18f0ece4ceb3": "nvidia",
+}
+
 
 def check_provider(provider: str) -> str:
     if not PROVIDER_PATTERN.match(provider):
@@ -140,3 +156,21 @@ def resolve_api_key(user_id: str, credentials: dict | None) -> str | None:
     if item.get("expires_at") and int(item["expires_at"]) <= time.time():
         raise Unprocessable(f"Credentials {credentials_id} ({item.get('title')}) have expired.")
     return unseal(item["secret"], _context(user_id, credentials_id))
+
+
+def usable_credentials(user_id: str, credentials: Any, providers: list[str]) -> dict[str, Any] | None:
+    """`credentials` {id, provider, type, title} when they name credentials of this user for one
+    of `providers` (expired ones included: using them fails clearly), else None: no id, one of
+    AutoGPT's system credentials, another provider's, or an id this user does not have (an
+    imported graph's reference to its author's account). None means the platform's key."""
+    if not isinstance(credentials, dict) or not credentials.get("id") or not isinstance(credentials["id"], str):
+        return None
+    if credentials["id"] in SYSTEM_CREDENTIALS:
+        return None
+    named = credentials.get("provider")
+    if named and providers and named not in providers:
+        return None
+    item = users_table.get_credentials(user_id, credentials["id"])
+    if not item or (providers and item["provider"] not in providers):
+        return None
+    return credentials

@@ -167,8 +167,8 @@ def test_dropdown_takes_options_and_the_older_placeholder_values():
     assert block.validate_input({"name": "x", "options": ["a", "b"]}).options == ["a", "b"]
     assert block.validate_input({"name": "x", "placeholder_values": ["c"]}).options == ["c"]
     assert "options" in block.input_schema.jsonschema()["properties"]
-    assert block.graph_input_schema({"placeholder_values": ["a", "b"]}) == {"type": "string", "enum": ["a", "b"]}
-    assert block.graph_input_schema({"options": []}) == {}  # no options: free text
+    assert block.generate_schema({"placeholder_values": ["a", "b"]})["enum"] == ["a", "b"]
+    assert "enum" not in block.generate_schema({"options": []})  # no options: free text
     assert run_block(block, {"name": "x"}) == []
 
 
@@ -179,12 +179,10 @@ def test_toggle_defaults_to_false_and_converts_strings():
 
 def test_table_yields_an_empty_list_without_value_and_describes_its_columns():
     assert run_block(AgentTableInputBlock(), {"name": "t"}) == [("result", [])]
-    assert AgentTableInputBlock.graph_input_schema({"column_headers": ["A", "B"]}) == {
-        "type": "array",
-        "format": "table",
-        "items": {"type": "object", "properties": {"A": {"type": "string"}, "B": {"type": "string"}}},
-    }
-    default_columns = AgentTableInputBlock.graph_input_schema({})["items"]["properties"]
+    schema = AgentTableInputBlock.generate_schema({"column_headers": ["A", "B"]})
+    assert schema["type"] == "array" and schema["format"] == "table"
+    assert schema["items"] == {"type": "object", "properties": {"A": {"type": "string"}, "B": {"type": "string"}}}
+    default_columns = AgentTableInputBlock.generate_schema({})["items"]["properties"]
     assert list(default_columns) == ["Column 1", "Column 2", "Column 3"]
 
 

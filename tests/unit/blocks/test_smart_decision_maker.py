@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from localcloud.fake_openai import FakeOpenAI
-from stratus.blocks.ai import tool_calls
+from stratus.blocks.ai import model_client
 from stratus.blocks.ai.smart_decision import (
     SMART_DECISION_MAKER_ID,
     SmartDecisionMakerBlock,
@@ -393,20 +393,29 @@ def test_usage_is_recorded_and_the_token_limit_caps_the_call(fake):
 
 
 # --- retries on bad tool calls (AutoGPT's parameter validation test, with scripted replies) --------
-def scripted(monkeypatch: pytest.MonkeyPatch, replies: list[tool_calls.ModelReply]) -> list[list[dict[str, Any]]]:
+def scripted(monkeypatch: pytest.MonkeyPatch, replies: list[model_client.LLMResponse]) -> list[list[dict[str, Any]]]:
     sent: list[list[dict[str, Any]]] = []
 
-    async def call_with_tools(kwargs: dict[str, Any], **params: Any) -> tool_calls.ModelReply:
-        sent.append(list(params["messages"]))
+    async def llm_call(credentials: Any, llm_model: Any, prompt: list[dict[str, Any]], max_tokens: Any, **params: Any):
+        sent.append(list(prompt))
         return replies[min(len(sent) - 1, len(replies) - 1)]
 
-    monkeypatch.setattr(tool_calls, "call_with_tools", call_with_tools)
+    monkeypatch.setattr(model_client, "llm_call", llm_call)
     return sent
 
 
-def reply_calling(arguments: dict[str, Any], name: str = "calculatorblock") -> tool_calls.ModelReply:
-    call = tool_calls.ToolCall(id="call_1", name=name, arguments=json.dumps(arguments))
-    return tool_calls.ModelReply(response="", tool_calls=[call], raw_response={"role": "assistant", "content": None})
+def reply_calling(arguments: dict[str, Any], name: str = "calculatorblock") -> model_client.LLMResponse:
+    call = model_client.ToolContentBlock(
+        id="call_1", type="function", function=model_client.ToolCall(name=name, arguments=json.dumps(arguments))
+    )
+    return model_client.LLMResponse(
+        raw_response={"role": "assistant", "content": None},
+        prompt=[],
+        response="",
+        tool_calls=[call],
+        prompt_tokens=0,
+        completion_tokens=0,
+    )
 
 
 def test_unknown_parameter_is_retried_then_fails(monkeypatch):

@@ -1,26 +1,32 @@
-"""AutoGPT's LLM blocks (same ids, class names and pins) on the official `openai` client.
+"""AutoGPT's LLM blocks (same ids, class names and pins) on every provider AutoGPT offers.
 
-Any OpenAI-compatible endpoint works: the executor passes `llm_base_url` and `llm_api_key`
-(resolved from the block's `credentials` or a model config); without them the blocks fall
-back to the `OPENAI_BASE_URL` / `OPENAI_API_KEY` environment variables. Token usage of every
-model call (failed validations included: they cost tokens too) goes to the executor through
-the `record_usage(prompt_tokens, completion_tokens)` keyword argument when given.
+Each call goes through `stratus.blocks.ai.model_client.llm_call`: the model name picks the
+provider by AutoGPT's model table (stratus.blocks.ai.providers: OpenAI, Anthropic, OpenRouter,
+Groq, Ollama, Llama API, AI/ML API, v0; a name outside the table goes to the `openai`
+endpoint, any OpenAI-compatible server) and so the wire protocol (Anthropic's Messages API
+through the `anthropic` SDK, the others' OpenAI-compatible chat completions through `openai`)
+and the endpoint (the provider's configured base URL, stratus.config.PlatformLlmSettings).
+The executor passes the key of the model's provider as `llm_api_key` (the user's stored
+credentials of that provider, else the platform's key of that provider; see
+stratus.executions.node_runner), with `llm_provider`; `llm_base_url` overrides the endpoint.
+Token usage of every model call (failed validations included: they cost tokens too) goes to
+the executor through the `record_usage(prompt_tokens, completion_tokens)` keyword argument.
 
-Retries are the blocks' own (`retry` / `max_retries` inputs): the client is built with
+Retries are the blocks' own (`retry` / `max_retries` inputs): the clients are built with
 `max_retries=0`. Transport errors, 429 and 5xx are retried; other 4xx (bad key, unknown
 model) end the block at once. Structured output is parsed as JSON and must have exactly the
 `expected_format` keys; a bad reply is sent back to the model with the complaint and retried.
 
-Costs: TOKEN costs per model (credits per 1,000 tokens) instead of AutoGPT's flat per-run
-LLM_COST, so a long summary costs more than a one-line answer. Like AutoGPT, only runs on the
-platform's key are charged. They are prepaid: `token_limit(input)` bounds a run's tokens (every
-call's prompt, at most one token per UTF-8 byte, plus its max_tokens, retries included); that
-much is reserved before the run, and the run gets it as `token_limit` and caps each call's
-max_tokens so the recorded usage stays within it (see stratus.executions.billing).
+Costs: TOKEN costs per model (credits per 1,000 tokens, from the table's prices) instead of
+AutoGPT's flat per-run LLM_COST, so a long summary costs more than a one-line answer. Like
+AutoGPT, only runs on the platform's key are charged. They are prepaid: `token_limit(input)`
+bounds a run's tokens (every call's prompt, at most one token per UTF-8 byte, plus its
+max_tokens, retries included); that much is reserved before the run, and the run gets it as
+`token_limit` and caps each call's max_tokens so the recorded usage stays within it (see
+stratus.executions.billing).
 
-Differences from AutoGPT, on purpose: `model` is any model name string (an OpenAI-compatible
-endpoint decides what exists), `ollama_host` and `compress_prompt_to_fit` are accepted for
-import compatibility but ignored, and failures are yielded on the `error` pin.
+Differences from AutoGPT, on purpose: `model` is any model name string (a name outside the
+table is an OpenAI-compatible deployment's model), and failures are yielded on the `error` pin.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from typing import Any, cast
 
 from pydantic import Field
 
+from stratus.blocks.ai import providers
+from stratus.blocks.ai.providers import DEFAULT_OLLAMA_HOST
 from stratus.blocks.core.text import render_template
 from stratus.blocks.sdk import (
     Block,
@@ -44,44 +52,21 @@ from stratus.blocks.sdk import (
     BlockSchema,
     BlockSchemaOutput,
 )
-from stratus.config import PlatformLlmSettings, get_settings
 from stratus.net.egress import refusal
 
 DEFAULT_LLM_MODEL = "gpt-4o"
 DEFAULT_TIMEOUT_SECONDS = 120.0
 
-# Credits (cents) per 1,000 tokens (prompt + completion), by model: about each model's output
-# price, rounded up. Charged after the run, and only when the platform's key ran it (the
-# node had no credentials of its own), as AutoGPT charges only runs on its system keys.
-# Unlisted models run free.
-MODEL_TOKEN_COSTS: dict[str, int] = {
-    "gpt-4o-mini": 1,
-    "gpt-4.1-mini-2025-04-14": 1,
-    "gpt-5-nano-2025-08-07": 1,
-    "gpt-5-mini-2025-08-07": 1,
-    "gpt-4.1-2025-04-14": 1,
-    "gpt-5-2025-08-07": 1,
-    "gpt-4o": 1,
-    "o3-mini": 1,
-    "o3-2025-04-16": 1,
-    "gpt-4-turbo": 3,
-    "o1": 6,
-}
+# Credits (cents) per 1,000 tokens (prompt + completion), by model: AutoGPT's model table's
+# output price, rounded up (stratus.blocks.ai.providers.token_rate). Charged after the run, and
+# only when the platform's key ran it (the node had no usable credentials of its own), as
+# AutoGPT charges only runs on its system keys. Models outside the table run free.
+MODEL_TOKEN_COSTS: dict[str, int] = {model.value: providers.token_rate(model) for model in providers.LlmModel}
 # Each model's most output tokens per call: the max_tokens of a call that sets none (as AutoGPT
 # uses the model's max_output_tokens), and so the bound a reservation counts on.
 MODEL_MAX_OUTPUT_TOKENS: dict[str, int] = {
-    "gpt-4o-mini": 16_384,
-    "gpt-4o": 16_384,
-    "gpt-4-turbo": 4_096,
-    "gpt-4.1-mini-2025-04-14": 32_768,
-    "gpt-4.1-2025-04-14": 32_768,
-    "gpt-5-nano-2025-08-07": 128_000,
-    "gpt-5-mini-2025-08-07": 128_000,
-    "gpt-5-2025-08-07": 128_000,
-    "o3-mini": 100_000,
-    "o3-2025-04-16": 100_000,
-    "o1": 100_000,
-}
+    name: output for name, (_provider, _window, output) in providers.LEGACY_MODELS.items() if output
+} | {model.value: model.max_output_tokens for model in providers.LlmModel if model.max_output_tokens}
 DEFAULT_MAX_OUTPUT_TOKENS = 4_096
 SUMMARY_MAX_TOKENS = 2_048  # per summary call: keeps a summarizer's reservation proportionate
 # A chat prompt's tokens: at most one per UTF-8 byte of content (byte-level BPE), plus framing.
@@ -147,14 +132,19 @@ def _model_field(description: str, advanced: bool = False) -> Any:
 
 
 def _credentials_field() -> Any:
+    """AutoGPT's AICredentialsField: one key of any LLM provider, discriminated by `model`."""
     return Field(
         default_factory=dict,
-        description="API key for the LLM provider: {id, provider, type, title} of a stored credential.",
-        json_schema_extra={
-            "credentials_provider": ["openai"],
-            "credentials_types": ["api_key"],
-            "discriminator": "model",
-        },
+        description="API key for the LLM provider.",
+        json_schema_extra=cast(
+            "dict[str, Any]",
+            {
+                "credentials_provider": sorted(providers.LLM_PROVIDERS),
+                "credentials_types": ["api_key"],
+                "discriminator": "model",
+                "discriminator_mapping": providers.discriminator_mapping(),
+            },
+        ),
     )
 
 
@@ -168,8 +158,8 @@ def _max_tokens_field() -> Any:
 
 def _ollama_host_field() -> Any:
     return Field(
-        default="localhost:11434",
-        description="Ollama host for local models (ignored: use a model config).",
+        default=DEFAULT_OLLAMA_HOST,
+        description="Ollama host for local models",
         json_schema_extra={"advanced": True},
     )
 
@@ -193,97 +183,104 @@ def _retry_field() -> Any:
 
 # --- the model call --------------------------------------------------------------------
 class _LLM:
-    """One block run's connection: client, usage callback, request options."""
+    """One block run's model calls: credentials, usage callback, prepaid token cap."""
 
-    def __init__(self, kwargs: dict[str, Any]):
-        platform = get_settings(PlatformLlmSettings)
-        self.base_url = kwargs.get("llm_base_url") or platform.openai_base_url
-        self.api_key = kwargs.get("llm_api_key") or platform.openai_api_key
-        self.timeout = float(kwargs.get("llm_timeout") or DEFAULT_TIMEOUT_SECONDS)
+    def __init__(self, kwargs: dict[str, Any], ollama_host: str | None = None):
+        from stratus.blocks.ai.model_client import LlmCredentials
+
+        self.credentials = LlmCredentials.from_block_kwargs(kwargs)
+        self.ollama_host = ollama_host or DEFAULT_OLLAMA_HOST
+        self.compress_prompt_to_fit = True
         self.record_usage: Callable[[int, int], Any] | None = kwargs.get("record_usage")
         # The tokens this run was prepaid for (None: free, no cap); each call's max_tokens is capped
         # so that reported usage cannot pass it.
         self.token_limit: int | None = kwargs.get("token_limit")
         self.tokens_used = 0
-        self.headers: dict[str, str] = dict(kwargs.get("llm_headers") or {})
         self.calls = 0
-        self._client: Any = None
-
-    def client(self) -> Any:
-        if self._client is None:
-            if not self.api_key:
-                raise LLMError(
-                    "No API key for the LLM provider: set the block's credentials (or OPENAI_API_KEY for local runs)."
-                )
-            from stratus.blocks.ai.model_client import openai_client
-
-            self._client = openai_client(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                max_retries=0,
-                timeout=self.timeout,
-                default_headers=self.headers or None,
-            )
-        return self._client
 
     async def __aenter__(self) -> _LLM:
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        await self.close()
+        return None
 
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+    async def call(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        max_tokens: int | None,
+        *,
+        json_mode: bool = False,
+        tools: list[dict[str, Any]] | None = None,
+        parallel_tool_calls: bool | None = None,
+        extra_prompt: Any = None,
+    ) -> Any:
+        """One `llm_call` (stratus.blocks.ai.model_client): the provider comes from the model.
+        Returns its LLMResponse; records the usage; raises LLMError when the call cannot be
+        made at all (no key, endpoint refused, prepaid tokens used up), else the SDK's errors."""
+        from stratus.blocks.ai.model_client import LlmCallError, llm_call
 
-    async def complete(
-        self, model: str, messages: list[dict[str, Any]], max_tokens: int | None, json_mode: bool = False
-    ) -> str:
-        params: dict[str, Any] = {"model": model, "messages": messages}
         prompt_bound = 0
         if self.token_limit is not None:
-            prompt_bound = prompt_token_bound([m.get("content") for m in messages])
+            # A message with more than a role and content (tool calls, tool results) counts whole.
+            texts = [m if set(m) - {"role", "content"} else m.get("content") for m in messages]
+            prompt_bound = prompt_token_bound(texts + ([extra_prompt] if extra_prompt is not None else []))
             room = self.token_limit - self.tokens_used - prompt_bound
             if room < 1:
                 raise LLMError(f"The run's prepaid token limit ({self.token_limit}) is used up.")
             max_tokens = min(max_output_tokens(model, max_tokens), room)
-        if max_tokens:
-            params["max_completion_tokens" if model.startswith(_COMPLETION_TOKENS_MODELS) else "max_tokens"] = (
-                max_tokens
-            )
-        if json_mode:
-            params["response_format"] = {"type": "json_object"}
         self.calls += 1
         try:
-            completion = await self.client().chat.completions.create(**params)
+            response = await llm_call(
+                self.credentials,
+                model,
+                messages,
+                max_tokens,
+                force_json_output=json_mode,
+                tools=tools,
+                ollama_host=self.ollama_host,
+                parallel_tool_calls=parallel_tool_calls,
+                compress_prompt_to_fit=self.compress_prompt_to_fit,
+            )
+        except LlmCallError as exc:
+            if getattr(exc, "retryable", False):
+                raise
+            raise LLMError(f"Error calling LLM: {exc}") from None
         except Exception as exc:
             refused = refusal(exc)
             if refused is not None:  # not worth a retry: the endpoint is not one we may call
                 raise LLMError(f"Error calling LLM: {refused}") from None
             raise
-        usage = getattr(completion, "usage", None)
-        if usage is not None and self.record_usage is not None:
-            self.record_usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+        if self.record_usage is not None:
+            self.record_usage(response.prompt_tokens, response.completion_tokens)
         # Unreported usage counts as the call's whole bound, so the limit still holds.
-        self.tokens_used += (
-            (int(usage.prompt_tokens or 0) + int(usage.completion_tokens or 0))
-            if usage is not None
-            else prompt_bound + (max_tokens or 0)
-        )
-        if not completion.choices:
-            raise ValueError("The model returned no choices")
-        return completion.choices[0].message.content or ""
+        used = response.prompt_tokens + response.completion_tokens
+        self.tokens_used += used if used else prompt_bound + (max_tokens or 0)
+        return response
+
+    async def complete(
+        self, model: str, messages: list[dict[str, Any]], max_tokens: int | None, json_mode: bool = False
+    ) -> str:
+        response = await self.call(model, messages, max_tokens, json_mode=json_mode)
+        return str(response.response)
 
 
 def _is_retryable(exc: Exception) -> bool:
+    """Transport errors, 408/409/429 and 5xx of either SDK, and empty replies."""
+    import anthropic
     import openai
 
-    if isinstance(exc, openai.APIStatusError):
+    if isinstance(exc, (openai.APIStatusError, anthropic.APIStatusError)):
         return exc.status_code >= 500 or exc.status_code in _RETRYABLE_CLIENT_STATUSES
-    if isinstance(exc, (openai.APIConnectionError, openai.APITimeoutError)):
+    connection_errors = (
+        openai.APIConnectionError,
+        openai.APITimeoutError,
+        anthropic.APIConnectionError,
+        anthropic.APITimeoutError,
+    )
+    if isinstance(exc, connection_errors):
         return True
-    return isinstance(exc, ValueError)  # empty choices and the like
+    return isinstance(exc, ValueError)  # empty replies and the like
 
 
 def _describe(exc: Exception) -> str:
@@ -484,7 +481,7 @@ class AIStructuredResponseGeneratorBlock(_LLMBlock):
         compress_prompt_to_fit: bool = Field(
             default=True,
             json_schema_extra={"advanced": True},
-            description="Accepted for compatibility; prompts are not compressed.",
+            description="Whether to compress the prompt to fit within the model's context window.",
         )
         ollama_host: str = _ollama_host_field()
 
@@ -512,7 +509,8 @@ class AIStructuredResponseGeneratorBlock(_LLMBlock):
         expected = input_data.expected_format
         # The format instructions go after the system prompt, before the user's prompt.
         user_message = {"role": "user", "content": prompt} if prompt else None
-        async with _LLM(kwargs) as llm:
+        async with _LLM(kwargs, getattr(input_data, "ollama_host", None)) as llm:
+            llm.compress_prompt_to_fit = input_data.compress_prompt_to_fit
             try:
                 value = await _generate_with_prompt(
                     llm,
@@ -615,7 +613,7 @@ class AITextGeneratorBlock(_LLMBlock):
         if not messages:
             yield "error", "Cannot call the LLM with an empty prompt."
             return
-        async with _LLM(kwargs) as llm:
+        async with _LLM(kwargs, getattr(input_data, "ollama_host", None)) as llm:
             try:
                 text = await generate(
                     llm,
@@ -696,7 +694,7 @@ class AITextSummarizerBlock(_LLMBlock):
         return chunks
 
     async def run(self, input_data: Input, **kwargs: Any) -> BlockOutput:
-        llm = _LLM(kwargs)
+        llm = _LLM(kwargs, getattr(input_data, "ollama_host", None))
         last_prompt: list[dict[str, Any]] = []
         style, focus = input_data.style.value, input_data.focus
 
@@ -810,7 +808,7 @@ class AIConversationBlock(_LLMBlock):
                 ("Cannot call LLM with no messages and no prompt. Provide at least one message or a non-empty prompt."),
             )
             return
-        async with _LLM(kwargs) as llm:
+        async with _LLM(kwargs, getattr(input_data, "ollama_host", None)) as llm:
             try:
                 text = await generate(
                     llm, model=input_data.model, messages=messages, retry=3, max_tokens=input_data.max_tokens
@@ -914,7 +912,7 @@ class AIListGeneratorBlock(_LLMBlock):
             },
             {"role": "user", "content": self.build_prompt(input_data.focus, input_data.source_data)},
         ]
-        async with _LLM(kwargs) as llm:
+        async with _LLM(kwargs, getattr(input_data, "ollama_host", None)) as llm:
             try:
                 items = await generate(
                     llm,
@@ -1017,7 +1015,7 @@ class AIConditionBlock(_LLMBlock):
         yes_value = input_data.yes_value if input_data.yes_value is not None else input_data.input_value
         no_value = input_data.no_value if input_data.no_value is not None else input_data.input_value
         messages = self.prompt(input_data.input_value, input_data.condition)
-        async with _LLM(kwargs) as llm:
+        async with _LLM(kwargs, getattr(input_data, "ollama_host", None)) as llm:
             try:
                 reply = await generate(
                     llm, model=input_data.model, messages=messages, retry=1, max_tokens=MIN_LLM_OUTPUT_TOKENS

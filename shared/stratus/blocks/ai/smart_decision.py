@@ -41,15 +41,18 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from stratus.blocks.ai import tool_calls as client
 from stratus.blocks.ai.llm import (
+    _LLM,
     DEFAULT_LLM_MODEL,
     LLM_COSTS,
+    LLMError,
     _credentials_field,
+    _describe,
     calls_token_limit,
     max_output_tokens,
     prompt_token_bound,
 )
+from stratus.blocks.ai.providers import DEFAULT_OLLAMA_HOST
 from stratus.blocks.core.text import render_template
 from stratus.blocks.dynamic_pins import base_name, is_dynamic, is_tool_pin, tool_output_pin
 from stratus.blocks.registry import get_block
@@ -59,6 +62,7 @@ from stratus.blocks.services import EXECUTION_GRAPH, GraphInfo
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from stratus.blocks.ai.model_client import LLMResponse
     from stratus.blocks.services import ExecutionGraph
     from stratus.graphs.models import Graph, Link, Node
 
@@ -333,6 +337,23 @@ def for_model(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # --- the model's reply --------------------------------------------------------------------------
+def assistant_entry(reply: LLMResponse) -> dict[str, Any] | list[dict[str, Any]]:
+    """The model's turn as kept in the conversation, in its provider's shape (AutoGPT keeps the
+    raw response): Anthropic's `content` blocks (its `tool_use` ids answered by `tool_result`),
+    else OpenAI's message with `tool_calls` (no response-only fields)."""
+    raw = reply.raw_response
+    content = getattr(raw, "content", None)
+    if isinstance(content, list) and getattr(raw, "type", None) == "message":  # an Anthropic Message
+        blocks = [block.model_dump(exclude_none=True) if hasattr(block, "model_dump") else block for block in content]
+        return {"role": "assistant", "content": blocks}
+    if isinstance(raw, (dict, list, str)) or raw is None:
+        return _as_entry(raw if raw is not None else reply.response)
+    entry: dict[str, Any] = {"role": "assistant", "content": reply.response or None}
+    if reply.tool_calls:
+        entry["tool_calls"] = [call.model_dump() for call in reply.tool_calls]
+    return entry
+
+
 def _as_entry(raw: Any) -> dict[str, Any] | list[dict[str, Any]]:
     if isinstance(raw, str):
         return {"role": "assistant", "content": raw}
@@ -340,9 +361,6 @@ def _as_entry(raw: Any) -> dict[str, Any] | list[dict[str, Any]]:
         return raw
     if isinstance(raw, list):
         return [item for item in raw if isinstance(item, dict)] or [{"role": "assistant", "content": ""}]
-    dump = getattr(raw, "model_dump", None)
-    if callable(dump):
-        return dump(exclude_none=True)
     return {"role": "assistant", "content": str(raw) if raw is not None else ""}
 
 
@@ -360,11 +378,12 @@ def _find_tool(tools: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     return found
 
 
-def validate_tool_calls(reply: client.ModelReply, tools: list[dict[str, Any]]) -> list[str]:
+def validate_tool_calls(reply: LLMResponse, tools: list[dict[str, Any]]) -> list[str]:
     """AutoGPT's checks of a reply's tool calls: known tool, JSON arguments, no unknown
     parameter, every required one. The problems, or []."""
     problems: list[str] = []
-    for call in reply.tool_calls:
+    for tool_call in reply.tool_calls or []:
+        call = tool_call.function
         try:
             args = json.loads(call.arguments or "{}")
             if not isinstance(args, dict):
@@ -450,7 +469,7 @@ class SmartDecisionMakerBlock(Block):
             json_schema_extra={"advanced": True},
         )
         ollama_host: str = Field(
-            default="localhost:11434",
+            default=DEFAULT_OLLAMA_HOST,
             description="Ollama host for local  models",
             json_schema_extra={"advanced": True},
         )
@@ -464,7 +483,8 @@ class SmartDecisionMakerBlock(Block):
         conversation_compaction: bool = Field(
             default=True,
             title="Context window auto-compaction",
-            description="Accepted for compatibility; the conversation is not compacted.",
+            description="Whether to shorten the conversation (oldest messages first) to fit the model's "
+            "context window.",
         )
 
         @classmethod
@@ -567,7 +587,8 @@ class SmartDecisionMakerBlock(Block):
         if not reply.tool_calls:
             yield "finished", reply.response
             return
-        for call in reply.tool_calls:
+        for tool_call in reply.tool_calls:
+            call = tool_call.function
             tool = _find_tool(tools, call.name)
             if tool is None:
                 continue  # validation let it through only when it names a known tool
@@ -576,7 +597,7 @@ class SmartDecisionMakerBlock(Block):
             sink_node_id = tool["function"]["_sink_node_id"]
             for clean in tool["function"].get("parameters", {}).get("properties", {}):
                 yield tool_output_pin(sink_node_id, mapping.get(clean, clean)), args.get(clean)
-        entry = _as_entry(reply.raw_response)
+        entry = assistant_entry(reply)
         if reply.reasoning and not _has_tool_use(entry):
             prompt.append({"role": "assistant", "content": f"[Reasoning]: {reply.reasoning}"})
         if isinstance(entry, list):
@@ -587,18 +608,26 @@ class SmartDecisionMakerBlock(Block):
 
     async def _call_with_retries(
         self, input_data: Input, prompt: list[dict[str, Any]], tools: list[dict[str, Any]], kwargs: dict[str, Any]
-    ) -> client.ModelReply:
+    ) -> LLMResponse:
         current = list(prompt)
         problems: list[str] = []
+        signatures = for_model(tools)
+        llm = _LLM(kwargs, input_data.ollama_host)
+        llm.compress_prompt_to_fit = input_data.conversation_compaction
         for _attempt in range(max(1, int(input_data.retry))):
-            reply = await client.call_with_tools(
-                kwargs,
-                model=input_data.model,
-                messages=current,
-                tools=for_model(tools),
-                max_tokens=input_data.max_tokens,
-                parallel_tool_calls=input_data.multiple_tool_calls,
-            )
+            try:
+                reply = await llm.call(
+                    input_data.model,
+                    current,
+                    input_data.max_tokens,
+                    tools=signatures,
+                    parallel_tool_calls=input_data.multiple_tool_calls,
+                    extra_prompt=signatures,
+                )
+            except LLMError:
+                raise
+            except Exception as exc:  # the SDKs' errors: AutoGPT's block fails with them
+                raise LLMError(f"Error calling LLM: {_describe(exc)}") from None
             problems = validate_tool_calls(reply, tools) if reply.tool_calls else []
             if not problems:
                 return reply

@@ -6,6 +6,7 @@ from plain BlockSchema, so they have no `error` pin (as in AutoGPT).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import date, time
 from functools import lru_cache
@@ -55,6 +56,38 @@ def _string_format(fmt: str) -> Callable[[dict[str, Any]], None]:
     return extra
 
 
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema as AutoGPT's BlockSchema.jsonschema() gives it: local `$ref`s replaced by
+    their definitions (siblings kept), a one-item `anyOf`/`allOf`/`oneOf` merged into its
+    parent, and no `$` keys."""
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = dict(node)
+    ref = node.pop("$ref", None)
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        node = {**copy.deepcopy(defs.get(ref.removeprefix("#/$defs/"), {})), **node}
+    one_key = next(
+        (k for k in ("allOf", "anyOf", "oneOf") if isinstance(node.get(k), list) and len(node[k]) == 1), None
+    )
+    if one_key:
+        node.update(_inline_refs(node[one_key][0], defs))
+    return {k: _inline_refs(v, defs) for k, v in node.items() if not k.startswith("$") and k != one_key}
+
+
+@lru_cache(maxsize=64)
+def _value_field_schema(schema: type[BlockSchema]) -> dict[str, Any]:
+    model = schema.model_json_schema()
+    return _inline_refs(model.get("properties", {}).get("value", {}), model.get("$defs", {}))
+
+
+def value_field_schema(schema: type[BlockSchema]) -> dict[str, Any]:
+    """The JSON schema of an interface block's `value` pin (AutoGPT's get_field_schema("value")),
+    a copy the caller may change."""
+    return copy.deepcopy(_value_field_schema(schema))
+
+
 class AgentInputBlock(Block):
     id = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
     description = (
@@ -90,6 +123,13 @@ class AgentInputBlock(Block):
         # No value: the input was not provided, so nothing flows downstream.
         if input_data.value is not None:
             yield "result", input_data.value
+
+    @classmethod
+    def generate_schema(cls, input_default: dict[str, Any]) -> dict[str, Any]:
+        """AutoGPT's Input.generate_schema: what this input looks like in the graph's input
+        schema before the node's own title, description, flags and default are put on it (the
+        schema of the block's `value` pin; subclasses add what the node's settings say)."""
+        return value_field_schema(cls.input_schema)
 
 
 class AgentShortTextInputBlock(AgentInputBlock):
@@ -267,10 +307,13 @@ class AgentDropdownInputBlock(AgentInputBlock):
     ]
     test_output = [("result", "Option A"), ("result", "Option C")]
 
-    @staticmethod
-    def graph_input_schema(input_default: dict[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def generate_schema(cls, input_default: dict[str, Any]) -> dict[str, Any]:
+        schema = super().generate_schema(input_default)
         options = input_default.get("options", input_default.get("placeholder_values"))
-        return {"type": "string", "enum": list(options)} if isinstance(options, list) and options else {}
+        if isinstance(options, list) and options:  # no options: free text
+            schema["enum"] = list(options)
+        return schema
 
 
 class AgentToggleInputBlock(AgentInputBlock):
@@ -337,14 +380,14 @@ class AgentTableInputBlock(AgentInputBlock):
     async def run(self, input_data: Any, **kwargs: Any) -> BlockOutput:
         yield "result", input_data.value if input_data.value is not None else []
 
-    @staticmethod
-    def graph_input_schema(input_default: dict[str, Any]) -> dict[str, Any]:
+    @classmethod
+    def generate_schema(cls, input_default: dict[str, Any]) -> dict[str, Any]:
+        schema = super().generate_schema(input_default)  # keeps the pin's anyOf, as AutoGPT does
         headers = input_default.get("column_headers") or _DEFAULT_TABLE_HEADERS
-        return {
-            "type": "array",
-            "format": "table",
-            "items": {"type": "object", "properties": {str(header): {"type": "string"} for header in headers}},
-        }
+        schema["type"] = "array"
+        schema["format"] = "table"
+        schema["items"] = {"type": "object", "properties": {str(header): {"type": "string"} for header in headers}}
+        return schema
 
 
 class AgentOutputBlock(Block):
@@ -404,3 +447,8 @@ class AgentOutputBlock(Block):
             yield "output", f"Error: {exc}, {input_data.value}"
             return
         yield "output", rendered
+
+    @classmethod
+    def generate_schema(cls, input_default: dict[str, Any]) -> dict[str, Any]:
+        """AutoGPT's Input.generate_schema for an output: the schema of the `value` pin."""
+        return value_field_schema(cls.input_schema)
