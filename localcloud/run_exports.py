@@ -229,12 +229,15 @@ def _placeholder_for_sink(sink_block: Any, sink: dict[str, Any], sink_pin: str, 
 
 def _merge(old: Any, new: Any) -> Any:
     """One placeholder for a stub pin several sinks read: dictionaries merged (each sink finds
-    its key), a dictionary preferred to a scalar, else the first."""
+    its key), else the more structured one (a dictionary, then a list, then a scalar: text
+    sinks take anything), else the first."""
     if isinstance(old, dict) and isinstance(new, dict):
         return {**new, **old}
-    if isinstance(new, dict) and not isinstance(old, dict):
-        return new
-    return new if old is None else old
+
+    def rank(value: Any) -> int:
+        return 2 if isinstance(value, dict) else 1 if isinstance(value, list) else 0
+
+    return new if old is None or rank(new) > rank(old) else old
 
 
 def stub_unknown_blocks(exports: list[dict[str, Any]]) -> list[str]:
