@@ -212,6 +212,8 @@ def _placeholder_for_sink(sink_block: Any, sink: dict[str, Any], sink_pin: str, 
     lookup = (sink.get("input_default") or {}).get("key")
     if sink_block is not None and sink_block.name == "FindInDictionaryBlock" and sink_pin == "input" and lookup:
         return {str(lookup): label}  # the dictionary that block looks the key up in
+    if sink_block is not None and sink_block.name == "XMLParserBlock":
+        return f"<result>{label}</result>"
     prop: dict[str, Any] = {}
     if sink_block is not None and not is_dynamic(sink_pin):
         prop = sink_block.input_schema.jsonschema().get("properties", {}).get(base_name(sink_pin), {})
