@@ -242,12 +242,20 @@ def _merge(old: Any, new: Any) -> Any:
     return new if old is None or rank(new) > rank(old) else old
 
 
+_STUBBED: set[str] = set()  # block ids this process stands in for
+
+
 def stub_unknown_blocks(exports: list[dict[str, Any]]) -> list[str]:
-    """Register a stub for every block id the exports use that the registry lacks; their ids."""
+    """Register a stub for every block id the exports use that the registry lacks (or holds a
+    stub of, replaced: its placeholders follow these exports' sinks); their ids."""
     from pydantic import create_model
 
-    from stratus.blocks.registry import all_blocks, get_block
+    from stratus.blocks.registry import all_blocks
+    from stratus.blocks.registry import get_block as registered
     from stratus.blocks.sdk import Block, BlockSchema, BlockSchemaOutput
+
+    def get_block(block_id: str) -> Any:
+        return None if block_id in _STUBBED else registered(block_id)
 
     inputs: dict[str, set[str]] = defaultdict(set)
     outputs: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -295,6 +303,7 @@ def stub_unknown_blocks(exports: list[dict[str, Any]]) -> list[str]:
             },
         )
         registry[block_id] = stub()
+        _STUBBED.add(block_id)
     return list(inputs)
 
 
@@ -314,8 +323,6 @@ def run_all(
 ) -> list[AgentReport]:
     """Start a local cloud in a temporary state directory and run every export on it
     (`on_report` is called with each report as soon as it is made)."""
-    if stub_unknown:
-        stub_unknown_blocks([json.loads(path.read_text()) for path in files])
     from localcloud.cloud import LocalCloud
     from localcloud.settings import jwt_secret
     from stratus.auth.jwt_tokens import issue_token
@@ -340,6 +347,8 @@ def run_all(
                 names = {block["id"]: block["name"] for block in http.get("/api/blocks", headers=user).json()}
                 reports = []
                 for path in files:
+                    if stub_unknown:  # each export's own stubs (runs do not overlap)
+                        stub_unknown_blocks([json.loads(path.read_text())])
                     reports.append(run_export(http, user, path, names, timeout))
                     if on_report:
                         on_report(reports[-1])

@@ -64,7 +64,7 @@ def test_refusal_by_block_groups_node_errors_by_the_block_of_their_node():
 def test_stub_unknown_blocks_stands_in_with_the_pins_the_export_links():
     import asyncio
 
-    from localcloud.run_exports import stub_unknown_blocks
+    from localcloud.run_exports import _STUBBED, stub_unknown_blocks
     from stratus.blocks.registry import all_blocks, get_block
 
     unknown = "00000000-0000-4000-8000-0000000057ab"
@@ -98,3 +98,4 @@ def test_stub_unknown_blocks_stands_in_with_the_pins_the_export_links():
         }
     finally:
         all_blocks().pop(unknown, None)
+        _STUBBED.discard(unknown)
