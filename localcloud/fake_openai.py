@@ -35,7 +35,8 @@ pure function of the request:
   the title inside <title></title> xml tags", "enclosed in <domains> XML tags", "Provide … within
   <x> tags"), or elements follow a line asking for a format ("… in the following
   format:\n\n<title>…</title>\n\n<body>…</body>", "Example:\n<images>…": the elements right
-  after that line, up to the first text between elements), the reply holds one
+  after that line, list items such as "1) <kd>…</kd> — …" included, up to the first text
+  between them), the reply holds one
   element per tag so named (tags nested in another named tag's example stay inside it). An
   element is the prompt's own example of it when the example has child elements (so
   `<stories><story>…</story></stories>` comes back with its `<story>` items), else the tag
@@ -230,7 +231,10 @@ def _xml_tags(text: str) -> list[str]:
         named += [m.group(1).lower() for m in _TAG.finditer(line)]
     for match in re.finditer(r"[^\n]*\b(?:output|format|example|respond|return|provide)\b[^\n]*\n", text, re.I):
         position = match.end()  # the elements that follow the line, one after the other
-        while following := re.match(r"\s*<\s*([A-Za-z_][\w.-]*)\s*>(.*?)</\s*\1\s*>", text[position:], re.S):
+        # Each element may be a list item ("1) <kd>…</kd> — the difficulty"): marker and the rest
+        # of its line go with it.
+        item = r"\s*(?:(?:\d+[.)]|[-*•])[ \t]*)?<\s*([A-Za-z_][\w.-]*)\s*>(.*?)</\s*\1\s*>[^\n<]*"
+        while following := re.match(item, text[position:], re.S):
             named.append(following.group(1).lower())
             position += following.end()
     tags = list(dict.fromkeys(named))

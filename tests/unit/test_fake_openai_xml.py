@@ -62,5 +62,13 @@ def test_elements_right_after_a_line_asking_for_them_are_the_answer_format(serve
     assert parse_xml(_answer(server, prompt)) == {"owner": "Name: [the owner's name]"}
 
 
+def test_numbered_format_items_each_give_an_element(server):
+    prompt = (
+        "Pick a colour for the brand.\n\nOUTPUT FORMAT (strict):\nReturn exactly two XML blocks:\n"
+        "1) <colour>…</colour> — the colour you picked.\n2) <why>…</why> — one sentence.\n\nRules:\n- Be brief."
+    )
+    assert _answer(server, prompt) == "<colour>…</colour>\n<why>…</why>"
+
+
 def test_a_prompt_without_an_xml_request_is_still_echoed(server):
     assert _answer(server, "Tell me about <b>bold</b> text.") == "Echo: Tell me about <b>bold</b> text."
