@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 BASE_PYTHON := $(shell if PYENV_VERSION=3.12.1 python3.12 -c '' >/dev/null 2>&1; then echo "env PYENV_VERSION=3.12.1 python3.12"; else echo python3; fi)
 REQUIREMENTS := requirements-dev.txt shared/requirements.txt $(wildcard functions/*/requirements.txt functions/*/*/requirements.txt)
 
-.PHONY: venv test unit functional e2e demo local invoke token bench events lint format sam-validate sam-build clean
+.PHONY: venv test unit functional e2e demo local run-exports invoke token bench events lint format sam-validate sam-build clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,11 @@ demo: $(STAMP)
 
 local: $(STAMP)
 	$(PY) -m localcloud
+
+# AutoGPT agent exports imported and run on an embedded local cloud: make run-exports EXPORTS=dir-or-files
+run-exports: $(STAMP)
+	@test -n "$(EXPORTS)" || { echo "usage: make run-exports EXPORTS=<dir or export files>"; exit 2; }
+	$(PY) -m localcloud.run_exports $(EXPORTS)
 
 invoke: $(STAMP)
 	@test -n "$(FN)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json"; exit 2; }

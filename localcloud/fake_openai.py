@@ -31,6 +31,18 @@ pure function of the request:
   `parallel_tool_calls: false` keeps only the first call of a turn.
 * After tool results (the last message is a `tool` message): "Tool results: <r1> | <r2>", the
   contents of the tool messages since the last assistant message.
+* An XML request (`_xml_reply`): when a line of the prompt asks for output in tags ("Output
+  the title inside <title></title> xml tags", "enclosed in <domains> XML tags", "Provide … within
+  <x> tags"), or elements follow a line asking for a format ("… in the following
+  format:\n\n<title>…</title>\n\n<body>…</body>", "Example:\n<images>…": the elements right
+  after that line, list items such as "1) <kd>…</kd> — …" included, up to the first text
+  between them), the reply holds one
+  element per tag so named (tags nested in another named tag's example stay inside it). An
+  element is the prompt's own example of it when the example has child elements (so
+  `<stories><story>…</story></stories>` comes back with its `<story>` items), else the tag
+  around the example's text, or "<tag> for <first words of the user message>" when the
+  example is empty. Several named tags give several top-level elements, as a model following
+  the prompt would write them.
 * A true/false question (a message asking to "Respond with only 'true' or 'false'", as
   AIConditionBlock asks): "false" when the `Input value:` line is empty, false, no, 0 or none,
   else "true".
@@ -196,6 +208,61 @@ def _true_or_false(user_text: str) -> str:
     match = re.search(r"Input value:(.*)", user_text)
     value = match.group(1).strip().lower() if match else ""
     return "false" if value in ("", "false", "no", "0", "none") else "true"
+
+
+_TAG = re.compile(r"</?\s*([A-Za-z_][\w.-]*)\s*/?>")
+_ASKS_OUTPUT = re.compile(r"\b(output|respond|return|provide|enclose[sd]?|wrap|format|example)\b", re.I)
+
+
+def _element(text: str, tag: str) -> re.Match[str] | None:
+    """The prompt's first complete `<tag>…</tag>` (innermost: a mention of `<tag>` earlier in a
+    sentence is not its start)."""
+    name = re.escape(tag)
+    return re.search(rf"<\s*{name}\s*>((?:(?!<\s*{name}\s*>).)*?)</\s*{name}\s*>", text, re.S | re.I)
+
+
+def _xml_tags(text: str) -> list[str]:
+    """The tags a prompt asks the answer to be written in, in order (see the module doc)."""
+    named: list[str] = []
+    for line in text.splitlines():
+        words = _TAG.sub(" ", line)
+        if not _ASKS_OUTPUT.search(words):
+            continue
+        named += [m.group(1).lower() for m in _TAG.finditer(line)]
+    for match in re.finditer(r"[^\n]*\b(?:output|format|example|respond|return|provide)\b[^\n]*\n", text, re.I):
+        position = match.end()  # the elements that follow the line, one after the other
+        # Each element may be a list item ("1) <kd>…</kd> — the difficulty"): marker and the rest
+        # of its line go with it.
+        item = r"\s*(?:(?:\d+[.)]|[-*•])[ \t]*)?<\s*([A-Za-z_][\w.-]*)\s*>(.*?)</\s*\1\s*>[^\n<]*"
+        while following := re.match(item, text[position:], re.S):
+            named.append(following.group(1).lower())
+            position += following.end()
+    tags = list(dict.fromkeys(named))
+    examples = {tag: (_element(text, tag) or None) for tag in tags}
+    nested = {
+        inner
+        for tag, example in examples.items()
+        if example
+        for inner in tags
+        if inner != tag and re.search(rf"<\s*{re.escape(inner)}\s*>", example.group(1), re.I)
+    }
+    return [tag for tag in tags if tag not in nested]
+
+
+def _xml_reply(text: str, user_text: str) -> str | None:
+    tags = _xml_tags(text)
+    if not tags:
+        return None
+    parts = []
+    for tag in tags:
+        example = _element(text, tag)
+        content = example.group(1).strip() if example else ""
+        if content and _TAG.search(content):
+            parts.append(example.group(0).strip())  # type: ignore[union-attr]
+            continue
+        filler = content or f"{tag} for " + " ".join(_TAG.sub(" ", user_text).split()[:6])
+        parts.append(f"<{tag}>{re.sub(r'[<>&]', ' ', filler).strip()}</{tag}>")
+    return "\n".join(parts)
 
 
 def _summary(user_text: str) -> str:
@@ -495,6 +562,8 @@ class FakeOpenAI:
                     content = json.dumps({"results": [obj]} if "results" in system_text else [obj])
                 else:
                     content = json.dumps(obj)
+        elif (xml := _xml_reply(all_text, last_user)) is not None:
+            content = xml
         elif "python list" in all_text.lower():
             content = repr(_list_items(last_user))
         elif "respond with only 'true' or 'false'" in all_text.lower():

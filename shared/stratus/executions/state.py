@@ -51,7 +51,8 @@ def load(graph_exec_id: str) -> Step:
         if item.get("routed") is False and item["status"] in ("COMPLETED", "FAILED"):
             state.unrouted.add(node_exec.node_exec_id)
     for item in found.statics:
-        state.static_values[(item["node_id"], item["pin"])] = values.resolve(item["value"])
+        # A None value is stored as no `value` attribute (items hold no top-level nulls).
+        state.static_values[(item["node_id"], item["pin"])] = values.resolve(item.get("value"))
     return Step(meta, state, flows.for_execution(meta))
 
 

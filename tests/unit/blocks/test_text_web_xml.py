@@ -416,6 +416,13 @@ def test_xml_shapes_like_gravitasml() -> None:
     ]
 
 
+def test_xml_a_bare_ampersand_is_text_as_gravitasml_reads_it() -> None:
+    # Models write "Q&A" inside the tags they are asked for; references still resolve.
+    assert _xml("<answer><title>Q&A for R&D teams</title><n>1 &amp; 2 &#38; 3</n></answer>") == [
+        ("parsed_xml", {"answer": {"title": "Q&A for R&D teams", "n": "1 & 2 & 3"}})
+    ]
+
+
 @pytest.mark.parametrize("text", ["", "   ", "<a><b></a>", "<a>1</a><b>2</b>", "not xml", "<a>"])
 def test_xml_syntax_errors(text: str) -> None:
     [(name, _message)] = _xml(text)

@@ -5,11 +5,13 @@ tag names lower-cased; a leaf is `{tag: stripped text}`; an element with childre
 `{tag: {child: ...}}` when the child tags are unique, `{tag: [{child: ...}, ...]}` when some
 repeat. Text beside child elements and attributes are dropped (gravitasml has no attributes).
 Parsing goes through defusedxml with DTDs forbidden, so entity bombs and external entities
-fail as a block error instead of expanding.
+fail as a block error instead of expanding. A bare `&` in text (a model writing "Q&A") is text,
+as gravitasml reads it, not a syntax error.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field
@@ -17,6 +19,9 @@ from pydantic import Field
 from stratus.blocks.sdk import Block, BlockCategory, BlockOutput, BlockSchema, BlockSchemaOutput
 
 MAX_XML_SIZE = 10 * 1024 * 1024  # characters, as AutoGPT
+# An `&` that starts no entity or character reference ("Q&A", "R&D" in a model's answer):
+# gravitasml takes it as text, so it is escaped before the strict parser sees it.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 
 
 def _tag(element: Any) -> str:
@@ -55,7 +60,9 @@ def parse_xml(text: str) -> dict[str, Any]:
     if not text.strip():
         raise ValueError("XML input is empty.")
     try:
-        root = fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(
+            _BARE_AMPERSAND.sub("&amp;", text), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except DefusedXmlException as exc:
         raise ValueError(f"Unsafe XML refused: {type(exc).__name__}") from exc
     except ParseError as exc:
