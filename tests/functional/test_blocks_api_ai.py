@@ -8,7 +8,7 @@ import math
 
 from stratus.blocks.registry import get_block
 from stratus.blocks.sdk import BlockCost
-from tests.functional.test_ai_executions import ai_api, model_server  # noqa: F401 - the fixtures
+from tests.functional.test_ai_executions import ai_api  # noqa: F401 - the fixture
 from tests.functional.test_blocks_api import _key
 from tests.functional.test_state_machine import sfn_api  # noqa: F401 - the fixture
 

@@ -8,7 +8,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from stratus.users import credits
-from tests.functional.test_ai_executions import EXAMPLES, ai_api, model_server  # noqa: F401 - the fixtures
+from tests.functional.test_ai_executions import EXAMPLES, ai_api  # noqa: F401 - the fixture
 from tests.functional.test_blocks_api import _key
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
 
