@@ -298,3 +298,19 @@ def test_a_sub_agent_never_runs_with_another_users_credentials_given_at_execute(
     )
     assert status == 404, body
     assert model_server.calls == []
+
+
+def test_the_credentials_input_schema_of_a_graph_that_runs_itself_reads_each_version_once(api):
+    """Version 2 runs version 2 (itself) and version 1 (a Groq writer): the aggregation ends,
+    with each version's fields once."""
+    first = upload(api, graph(GROQ_MODEL))
+    itself = {**first, "version": 2}
+    body = parent_of(itself, "Ouroboros")
+    body["nodes"].append({**parent_of(first)["nodes"][1], "id": "agent_v1"})
+    body["nodes"].append(graph(CLAUDE)["nodes"][1])
+    status, updated = api.request("PUT", f"/api/graphs/{first['id']}", user="alice", json_body=body)
+    assert status == 200 and updated["version"] == 2, updated
+    properties = updated["credentials_input_schema"]["properties"]
+    assert set(properties) == {"anthropic_api_key_credentials", "groq_api_key_credentials"}
+    assert properties["anthropic_api_key_credentials"]["discriminator_values"] == [CLAUDE]
+    assert properties["groq_api_key_credentials"]["discriminator_values"] == [GROQ_MODEL]
