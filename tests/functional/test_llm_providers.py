@@ -216,3 +216,101 @@ def test_without_a_platform_key_of_the_provider_the_node_fails_clearly(api, mode
     assert writer["status"] == "FAILED"
     assert "No API key for the LLM provider 'groq'" in writer["output_data"]["error"][0]
     assert model_server.calls == []
+
+
+AGENT_EXECUTOR = "e189baac-8c20-45a1-94a7-55177ea42565"
+
+
+def parent_of(child: dict[str, Any], name: str = "Parent") -> dict[str, Any]:
+    """Our own small graph without an LLM node: topic → AgentExecutor(child) → text0."""
+    agent = {
+        "id": "agent",
+        "block_id": AGENT_EXECUTOR,
+        "input_default": {
+            "graph_id": child["id"],
+            "graph_version": child["version"],
+            "user_id": "",
+            "inputs": {},
+            "input_schema": child["input_schema"],
+            "output_schema": child["output_schema"],
+        },
+    }
+    return {
+        "name": name,
+        "nodes": [
+            {"id": "topic", "block_id": AGENT_INPUT, "input_default": {"name": "topic"}},
+            agent,
+            {"id": "out", "block_id": AGENT_OUTPUT, "input_default": {"name": "text0"}},
+        ],
+        "links": [
+            {"source_id": "topic", "source_name": "result", "sink_id": "agent", "sink_name": "topic"},
+            {"source_id": "agent", "source_name": "text0", "sink_id": "out", "sink_name": "value"},
+        ],
+    }
+
+
+def test_the_credentials_input_schema_has_the_inputs_of_the_sub_agents_nodes(api):
+    """AutoGPT aggregates over `[self] + self.sub_graphs`: a graph whose only Claude node is in
+    a sub-agent (two levels down) takes an Anthropic key, with that node's model."""
+    child = upload(api, graph(CLAUDE))
+    parent = upload(api, parent_of(child))
+    grandparent = upload(api, parent_of(parent, "Grandparent"))
+    for created in (parent, grandparent):
+        assert set(created["credentials_input_schema"]["properties"]) == {"anthropic_api_key_credentials"}
+        anthropic = created["credentials_input_schema"]["properties"]["anthropic_api_key_credentials"]
+        assert anthropic["discriminator_values"] == [CLAUDE]
+        status, read = api.request("GET", f"/api/graphs/{created['id']}", user="alice")
+        assert status == 200 and read["credentials_input_schema"] == created["credentials_input_schema"]
+    # A graph without AgentExecutor nodes has only its own.
+    assert set(upload(api, graph(GROQ_MODEL))["credentials_input_schema"]["properties"]) == {"groq_api_key_credentials"}
+
+
+def test_the_users_key_given_at_execute_reaches_the_llm_node_of_a_sub_agent(api, model_server):
+    child = upload(api, graph(CLAUDE))
+    parent = upload(api, parent_of(child))
+    anthropic = store_key(api, "anthropic", "sk-ant-alice-sub")
+    result = run(
+        api, parent, {"inputs": {"topic": "fog"}, "credentials_inputs": {"anthropic_api_key_credentials": anthropic}}
+    )
+    assert result["status"] == "COMPLETED", result
+    assert result["outputs"]["text0"] == ["Echo: Write about fog"]
+    [call] = model_server.calls
+    assert (call["api"], call["api_key"], call["body"]["model"]) == ("messages", "sk-ant-alice-sub", CLAUDE)
+
+
+def test_a_sub_agent_never_runs_with_another_users_credentials_given_at_execute(api, model_server):
+    child = upload(api, graph(CLAUDE))
+    parent = upload(api, parent_of(child))
+    api.request("POST", "/api/auth/user", user="mallory")
+    status, stored = api.request(
+        "POST",
+        "/api/integrations/anthropic/credentials",
+        user="mallory",
+        json_body={"api_key": "sk-ant-mallory", "title": "m"},
+    )
+    assert status in (200, 201), stored
+    theirs = {"id": stored["id"], "provider": "anthropic", "type": "api_key", "title": "m"}
+    status, body = api.request(
+        "POST",
+        f"/api/graphs/{parent['id']}/execute/{parent['version']}",
+        user="alice",
+        json_body={"inputs": {"topic": "x"}, "credentials_inputs": {"anthropic_api_key_credentials": theirs}},
+    )
+    assert status == 404, body
+    assert model_server.calls == []
+
+
+def test_the_credentials_input_schema_of_a_graph_that_runs_itself_reads_each_version_once(api):
+    """Version 2 runs version 2 (itself) and version 1 (a Groq writer): the aggregation ends,
+    with each version's fields once."""
+    first = upload(api, graph(GROQ_MODEL))
+    itself = {**first, "version": 2}
+    body = parent_of(itself, "Ouroboros")
+    body["nodes"].append({**parent_of(first)["nodes"][1], "id": "agent_v1"})
+    body["nodes"].append(graph(CLAUDE)["nodes"][1])
+    status, updated = api.request("PUT", f"/api/graphs/{first['id']}", user="alice", json_body=body)
+    assert status == 200 and updated["version"] == 2, updated
+    properties = updated["credentials_input_schema"]["properties"]
+    assert set(properties) == {"anthropic_api_key_credentials", "groq_api_key_credentials"}
+    assert properties["anthropic_api_key_credentials"]["discriminator_values"] == [CLAUDE]
+    assert properties["groq_api_key_credentials"]["discriminator_values"] == [GROQ_MODEL]

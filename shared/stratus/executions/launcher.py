@@ -65,9 +65,12 @@ def start_execution(
     idempotency_key: str | None = None,
     extra_meta: dict[str, Any] | None = None,
     credentials_inputs: dict[str, Any] | None = None,
+    inherited_credentials: dict[str, Any] | None = None,
 ) -> GraphExecution:
     """`extra_meta`: more attributes for the META item (a sub-agent's parent and depth).
     `credentials_inputs`: AutoGPT's execute-time credentials (see checked_credentials_inputs).
+    `inherited_credentials`: a sub-agent's parent's credentials_inputs; those this graph takes
+    (same key) are its credentials_inputs, checked again as the user's own.
     `idempotency_key`: the same key and request give the first execution; another request is a 422."""
     check_structure(inputs, "inputs")  # before any recursive code or write sees them
     check_structure(credentials_inputs or {}, "credentials_inputs")
@@ -82,6 +85,10 @@ def start_execution(
     graph = Graph.model_validate(model.model_dump())
     inputs = coerce_inputs(graph, inputs)
     flow = flows.validate(model, graph, inputs)  # AutoGPT dataflow, or MAG levels (kind "mag")
+    if inherited_credentials:
+        taken = model.credentials_input_schema.get("properties") or {}
+        inherited = {key: value for key, value in inherited_credentials.items() if key in taken}
+        credentials_inputs = {**inherited, **(credentials_inputs or {})}
     credentials = (
         checked_credentials_inputs(user_id, model.credentials_input_schema, credentials_inputs)
         if credentials_inputs

@@ -3,8 +3,9 @@
 The parent's state machine invokes the block Lambda with a task token
 (`lambda:invoke.waitForTaskToken`) and waits; no Lambda runs meanwhile.
 
-1. `start_child` (block Lambda): start the child through the launcher, as the parent's user,
-   with an id derived from the parent node execution (a retried invocation finds the same
+1. `start_child` (block Lambda): start the child through the launcher, as the parent's user
+   with the parent's credentials_inputs (the keys the child's graph takes), with an id
+   derived from the parent node execution (a retried invocation finds the same
    child), then hand the token to the child's META item.
 2. `on_finalized` (the child's finalize step): write the child's outputs onto the parent node
    (AutoGPT: each output value is a yield of that name; a FAILED or TERMINATED child fails the
@@ -73,6 +74,7 @@ def start_child(
             agent.inputs,
             idempotency_key=subagent_key(node_exec_id),
             extra_meta={"parent_graph_exec_id": graph_exec_id, "parent_node_exec_id": node_exec_id, "depth": depth},
+            inherited_credentials=meta.credentials_inputs,  # the user's keys given at the top
         )
     except StratusError as exc:
         return _fail(graph_exec_id, node_exec_id, f"The sub-agent could not start: {_message(exc)}")

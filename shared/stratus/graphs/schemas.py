@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from stratus.blocks.registry import get_block
@@ -165,8 +166,10 @@ def _credentials_property(field: CredentialsField, values: list[Any], scopes: li
     return prop
 
 
-def credentials_input_schema(graph: Graph) -> dict[str, Any]:
-    """The credentials inputs of the graph's nodes as AutoGPT aggregates them: one per provider
+def credentials_input_schema(graph: Graph, sub_graphs: Iterable[Graph] = ()) -> dict[str, Any]:
+    """The credentials inputs of the nodes of the graph and of `sub_graphs` (the graphs its
+    AgentExecutor nodes run, at any depth: AutoGPT's `for graph in [self] + self.sub_graphs`)
+    as AutoGPT aggregates them: one per provider
     (after discrimination by each node's model) and type, named `<provider>_<type>_credentials`,
     with the discriminator values of the nodes merged into it.
 
@@ -175,7 +178,7 @@ def credentials_input_schema(graph: Graph) -> dict[str, Any]:
     requires them): a node without usable credentials runs on the platform's key of its provider.
     """
     grouped: dict[str, tuple[CredentialsField, list[Any], list[str]]] = {}
-    for node in graph.nodes:
+    for node in [node for each in (graph, *sub_graphs) for node in each.nodes]:
         block = get_block(node.block_id)
         if block is None:
             continue

@@ -360,8 +360,35 @@ def to_model(
         sub_graphs=sub_graphs or [],
         input_schema=schemas.input_schema(graph),
         output_schema=schemas.output_schema(graph),
-        credentials_input_schema=schemas.credentials_input_schema(graph),
+        credentials_input_schema=schemas.credentials_input_schema(
+            graph, _credential_sub_graphs(item["user_id"], graph)
+        ),
     )
+
+
+def _credential_sub_graphs(owner_id: str, graph: Graph) -> list[Graph]:
+    """The owner's graph versions the graph's AgentExecutor nodes run, at any depth, each version
+    once (cycle-safe), read breadth-first with one BatchGetItem a level: their nodes' credentials
+    are the graph's too (AutoGPT's aggregate_credentials_inputs over `[self] + self.sub_graphs`).
+    A graph without AgentExecutor nodes reads nothing."""
+    seen: set[tuple[str, int]] = {(graph.id, graph.version)}
+    found: list[Graph] = []
+    level = [graph]
+    while level:
+        wanted = [ref for each in level for ref in _agent_refs(each) if ref not in seen]
+        if not wanted:
+            break
+        seen.update(wanted)
+        items = graphs_table.get_items(wanted)
+        level = []
+        for ref in dict.fromkeys(wanted):
+            item = items.get(ref)
+            if item is None or item["user_id"] != owner_id or kind_of(item) != AUTOGPT:
+                continue
+            sub = _graph_from_item(item, item["version"])
+            found.append(sub)
+            level.append(sub)
+    return found
 
 
 def _strip_secrets(node: Node) -> dict[str, Any]:
