@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from tests.e2e.conftest import auth, node_items, wait_final
+from tests.graph_dicts import agent_node_dict
 
 AGENT = "e189baac-8c20-45a1-94a7-55177ea42565"
 INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
@@ -32,18 +33,7 @@ def _parent(child: dict) -> dict:
         "name": "asks the shouter",
         "nodes": [
             {"id": "in", "block_id": INPUT, "input_default": {"name": "text"}},
-            {
-                "id": "agent",
-                "block_id": AGENT,
-                "input_default": {
-                    "graph_id": child["id"],
-                    "graph_version": child["version"],
-                    "user_id": "",
-                    "inputs": {},
-                    "input_schema": child["input_schema"],
-                    "output_schema": child["output_schema"],
-                },
-            },
+            agent_node_dict(child),
             {"id": "out", "block_id": OUTPUT, "input_default": {"name": "answer"}},
         ],
         "links": [

@@ -14,6 +14,7 @@ import pytest
 
 from stratus.blocks.ai.providers import LLM_PROVIDERS
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
+from tests.graph_dicts import agent_node_dict
 
 TEXT_GENERATOR = "1f292d4a-41a4-4977-9684-7c8d560b9f91"
 AGENT_INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
@@ -218,23 +219,9 @@ def test_without_a_platform_key_of_the_provider_the_node_fails_clearly(api, mode
     assert model_server.calls == []
 
 
-AGENT_EXECUTOR = "e189baac-8c20-45a1-94a7-55177ea42565"
-
-
 def parent_of(child: dict[str, Any], name: str = "Parent") -> dict[str, Any]:
     """Our own small graph without an LLM node: topic → AgentExecutor(child) → text0."""
-    agent = {
-        "id": "agent",
-        "block_id": AGENT_EXECUTOR,
-        "input_default": {
-            "graph_id": child["id"],
-            "graph_version": child["version"],
-            "user_id": "",
-            "inputs": {},
-            "input_schema": child["input_schema"],
-            "output_schema": child["output_schema"],
-        },
-    }
+    agent = agent_node_dict(child)
     return {
         "name": name,
         "nodes": [

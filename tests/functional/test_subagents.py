@@ -12,6 +12,7 @@ from stratus.db.executions_table import executions_table, meta_key
 from stratus.executions.ids import child_execution_id
 from stratus.executions.subagents import MAX_DEPTH
 from tests.functional.test_state_machine import _wait, sfn_api  # noqa: F401 - the fixture
+from tests.graph_dicts import agent_node_dict as _agent_node
 
 AGENT = "e189baac-8c20-45a1-94a7-55177ea42565"
 INPUT = "c0a8e994-ebf1-4a9c-a4d8-89d09c86741b"
@@ -38,22 +39,6 @@ def _child_graph(timer_seconds: int = 0) -> dict:
     else:
         links.append({"source_id": "in", "source_name": "result", "sink_id": "fill", "sink_name": "values_#_topic"})
     return {"name": "greeter", "nodes": nodes, "links": links}
-
-
-def _agent_node(child: dict, **input_default) -> dict:
-    return {
-        "id": "agent",
-        "block_id": AGENT,
-        "input_default": {
-            "graph_id": child["id"],
-            "graph_version": child["version"],
-            "user_id": "",
-            "inputs": {},
-            "input_schema": child["input_schema"],
-            "output_schema": child["output_schema"],
-            **input_default,
-        },
-    }
 
 
 def _parent_graph(child: dict) -> dict:
