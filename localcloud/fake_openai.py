@@ -100,6 +100,16 @@ MODELS = (
 )
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+    """One JSON response on a loopback fake's handler (the model and Replicate fakes)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def _text(content: Any) -> str:
     """A message's content as text (string content or a list of text parts)."""
     if isinstance(content, str):
@@ -446,12 +456,7 @@ class FakeOpenAI:
 
     # --- HTTP ----------------------------------------------------------------------
     def _send(self, handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        send_json(handler, status, body)
 
     def _error(self, handler: BaseHTTPRequestHandler, status: int, message: str, kind: str = "server_error") -> None:
         self._send(handler, status, {"error": {"message": message, "type": kind, "param": None, "code": None}})

@@ -19,6 +19,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from localcloud.fake_openai import send_json
+
 
 class FakeReplicate:
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
@@ -49,12 +51,7 @@ class FakeReplicate:
                 pass
 
             def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def _authorized(self) -> bool:
                 if not self.headers.get("Authorization", "").startswith("Bearer "):
