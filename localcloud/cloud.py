@@ -68,6 +68,7 @@ class LocalCloud:
         self.mcp_server: Any = None  # the demo MCP server (localcloud.mcp_server), if started
         self.model_server: Any = None  # localcloud.fake_openai, for each provider without STRATUS_<P>_BASE_URL
         self.replicate_server: Any = None  # localcloud.fake_replicate (image blocks), unless STRATUS_REPLICATE_BASE_URL
+        self.service_fakes: Any = None  # localcloud.fakes: every integration block's service, unless STRATUS_REAL_SERVICES=1
 
     # --- start / stop ---------------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -84,6 +85,7 @@ class LocalCloud:
             self.http = HttpGateway(None, self.stack.http_routes(), http_port)  # type: ignore[arg-type]
             http_port = self.http.port
         model_environment = {**self._start_model_server(), **self._start_replicate_server()}
+        service_environment = self._start_service_fakes()
         egress_allowed = ",".join(self._loopback_fakes() + settings.egress_allow_list())
         for spec in functions.values():
             spec.environment = {k: self._local_value(v, http_port) for k, v in spec.environment.items()}
@@ -91,6 +93,8 @@ class LocalCloud:
                 spec.environment["EGRESS_ALLOW_LIST"] = egress_allowed
             if "OPENAI_BASE_URL" in spec.environment:  # the functions that run AI blocks
                 spec.environment.update(model_environment)
+            if "PLATFORM_KEYS_PARAM_PREFIX" in spec.environment:  # the function that runs integration blocks
+                spec.environment.update(service_environment)
             if "timeout" in self.faults.get(spec.logical_id, {}):
                 spec.timeout = float(self.faults[spec.logical_id]["timeout"])  # type: ignore[assignment]
         self.runner = LambdaRunner(functions, self._base_environment())
@@ -130,6 +134,8 @@ class LocalCloud:
             self.model_server.stop()
         if self.replicate_server:
             self.replicate_server.stop()
+        if self.service_fakes:
+            self.service_fakes.stop()
         for thread in self._threads:
             thread.join(5)
         self.save()
@@ -166,6 +172,8 @@ class LocalCloud:
             line += f" | demo MCP server: {self.mcp_url} (SSE: {self.mcp_server.sse_url})"
         if self.model_server:
             line += f" | loopback model server: {self.model_server.url}"
+        if self.service_fakes and self.service_fakes.services:
+            line += f" | loopback services: {self.service_fakes.describe()}"
         return line
 
     def client(self, service: str) -> Any:
@@ -228,6 +236,17 @@ class LocalCloud:
             "REPLICATE_API_KEY": os.environ.get("STRATUS_REPLICATE_API_KEY") or settings.LOCAL_MODEL_KEY,
         }
 
+    def _start_service_fakes(self) -> dict[str, str]:
+        """The outside services of the integration blocks (localcloud.fakes: Jina, Google, …),
+        each deterministic on loopback; their `<ENDPOINT>_BASE_URL`s. STRATUS_REAL_SERVICES=1
+        leaves them out (the blocks then call the public endpoints, with your credentials)."""
+        if os.environ.get("STRATUS_REAL_SERVICES") == "1":
+            return {}
+        from localcloud.fakes import start_fakes
+
+        self.service_fakes = start_fakes()
+        return self.service_fakes.environment()
+
     def _loopback_fakes(self) -> list[str]:
         """host:port of each outside-service fake this cloud started, for EGRESS_ALLOW_LIST."""
         servers = [
@@ -235,7 +254,8 @@ class LocalCloud:
             self.model_server.url if self.model_server else "",
             self.replicate_server.url if self.replicate_server else "",
         ]
-        return [urlsplit(url).netloc for url in servers if url]
+        fakes = self.service_fakes.netlocs() if self.service_fakes else []
+        return [urlsplit(url).netloc for url in servers if url] + fakes
 
     def _start_moto(self) -> None:
         moto_fidelity.apply()

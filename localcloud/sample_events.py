@@ -287,6 +287,10 @@ def execution_samples() -> dict[str, tuple[str, dict]]:
         ),
         "block_core_run_node": ("BlockCoreFunction", {**ids, "node_exec_id": "9c4d2e1f-0a6b-4f3c-8e7d-2b1a0c9f8e02"}),
         "block_ai_run_node": ("BlockAiFunction", {**ids, "node_exec_id": "9c4d2e1f-0a6b-4f3c-8e7d-2b1a0c9f8e03"}),
+        "block_integrations_run_node": (
+            "BlockIntegrationsFunction",
+            {**ids, "node_exec_id": "9c4d2e1f-0a6b-4f3c-8e7d-2b1a0c9f8e04"},
+        ),
     }
 
 

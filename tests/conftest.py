@@ -33,6 +33,7 @@ os.environ.update(
         "VALUES_BUCKET": "stratus-valuesbucket",
         "BLOCK_FUNCTION_CORE_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockCoreFunction",
         "BLOCK_FUNCTION_AI_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockAiFunction",
+        "BLOCK_FUNCTION_INTEGRATIONS_ARN": "arn:aws:lambda:us-east-1:123456789012:function:BlockIntegrationsFunction",
         "CREDENTIALS_KEY_ID": "alias/CredentialsKey",  # what the local Stack's !Ref CredentialsKey gives
         "STORE_TABLE": "StoreTable",
         "CONNECTIONS_TABLE": "ConnectionsTable",
@@ -278,20 +279,25 @@ def wait_for_state_machine(state_machine_arn: str, graph_exec_id: str, timeout: 
 @contextlib.contextmanager
 def allowed_egress(*urls: str) -> Iterator[None]:
     """EGRESS_ALLOW_LIST opened for these loopback fakes (host:port each) while the block runs,
-    as the local cloud opens it for its own fakes; everything else stays refused."""
+    as the local cloud opens it for its own fakes; everything else stays refused. On exit only
+    these entries go (fixtures of other scopes may have added theirs meanwhile)."""
     from urllib.parse import urlsplit
 
-    before = os.environ.get("EGRESS_ALLOW_LIST")
-    entries = [entry for entry in (before or "").split(",") if entry]
-    os.environ["EGRESS_ALLOW_LIST"] = ",".join([*entries, *(urlsplit(url).netloc for url in urls)])
+    added = [urlsplit(url).netloc for url in urls]
+    entries = [entry for entry in os.environ.get("EGRESS_ALLOW_LIST", "").split(",") if entry]
+    os.environ["EGRESS_ALLOW_LIST"] = ",".join([*entries, *added])
     reset_settings()
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("EGRESS_ALLOW_LIST", None)
+        remaining = [entry for entry in os.environ.get("EGRESS_ALLOW_LIST", "").split(",") if entry]
+        for entry in added:
+            if entry in remaining:
+                remaining.remove(entry)
+        if remaining:
+            os.environ["EGRESS_ALLOW_LIST"] = ",".join(remaining)
         else:
-            os.environ["EGRESS_ALLOW_LIST"] = before
+            os.environ.pop("EGRESS_ALLOW_LIST", None)
         reset_settings()
 
 
@@ -305,6 +311,27 @@ def model_server() -> Iterator[Any]:
     with allowed_egress(server.url):
         yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def service_fakes() -> Iterator[Any]:
+    """Every outside-service fake of localcloud.fakes, started once, the blocks' base URLs
+    pointed at them and egress opened for them (as the local cloud does). Reset per use:
+    `service_fakes.reset()`; one fake: `service_fakes[FakeJina]`."""
+    from localcloud.fakes import start_fakes
+
+    fakes = start_fakes()
+    environment = fakes.environment()
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    with allowed_egress(*(service.url for service in fakes.services)):
+        yield fakes
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    fakes.stop()
 
 
 @pytest.fixture()

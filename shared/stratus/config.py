@@ -132,6 +132,10 @@ class BlockAiFunctionSettings(EnvSettings):
     block_function_ai_arn: Required = Field(alias="BLOCK_FUNCTION_AI_ARN")
 
 
+class BlockIntegrationsFunctionSettings(EnvSettings):
+    block_function_integrations_arn: Required = Field(alias="BLOCK_FUNCTION_INTEGRATIONS_ARN")
+
+
 class SchedulerSettings(EnvSettings):
     schedule_group: Required = Field(alias="SCHEDULE_GROUP")
     scheduled_run_function_arn: Required = Field(alias="SCHEDULED_RUN_FUNCTION_ARN")
@@ -198,6 +202,21 @@ class ReplicateSettings(EnvSettings):
     replicate_api_key: str | None = Field(default=None, alias="REPLICATE_API_KEY")
 
 
+class IntegrationKeysSettings(EnvSettings):
+    """The platform's keys of integration providers (Jina, Google Maps, E2B, …: AutoGPT's
+    "Use Credits for …" system credentials), for integration blocks run without credentials of
+    their own: the SSM SecureString `<PLATFORM_KEYS_PARAM_PREFIX><provider>` (unset or missing:
+    no platform key, such runs fail naming the provider), or `<PROVIDER>_API_KEY` given directly
+    (local runs and tests; wins)."""
+
+    platform_keys_param_prefix: str | None = Field(default=None, alias="PLATFORM_KEYS_PARAM_PREFIX")
+
+    @staticmethod
+    def direct_key(provider: str) -> str | None:
+        # Read on demand, not declared: the provider table is open (any block's provider).
+        return os.environ.get(f"{provider.upper()}_API_KEY", "").strip() or None
+
+
 class WebSocketSettings(EnvSettings):
     connections_table: Required = Field(alias="CONNECTIONS_TABLE")
     websocket_management_endpoint: Required = Field(alias="WEBSOCKET_MANAGEMENT_ENDPOINT")
@@ -212,12 +231,19 @@ class UsersSettings(CommonSettings, JwtSettings, SignupSettings):
     """UsersFunction."""
 
 
-class GraphsSettings(CommonSettings, JwtSettings, StateMachineSettings, BlockAiFunctionSettings):
-    """GraphsFunction: graphs, executions, the blocks API (one-off AI blocks in BlockAiFunction)."""
+class GraphsSettings(
+    CommonSettings, JwtSettings, StateMachineSettings, BlockAiFunctionSettings, BlockIntegrationsFunctionSettings
+):
+    """GraphsFunction: graphs, executions, the blocks API (one-off AI and integration blocks in their functions)."""
 
 
 class OrchestratorSettings(
-    CommonSettings, StateMachineSettings, BlockCoreFunctionSettings, BlockAiFunctionSettings, ExecutionLimitsSettings
+    CommonSettings,
+    StateMachineSettings,
+    BlockCoreFunctionSettings,
+    BlockAiFunctionSettings,
+    BlockIntegrationsFunctionSettings,
+    ExecutionLimitsSettings,
 ):
     """OrchestratorFunction."""
 
@@ -228,6 +254,10 @@ class BlockCoreSettings(CommonSettings, StateMachineSettings):
 
 class BlockAiSettings(CommonSettings, PlatformLlmSettings, ReplicateSettings):
     """BlockAiFunction."""
+
+
+class BlockIntegrationsSettings(CommonSettings, IntegrationKeysSettings):
+    """BlockIntegrationsFunction."""
 
 
 class StoreSettings(CommonSettings, JwtSettings):

@@ -8,10 +8,19 @@ import pkgutil
 from functools import lru_cache
 
 from stratus.blocks.sdk import Block
-from stratus.config import BlockAiFunctionSettings, BlockCoreFunctionSettings, get_settings
+from stratus.config import (
+    BlockAiFunctionSettings,
+    BlockCoreFunctionSettings,
+    BlockIntegrationsFunctionSettings,
+    get_settings,
+)
 
 # Packages holding block modules, one per Lambda group.
-GROUP_PACKAGES = {"core": "stratus.blocks.core", "ai": "stratus.blocks.ai"}
+GROUP_PACKAGES = {
+    "core": "stratus.blocks.core",
+    "ai": "stratus.blocks.ai",
+    "integrations": "stratus.blocks.integrations",
+}
 
 
 @lru_cache(maxsize=1)
@@ -44,4 +53,6 @@ def block_function_arn(group: str) -> str:
         return get_settings(BlockCoreFunctionSettings).block_function_core_arn
     if group == "ai":
         return get_settings(BlockAiFunctionSettings).block_function_ai_arn
+    if group == "integrations":
+        return get_settings(BlockIntegrationsFunctionSettings).block_function_integrations_arn
     raise KeyError(f"No block Lambda for the group {group!r}")

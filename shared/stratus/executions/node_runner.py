@@ -5,8 +5,10 @@ block runs (direct_run):
 
 * `block_kwargs`: user_id, graph_exec_id, graph_id, graph_version, node_id, node_exec_id,
   the services of stratus.blocks.services, `record_usage` (a `UsageRecorder`), and for
-  blocks with a `credentials` input the key of the node's provider: `llm_api_key` /
-  `llm_provider` (Replicate: `llm_base_url` too); a prepaid run's `token_limit`.
+  blocks with a `credentials` input: AI blocks the key of the node's provider (`llm_api_key` /
+  `llm_provider`; Replicate: `llm_base_url` too), other blocks `credentials` (an
+  APIKeyCredentials / OAuth2Credentials of stratus.blocks.credentials, or None); a prepaid
+  run's `token_limit`.
 * `run_node`: the block's yields, and whether it failed.
 * `run_block_node`: build those, run the block, settle its usage (TOKEN) or charge its
   after-run cost (SECOND) (stratus.executions.billing) and return its outputs with its token stats.
@@ -113,6 +115,50 @@ def llm_kwargs(user_id: str, credentials: dict[str, Any] | None, provider: str =
     return {"llm_api_key": api_key or platform_api_key(provider), "llm_provider": provider}
 
 
+def platform_integration_key(provider: str) -> str | None:
+    """The platform's key of an integration provider (stratus.config.IntegrationKeysSettings), or None."""
+    from stratus.config import IntegrationKeysSettings
+
+    direct = IntegrationKeysSettings.direct_key(provider)
+    if direct:
+        return direct
+    prefix = get_settings(IntegrationKeysSettings).platform_keys_param_prefix
+    if not prefix:
+        return None
+    from aws_lambda_powertools.utilities import parameters  # lazy: SSM only in AWS-style config
+
+    try:
+        return parameters.get_parameter(f"{prefix}{provider}", decrypt=True, max_age=300) or None
+    except parameters.exceptions.GetParameterError:
+        return None  # no platform key for this provider (a missing parameter is not an error)
+
+
+def integration_credentials(user_id: str, credentials: dict[str, Any] | None, provider: str, field: Any) -> Any:
+    """An integration block's `credentials` kwarg (stratus.blocks.credentials): the user's stored
+    credentials opened (OAuth2: refreshed when due, and holding every scope the block needs), else
+    the platform's key of the provider as AutoGPT's system credentials, else None."""
+    from stratus.blocks.credentials import APIKeyCredentials, OAuth2Credentials
+    from stratus.integrations.credentials import SYSTEM_CREDENTIALS, resolve_block_credentials
+
+    if credentials:
+        name = credentials.get("title") or credentials.get("id")
+        try:
+            resolved = resolve_block_credentials(user_id, credentials)
+        except StratusError as exc:
+            raise CredentialsUnavailable(f"Credentials {name!r} cannot be used: {exc.detail}") from exc
+        missing = sorted(set(field.scopes if field else ()) - set(getattr(resolved, "scopes", ()) or ()))
+        if isinstance(resolved, OAuth2Credentials) and missing:
+            raise CredentialsUnavailable(
+                f"Credentials {name!r} lack the scopes this block needs: {', '.join(missing)}; sign in again to grant them."
+            )
+        return resolved
+    key = platform_integration_key(provider)
+    if not key:
+        return None
+    system_id = next((cid for cid, p in SYSTEM_CREDENTIALS.items() if p == provider), f"platform-{provider}")
+    return APIKeyCredentials(id=system_id, provider=provider, title=f"Use Credits for {provider}", api_key=key)
+
+
 def block_kwargs(
     run: RunContext, node_exec_id: str, block: Block, run_input: dict[str, Any], node_id: str | None = None
 ) -> dict[str, Any]:
@@ -132,7 +178,11 @@ def block_kwargs(
 
         field = block_credentials_fields(block, run_input).get("credentials")  # narrowed by the node's model
         provider = field.providers[0] if field and len(field.providers) == 1 else "openai"
-        kwargs.update(llm_kwargs(run.user_id, effective_credentials(run, block, run_input), provider))
+        credentials = effective_credentials(run, block, run_input)
+        if block.group == "ai":
+            kwargs.update(llm_kwargs(run.user_id, credentials, provider))
+        else:
+            kwargs["credentials"] = integration_credentials(run.user_id, credentials, provider, field)
     limit = prepaid_token_limit(block, cost_input(run, block, run_input))
     if limit is not None:  # a prepaid run may not use more than its reservation covers
         kwargs["token_limit"] = limit

@@ -12,7 +12,9 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+
+from stratus.blocks.credentials import APIKeyCredentials, BlockCredentials
 
 from stratus.clock import now_iso
 from stratus.db import users_table
@@ -36,6 +38,20 @@ SYSTEM_CREDENTIALS: dict[str, str] = {
     "d44045af-1c33-4833-9e19-752313214de2": "llama_api",
     "c4e6d1a0-3b5f-4789-a8e2-9b123456789f": "v0",
     "96b83908-2789-4dec-9968-18f0ece4ceb3": "nvidia",
+    "fdb7f412-f519-48d1-9b5f-d2f73d0e01fe": "revid",
+    "760f84fc-b270-42de-91f6-08efe1b512d0": "ideogram",
+    "7f7b0654-c36b-4565-8fa7-9a52575dfae2": "d_id",
+    "7f26de70-ba0d-494e-ba76-238e65e7b45f": "jina",
+    "66f20754-1b81-48e4-91d0-f4f0dd82145f": "unreal",
+    "6c0f5bd0-9008-4638-9d79-4b40b631803e": "fal",
+    "96153e04-9c6c-4486-895f-5bb683b1ecec": "exa",
+    "78d19fd7-4d59-4a16-8277-3ce310acf2b7": "e2b",
+    "3b1bdd16-8818-4bc2-8cbb-b23f9a3439ed": "screenshotone",
+    "ed55ac19-356e-4243-a6cb-bc599e9b716f": "mem0",
+    "544c62b5-1d0f-4156-8fb4-9525f11656eb": "apollo",
+    "3bcdbda3-84a3-46af-8fdb-bfd2472298b8": "smartlead",
+    "63a6e279-2dc2-448e-bf57-85776f7176dc": "zerobounce",
+    "9aa1bde0-4947-4a70-a20c-84daa3850d52": "google_maps",
 }
 
 
@@ -156,6 +172,26 @@ def resolve_api_key(user_id: str, credentials: dict | None) -> str | None:
     if item.get("expires_at") and int(item["expires_at"]) <= time.time():
         raise Unprocessable(f"Credentials {credentials_id} ({item.get('title')}) have expired.")
     return unseal(item["secret"], _context(user_id, credentials_id))
+
+
+def resolve_block_credentials(user_id: str, credentials: dict[str, Any]) -> BlockCredentials:
+    """The credentials a block runs with (stratus.blocks.credentials), secrets opened, from the
+    node's usable `credentials` {id, provider, type, title}. OAuth2 credentials come back with a
+    fresh access token (refreshed first when it expires soon: stratus.integrations.oauth2).
+    NotFound / Unprocessable as `resolve_api_key`."""
+    credentials_id = str(credentials["id"])
+    item = _item(user_id, credentials_id, credentials.get("provider") or None)
+    if item["type"] == "oauth2":
+        from stratus.integrations.oauth2 import fresh_oauth2_credentials  # only OAuth2 nodes need it
+
+        return fresh_oauth2_credentials(user_id, item)
+    return APIKeyCredentials(
+        id=credentials_id,
+        provider=item["provider"],
+        title=item.get("title"),
+        api_key=SecretStr(resolve_api_key(user_id, credentials) or ""),
+        expires_at=item.get("expires_at"),
+    )
 
 
 def usable_credentials(user_id: str, credentials: Any, providers: list[str]) -> dict[str, Any] | None:
