@@ -144,6 +144,9 @@ class Block:
     # Methods replaced during the self-test, as AutoGPT's test_mock (name -> plain function;
     # an async method's mock is awaited): the parts that reach outside services or stores.
     test_mock: ClassVar[dict[str, Any]] = {}
+    # The `credentials` run kwarg of the self-test (AutoGPT's test_credentials: an
+    # APIKeyCredentials / OAuth2Credentials of stratus.blocks.credentials with a fake secret).
+    test_credentials: ClassVar[Any] = None
 
     @property
     def name(self) -> str:

@@ -51,6 +51,8 @@ def run_self_test(block: Block) -> list[tuple[str, Any]]:
     inputs = block.test_input if isinstance(block.test_input, list) else [block.test_input]
     mocked = with_test_mocks(block)
     context = self_test_kwargs()
+    if block.test_credentials is not None:  # AutoGPT's execute_block_test passes them as `credentials`
+        context["credentials"] = block.test_credentials
     return [pair for data in inputs for pair in run_block(mocked, data, **context)]
 
 
