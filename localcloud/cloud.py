@@ -68,7 +68,9 @@ class LocalCloud:
         self.mcp_server: Any = None  # the demo MCP server (localcloud.mcp_server), if started
         self.model_server: Any = None  # localcloud.fake_openai, for each provider without STRATUS_<P>_BASE_URL
         self.replicate_server: Any = None  # localcloud.fake_replicate (image blocks), unless STRATUS_REPLICATE_BASE_URL
-        self.service_fakes: Any = None  # localcloud.fakes: every integration block's service, unless STRATUS_REAL_SERVICES=1
+        self.service_fakes: Any = (
+            None  # localcloud.fakes: every integration block's service, unless STRATUS_REAL_SERVICES=1
+        )
 
     # --- start / stop ---------------------------------------------------------------
     def start(self) -> LocalCloud:

@@ -173,3 +173,8 @@ def fresh_aws(shared_account: SharedAccount, stack: Stack) -> Iterator[None]:
 def api(aws, _api):
     _api.runner.invocations.clear()  # the warm containers are shared; their counts are per test
     return _api
+
+
+# Integration blocks through the product (tests/functional/integration_runs.py), for every module.
+from tests.functional.integration_runs import integrations_api  # noqa: E402, F401
+from tests.functional.test_state_machine import sfn_api  # noqa: E402, F401

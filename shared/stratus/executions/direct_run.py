@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from stratus.blocks.costs import cost_before_run
+from stratus.blocks.credentials import MissingCredentials
 from stratus.blocks.dynamic_pins import merge_execution_input
 from stratus.blocks.jsonable import to_json_value
 from stratus.blocks.registry import block_function_arn, get_block
@@ -55,7 +56,7 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
         kwargs = block_kwargs(run, key, block, inputs)
     except CredentialsUnavailable as exc:  # resolve_api_key's 404 (not the user's) or 422 (expired)
         cause = exc.__cause__
-        raise _error(cause.status_code if isinstance(cause, StratusError) else 404, str(exc)) from exc
+        raise _error(cause.status_code if isinstance(cause, StratusError) else 422, str(exc)) from exc
     priced = cost_input(run, block, inputs)
     amount = cost_before_run(block, priced)
     if amount:
@@ -68,6 +69,8 @@ async def run_direct(user_id: str, block: Block, inputs: dict[str, Any], key: st
     try:
         for name, value in await collect(block, inputs, **kwargs):
             outputs.setdefault(name, []).append(to_json_value(value))  # the response is JSON
+    except MissingCredentials as exc:  # neither the caller nor the platform has a key: the caller's to fix
+        raise Unprocessable(str(exc)) from exc
     finally:  # a block that raises settles its reservation too
         charge_after_run(run, key, block, priced, time.monotonic() - started, usage.total_tokens)
     return outputs

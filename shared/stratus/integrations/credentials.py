@@ -15,7 +15,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from stratus.blocks.credentials import APIKeyCredentials, BlockCredentials
-
 from stratus.clock import now_iso
 from stratus.db import users_table
 from stratus.errors import NotFound, Unprocessable
