@@ -149,7 +149,8 @@ def integration_credentials(user_id: str, credentials: dict[str, Any] | None, pr
         missing = sorted(set(field.scopes if field else ()) - set(getattr(resolved, "scopes", ()) or ()))
         if isinstance(resolved, OAuth2Credentials) and missing:
             raise CredentialsUnavailable(
-                f"Credentials {name!r} lack the scopes this block needs: {', '.join(missing)}; sign in again to grant them."
+                f"Credentials {name!r} lack the scopes this block needs: {', '.join(missing)}; "
+                "sign in again to grant them."
             )
         return resolved
     key = platform_integration_key(provider)
