@@ -11,8 +11,11 @@ from stratus.blocks.sdk import BlockType
 from stratus.blocks.testing import run_self_test
 
 BLOCKS = sorted(all_blocks().values(), key=lambda block: block.name)
-# Blocks that call a model or a server are tested against loopback fakes in tests/unit/blocks.
-SELF_TESTED = [block for block in BLOCKS if block.group == "core"]
+# Core and integration blocks run their AutoGPT self-test as AutoGPT does (test_mock in place of
+# the service calls, test_credentials as the credentials kwarg); the AI blocks are tested against
+# the loopback model server in tests/unit/blocks. Each integration block also runs against its
+# loopback fake through the block function (tests/functional).
+SELF_TESTED = [block for block in BLOCKS if block.group in ("core", "integrations")]
 
 
 def _matches(expected, actual) -> bool:
